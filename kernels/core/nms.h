@@ -1,0 +1,92 @@
+// Peak detection of OpenPose's NMS (nmsBase.cpp / nmsBase.cu), spec section 1.
+#ifndef OPENPOSE_TF_KERNELS_CORE_NMS_H_
+#define OPENPOSE_TF_KERNELS_CORE_NMS_H_
+
+#include <cstdint>
+
+#include "kernels/core/map_layout.h"
+
+namespace openpose_tf {
+
+struct NmsParams {
+  float threshold = 0.05f;
+  float offset_x = 0.5f;  // added to the refined position (OpenPose: 0.5 / scaleNetToOutput)
+  float offset_y = 0.5f;
+  int max_peaks = 127;    // M: peaks kept per channel, the first ones in raster order
+  Variant variant = Variant::kGpu;
+};
+
+// Peak test at (x, y) of one map whose element (y, x) is map[y * ys + x * xs].
+// kGpu (nmsRegisterKernel): 1 <= x <= W-2 and 1 <= y <= H-2, v > threshold and v > all 8
+//   neighbours (strict); the outer 1-pixel border never peaks.
+// kCpu (nmsRegisterKernelCPU): strict as above for 2 <= x <= W-3 and 2 <= y <= H-3; on the ring
+//   x == 1, x == W-2, y == 1 or y == H-2 (which includes 8 outer-border pixels) the test is
+//   v >= neighbours, with neighbours outside the image read as `threshold`: OpenPose's CPU
+//   resize (cv::resize) makes twin maxima there. Every other border pixel never peaks.
+OPENPOSE_HOST_DEVICE inline bool IsPeak(const float* map, int64_t ys, int64_t xs, int h, int w,
+                                        int x, int y, float threshold, Variant variant) {
+  const float v = map[y * ys + x * xs];
+  if (!(v > threshold)) return false;  // also rejects NaN
+  const bool interior = variant == Variant::kGpu
+                            ? (0 < x && x < w - 1 && 0 < y && y < h - 1)
+                            : (1 < x && x < w - 2 && 1 < y && y < h - 2);
+  if (interior) {
+    for (int dy = -1; dy <= 1; ++dy)
+      for (int dx = -1; dx <= 1; ++dx)
+        if ((dx != 0 || dy != 0) && !(v > map[(y + dy) * ys + (x + dx) * xs])) return false;
+    return true;
+  }
+  if (variant == Variant::kGpu) return false;
+  if (!(x == 1 || x == w - 2 || y == 1 || y == h - 2)) return false;
+  for (int dy = -1; dy <= 1; ++dy) {
+    for (int dx = -1; dx <= 1; ++dx) {
+      if (dx == 0 && dy == 0) continue;
+      const int nx = x + dx;
+      const int ny = y + dy;
+      const bool inside = 0 <= nx && nx < w && 0 <= ny && ny < h;
+      const float n = inside ? map[ny * ys + nx * xs] : threshold;
+      if (!(v >= n)) return false;
+    }
+  }
+  return true;
+}
+
+// OpenPose's nmsAccuratePeakPosition (same on CPU and GPU): the score-weighted mean position over
+// the 7x7 window, counting in-image pixels with score > 0 (not > threshold), accumulated in
+// float in dy-then-dx order, plus the offset. The score is the raw value at the peak.
+OPENPOSE_HOST_DEVICE inline void RefinePeak(const float* map, int64_t ys, int64_t xs, int h, int w,
+                                            int x, int y, float offset_x, float offset_y,
+                                            float* out /* 3: x, y, score */) {
+  float x_acc = 0.f;
+  float y_acc = 0.f;
+  float score_acc = 0.f;
+  for (int dy = -3; dy <= 3; ++dy) {
+    const int py = y + dy;
+    if (py < 0 || py >= h) continue;
+    for (int dx = -3; dx <= 3; ++dx) {
+      const int px = x + dx;
+      if (px < 0 || px >= w) continue;
+      const float score = map[py * ys + px * xs];
+      if (score > 0) {
+        x_acc += static_cast<float>(px) * score;
+        y_acc += static_cast<float>(py) * score;
+        score_acc += score;
+      }
+    }
+  }
+  out[0] = x_acc / score_acc + offset_x;
+  out[1] = y_acc / score_acc + offset_y;
+  out[2] = map[y * ys + x * xs];
+}
+
+// NMS on channels [c_begin, c_end) of one image.
+// peaks:  CxMx3 for the whole image; channel c's rows (x, y, score) start at peaks + c*M*3,
+//         in raster order (y, then x), at most M of them; rows past the count are zeroed
+//         (OpenPose leaves stale memory there).
+// counts: C, peaks found per channel (capped at M).
+void NmsImage(const float* maps, const MapLayout& layout, int c_begin, int c_end,
+              const NmsParams& params, float* peaks, int32_t* counts);
+
+}  // namespace openpose_tf
+
+#endif  // OPENPOSE_TF_KERNELS_CORE_NMS_H_

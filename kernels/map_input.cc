@@ -1,0 +1,74 @@
+#include "ops/errors.h"
+#include "kernels/map_input.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "ops/op_messages.h"
+#include "tensorflow/core/util/work_sharder.h"
+
+namespace openpose_tf {
+namespace tf_glue {
+
+absl::Status ReadDataFormat(tensorflow::OpKernelConstruction* ctx, bool* nchw) {
+  std::string data_format;
+  TF_RETURN_IF_ERROR(ctx->GetAttr("data_format", &data_format));
+  *nchw = data_format == "NCHW";
+  return absl::OkStatus();
+}
+
+absl::Status ReadVariant(tensorflow::OpKernelConstruction* ctx, Variant* variant) {
+  std::string name;
+  TF_RETURN_IF_ERROR(ctx->GetAttr("openpose_build", &name));
+  if (name != "gpu" && name != "cpu") {
+    return InvalidArgument("openpose_build must be \"gpu\" or \"cpu\", got \"",
+                                               name, "\"");
+  }
+  *variant = name == "gpu" ? Variant::kGpu : Variant::kCpu;
+  return absl::OkStatus();
+}
+
+absl::Status GetMapLayout(const std::string& name, const tensorflow::Tensor& maps, bool nchw,
+                          MapLayout* layout) {
+  std::vector<int64_t> dims;
+  for (int i = 0; i < maps.dims(); ++i) dims.push_back(maps.dim_size(i));
+  if (dims.size() != 4) return InvalidArgument(RankMessage(name, nchw, dims));
+  for (int64_t d : dims) {
+    if (d <= 0) return InvalidArgument(EmptyMessage(name, nchw, dims));
+    if (d > std::numeric_limits<int32_t>::max()) {
+      return InvalidArgument(TooLargeMessage(name, dims));
+    }
+  }
+  const int h = static_cast<int>(dims[nchw ? 2 : 1]);
+  const int w = static_cast<int>(dims[nchw ? 3 : 2]);
+  const int c = static_cast<int>(dims[nchw ? 1 : 3]);
+  *layout = nchw ? NchwLayout(h, w, c) : NhwcLayout(h, w, c);
+  return absl::OkStatus();
+}
+
+void ForEachChannelBlock(tensorflow::OpKernelContext* ctx, int64_t batch, int channels,
+                         int64_t cost_per_channel,
+                         const std::function<void(int64_t n, int c_begin, int c_end)>& fn) {
+  auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
+  // Enough blocks per image to keep every thread busy even with one image; whole images when
+  // the batch alone does.
+  const int64_t threads = std::max(1, workers->num_threads);
+  const int blocks =
+      static_cast<int>(std::min<int64_t>(channels, std::max<int64_t>(1, threads / batch)));
+  auto work = [&](int64_t begin, int64_t end) {
+    for (int64_t u = begin; u < end; ++u) {
+      const int64_t n = u / blocks;
+      const int b = static_cast<int>(u % blocks);
+      const int c_begin = static_cast<int>(static_cast<int64_t>(channels) * b / blocks);
+      const int c_end = static_cast<int>(static_cast<int64_t>(channels) * (b + 1) / blocks);
+      fn(n, c_begin, c_end);
+    }
+  };
+  const int64_t cost = cost_per_channel * ((channels + blocks - 1) / blocks);
+  tensorflow::Shard(workers->num_threads, workers->workers, batch * blocks, cost, work);
+}
+
+}  // namespace tf_glue
+}  // namespace openpose_tf

@@ -1,0 +1,37 @@
+// TensorFlow glue shared by the kernels: input validation and CPU work sharding.
+#ifndef OPENPOSE_TF_KERNELS_MAP_INPUT_H_
+#define OPENPOSE_TF_KERNELS_MAP_INPUT_H_
+
+#include <functional>
+#include <string>
+
+#include "kernels/core/map_layout.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/tensor.h"
+
+namespace openpose_tf {
+namespace tf_glue {
+
+// Reads the data_format attr: true for "NCHW".
+absl::Status ReadDataFormat(tensorflow::OpKernelConstruction* ctx, bool* nchw);
+
+// Reads the openpose_build attr ("gpu" or "cpu"): which OpenPose build to reproduce. (An attr
+// cannot be called "variant": that is a TensorFlow type name.)
+absl::Status ReadVariant(tensorflow::OpKernelConstruction* ctx, Variant* variant);
+
+// Validates a 4-D float map tensor (rank 4, N, H, W, C > 0, each below 2^31) and returns the
+// layout of one image. Messages match the shape functions' (ops/op_messages.h).
+absl::Status GetMapLayout(const std::string& name, const tensorflow::Tensor& maps, bool nchw,
+                          MapLayout* layout);
+
+// Runs fn(n, c_begin, c_end) over every image n in [0, batch) and a partition of its channels,
+// on the intra-op thread pool. Channel blocks are disjoint, so the result does not depend on the
+// thread count. cost_per_channel: rough cycles to process one channel of one image.
+void ForEachChannelBlock(tensorflow::OpKernelContext* ctx, int64_t batch, int channels,
+                         int64_t cost_per_channel,
+                         const std::function<void(int64_t n, int c_begin, int c_end)>& fn);
+
+}  // namespace tf_glue
+}  // namespace openpose_tf
+
+#endif  // OPENPOSE_TF_KERNELS_MAP_INPUT_H_

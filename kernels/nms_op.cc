@@ -1,0 +1,97 @@
+// CPU kernel of OpenPose>Nms: validates, allocates, and runs kernels/core/nms per image and
+// channel block.
+#include <cmath>
+
+#include "ops/errors.h"
+#include "kernels/core/nms.h"
+#include "kernels/map_input.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/tensor.h"
+
+namespace openpose_tf {
+namespace tf_glue {
+
+using tensorflow::OpKernel;
+using tensorflow::OpKernelConstruction;
+using tensorflow::OpKernelContext;
+using tensorflow::Tensor;
+using tensorflow::TensorShape;
+
+class NmsOp : public OpKernel {
+ public:
+  explicit NmsOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("max_peaks", &max_peaks_));
+    OP_REQUIRES(ctx, max_peaks_ >= 1,
+                InvalidArgument("max_peaks must be >= 1, got ", max_peaks_));
+    OP_REQUIRES_OK(ctx, ReadVariant(ctx, &variant_));
+    OP_REQUIRES_OK(ctx, ReadDataFormat(ctx, &nchw_));
+  }
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& heatmaps = ctx->input(0);
+    MapLayout layout;
+    OP_REQUIRES_OK(ctx, GetMapLayout("heatmaps", heatmaps, nchw_, &layout));
+    NmsParams params;
+    OP_REQUIRES_OK(ctx, ReadParams(ctx, &params));
+
+    const int64_t batch = heatmaps.dim_size(0);
+    const int channels = layout.channels;
+    Tensor* peaks = nullptr;
+    Tensor* counts = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({batch, channels, max_peaks_, 3}),
+                                             &peaks));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, TensorShape({batch, channels}), &counts));
+
+    const float* in = heatmaps.flat<float>().data();
+    float* out = peaks->flat<float>().data();
+    int32_t* out_counts = counts->flat<int32_t>().data();
+    const int64_t image_peaks = static_cast<int64_t>(channels) * max_peaks_ * 3;
+    ForEachChannelBlock(ctx, batch, channels, 12 * layout.height * int64_t{layout.width},
+                        [&](int64_t n, int c_begin, int c_end) {
+                          NmsImage(in + n * layout.image_size(), layout, c_begin, c_end, params,
+                                   out + n * image_peaks, out_counts + n * channels);
+                        });
+  }
+
+ private:
+  absl::Status ReadParams(OpKernelContext* ctx, NmsParams* params) const {
+    const Tensor& threshold = ctx->input(1);
+    if (threshold.dims() != 0) {
+      return InvalidArgument("threshold must be a scalar, got shape ",
+                                                 threshold.shape().DebugString());
+    }
+    params->threshold = threshold.scalar<float>()();
+    if (std::isnan(params->threshold)) {
+      return InvalidArgument("threshold must not be NaN");
+    }
+    // OpenPose's CPU build refuses thresholds outside [0, 1] (nmsBase.cpp, nmsCpu).
+    if (variant_ == Variant::kCpu && !(params->threshold >= 0.f && params->threshold <= 1.f)) {
+      return InvalidArgument(
+          "threshold must be in [0, 1] with variant=\"cpu\" (as OpenPose's CPU build), got ",
+          params->threshold);
+    }
+    const Tensor& offset = ctx->input(2);
+    if (offset.dims() != 1 || offset.dim_size(0) != 2) {
+      return InvalidArgument("offset must have shape [2] (x, y), got ",
+                                                 offset.shape().DebugString());
+    }
+    params->offset_x = offset.vec<float>()(0);
+    params->offset_y = offset.vec<float>()(1);
+    if (!std::isfinite(params->offset_x) || !std::isfinite(params->offset_y)) {
+      return InvalidArgument("offset must be finite, got (", params->offset_x,
+                                                 ", ", params->offset_y, ")");
+    }
+    params->max_peaks = max_peaks_;
+    params->variant = variant_;
+    return absl::OkStatus();
+  }
+
+  int max_peaks_ = 127;
+  Variant variant_ = Variant::kGpu;
+  bool nchw_ = false;
+};
+
+REGISTER_KERNEL_BUILDER(Name("OpenPose>Nms").Device(tensorflow::DEVICE_CPU), NmsOp);
+
+}  // namespace tf_glue
+}  // namespace openpose_tf

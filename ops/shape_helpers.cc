@@ -1,0 +1,63 @@
+#include "ops/errors.h"
+#include "ops/shape_helpers.h"
+
+#include <vector>
+
+#include "ops/op_messages.h"
+#include "tensorflow/core/framework/shape_inference.h"
+
+namespace openpose_tf {
+namespace shape_fns {
+
+using tensorflow::shape_inference::DimensionHandle;
+using tensorflow::shape_inference::InferenceContext;
+using tensorflow::shape_inference::ShapeHandle;
+
+namespace {
+
+std::vector<int64_t> KnownDims(InferenceContext* c, ShapeHandle s) {
+  std::vector<int64_t> dims;
+  for (int i = 0; i < c->Rank(s); ++i) dims.push_back(c->Value(c->Dim(s, i)));
+  return dims;
+}
+
+}  // namespace
+
+absl::Status IsNchw(InferenceContext* c, bool* nchw) {
+  std::string data_format;
+  TF_RETURN_IF_ERROR(c->GetAttr("data_format", &data_format));
+  *nchw = data_format == "NCHW";
+  return absl::OkStatus();
+}
+
+absl::Status MapDims(InferenceContext* c, int input, const std::string& name, bool nchw,
+                     DimensionHandle* n, DimensionHandle* h, DimensionHandle* w,
+                     DimensionHandle* ch) {
+  ShapeHandle s = c->input(input);
+  if (!c->RankKnown(s)) {
+    *n = *h = *w = *ch = c->UnknownDim();
+    return absl::OkStatus();
+  }
+  const std::vector<int64_t> dims = KnownDims(c, s);
+  if (dims.size() != 4) return InvalidArgument(RankMessage(name, nchw, dims));
+  for (int64_t d : dims) {
+    if (d == 0) return InvalidArgument(EmptyMessage(name, nchw, dims));
+  }
+  *n = c->Dim(s, 0);
+  *h = c->Dim(s, nchw ? 2 : 1);
+  *w = c->Dim(s, nchw ? 3 : 2);
+  *ch = c->Dim(s, nchw ? 1 : 3);
+  return absl::OkStatus();
+}
+
+absl::Status ScalarInput(InferenceContext* c, int input, const std::string& name) {
+  ShapeHandle s = c->input(input);
+  if (c->RankKnown(s) && c->Rank(s) != 0) {
+    return InvalidArgument(name, " must be a scalar, got shape ",
+                                               DimsString(KnownDims(c, s)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace shape_fns
+}  // namespace openpose_tf

@@ -1,0 +1,31 @@
+// Shape-function helpers shared by the op registrations.
+#ifndef OPENPOSE_TF_OPS_SHAPE_HELPERS_H_
+#define OPENPOSE_TF_OPS_SHAPE_HELPERS_H_
+
+#include <string>
+
+#include "tensorflow/core/framework/shape_inference.h"
+
+namespace openpose_tf {
+namespace shape_fns {
+
+// Checks a 4-D map input (rank 4, no known zero dimension) and returns its N, H, W, C handles
+// whatever the data format.
+absl::Status MapDims(tensorflow::shape_inference::InferenceContext* c, int input,
+                     const std::string& name, bool nchw,
+                     tensorflow::shape_inference::DimensionHandle* n,
+                     tensorflow::shape_inference::DimensionHandle* h,
+                     tensorflow::shape_inference::DimensionHandle* w,
+                     tensorflow::shape_inference::DimensionHandle* ch);
+
+// Reads the data_format attr ("NHWC" or "NCHW").
+absl::Status IsNchw(tensorflow::shape_inference::InferenceContext* c, bool* nchw);
+
+// Requires input `input` to be a scalar (or of unknown shape).
+absl::Status ScalarInput(tensorflow::shape_inference::InferenceContext* c, int input,
+                         const std::string& name);
+
+}  // namespace shape_fns
+}  // namespace openpose_tf
+
+#endif  // OPENPOSE_TF_OPS_SHAPE_HELPERS_H_

@@ -1,0 +1,116 @@
+"""OpenPose's post-processing as TensorFlow ops (CPU kernels; CUDA kernels to come).
+
+Every function works in eager mode, inside `tf.function`, in `tf.compat.v1` graphs and in
+SavedModels (call :func:`load_library` before `tf.saved_model.load` in a fresh process). None has
+a gradient. Inputs are float32 (other float dtypes are cast), NHWC unless `data_format="NCHW"`.
+
+Dimension letters: N batch, H height, W width, C channels, M max peaks.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import tensorflow as tf
+
+from openpose_tf import _library
+
+__all__ = ["load_library", "maximum", "nms"]
+
+_VARIANTS = ("gpu", "cpu")
+_DATA_FORMATS = ("NHWC", "NCHW")
+
+
+def load_library():
+    """Loads the compiled op library (once) and returns its raw op module.
+
+    Needed before `tf.saved_model.load` of a model that uses these ops in a process that has not
+    called any of them yet. Raises `openpose_tf._library.OpLibraryError` (an ImportError) naming
+    the file looked for and the TensorFlow version it needs.
+    """
+    return _library.load()
+
+
+def _float_maps(value, name: str) -> tf.Tensor:
+    tensor = tf.convert_to_tensor(value, name=name)
+    if tensor.dtype == tf.float32:
+        return tensor
+    if tensor.dtype.is_floating:
+        return tf.cast(tensor, tf.float32)
+    raise TypeError(f"{name} must be a float32 tensor, got dtype {tensor.dtype.name}")
+
+
+def _choice(value: str, name: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.5, 0.5), variant="gpu",
+        data_format="NHWC", name=None):
+    """OpenPose's non-maximum suppression: the peaks of each heatmap channel.
+
+    A peak is a pixel above `threshold` that is greater than its 8 neighbours. Its position is
+    refined to the score-weighted mean of the 7x7 window around it (pixels with score > 0) plus
+    `offset`; its score is the map's value at the integer peak. Per channel, the first
+    `max_peaks` peaks in raster order (y, then x) are kept. Matches OpenPose's `nmsGpu` /
+    `nmsCpu` (spec section 1), except that rows past the count are zero (OpenPose leaves stale
+    memory there) and the count is a separate output.
+
+    Args:
+      heatmaps: float32 `[N, H, W, C]` (or `[N, C, H, W]` with `data_format="NCHW"`). Pass only
+        the part channels you want peaks of (OpenPose: the first P channels of the net output).
+      threshold: scalar; a peak's value must be strictly above it. NaN is an error. With
+        `variant="cpu"` it must lie in [0, 1], as in OpenPose's CPU build.
+      max_peaks: M >= 1, the most peaks kept per channel (OpenPose: 127).
+      offset: `(x, y)` added to every refined position, a pair or a `[2]` tensor. OpenPose uses
+        `0.5 / scaleNetToOutput`, so that the final keypoint is `mean * scale + 0.5`.
+      variant: `"gpu"` (default) reproduces OpenPose's CUDA build: strict test, the 1-pixel
+        border never peaks. `"cpu"` its CPU build: on the ring next to the border the test is
+        `>=`, with out-of-image neighbours read as `threshold`. Either runs on any device.
+      data_format: `"NHWC"` (default) or `"NCHW"`.
+      name: optional name scope.
+
+    Returns:
+      `(peaks, peak_counts)`: `peaks` float32 `[N, C, M, 3]` rows `(x, y, score)`, zero past the
+      count; `peak_counts` int32 `[N, C]`.
+    """
+    if isinstance(max_peaks, bool) or not isinstance(max_peaks, numbers.Integral) or max_peaks < 1:
+        raise ValueError(f"max_peaks must be an integer >= 1, got {max_peaks!r}")
+    if isinstance(threshold, numbers.Real) and math.isnan(threshold):
+        raise ValueError("threshold must not be NaN")
+    _choice(variant, "variant", _VARIANTS)
+    _choice(data_format, "data_format", _DATA_FORMATS)
+    lib = load_library()
+    with tf.name_scope(name or "nms"):
+        return lib.open_pose_nms(
+            _float_maps(heatmaps, "heatmaps"),
+            tf.convert_to_tensor(threshold, tf.float32, name="threshold"),
+            tf.convert_to_tensor(offset, tf.float32, name="offset"),
+            max_peaks=int(max_peaks),
+            openpose_build=variant,
+            data_format=data_format,
+        )
+
+
+def maximum(heatmaps, data_format="NHWC", name=None):
+    """OpenPose's Maximum (used for hands and faces): per channel, where the global maximum is.
+
+    No sub-pixel refinement, offset or threshold. Ties go to the first maximum in raster order
+    (as `cv::minMaxLoc` and `thrust::max_element`). NaN values are skipped; an all-NaN channel
+    gives `(0, 0, NaN)`. Every channel is processed: slice off the background channel first
+    (`heatmaps[..., :-1]`), as OpenPose's `MaximumCaffe` does.
+
+    Args:
+      heatmaps: float32 `[N, H, W, C]` (or `[N, C, H, W]` with `data_format="NCHW"`).
+      data_format: `"NHWC"` (default) or `"NCHW"`.
+      name: optional name scope.
+
+    Returns:
+      float32 `[N, C, 3]` rows `(x, y, value)`, x and y integral.
+    """
+    _choice(data_format, "data_format", _DATA_FORMATS)
+    lib = load_library()
+    with tf.name_scope(name or "maximum"):
+        return lib.open_pose_maximum(_float_maps(heatmaps, "heatmaps"), data_format=data_format)
