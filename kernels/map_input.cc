@@ -24,7 +24,7 @@ absl::Status ReadVariant(tensorflow::OpKernelConstruction* ctx, Variant* variant
   TF_RETURN_IF_ERROR(ctx->GetAttr("openpose_build", &name));
   if (name != "gpu" && name != "cpu") {
     return InvalidArgument("openpose_build must be \"gpu\" or \"cpu\", got \"",
-                                               name, "\"");
+                           name, "\"");
   }
   *variant = name == "gpu" ? Variant::kGpu : Variant::kCpu;
   return absl::OkStatus();

@@ -58,7 +58,7 @@ class NmsOp : public OpKernel {
     const Tensor& threshold = ctx->input(1);
     if (threshold.dims() != 0) {
       return InvalidArgument("threshold must be a scalar, got shape ",
-                                                 threshold.shape().DebugString());
+                             threshold.shape().DebugString());
     }
     params->threshold = threshold.scalar<float>()();
     if (std::isnan(params->threshold)) {
@@ -73,13 +73,13 @@ class NmsOp : public OpKernel {
     const Tensor& offset = ctx->input(2);
     if (offset.dims() != 1 || offset.dim_size(0) != 2) {
       return InvalidArgument("offset must have shape [2] (x, y), got ",
-                                                 offset.shape().DebugString());
+                             offset.shape().DebugString());
     }
     params->offset_x = offset.vec<float>()(0);
     params->offset_y = offset.vec<float>()(1);
     if (!std::isfinite(params->offset_x) || !std::isfinite(params->offset_y)) {
       return InvalidArgument("offset must be finite, got (", params->offset_x,
-                                                 ", ", params->offset_y, ")");
+                             ", ", params->offset_y, ")");
     }
     params->max_peaks = max_peaks_;
     params->variant = variant_;

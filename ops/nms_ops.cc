@@ -26,11 +26,11 @@ REGISTER_OP("OpenPose>Nms")
       DimensionHandle n, h, w, ch;
       TF_RETURN_IF_ERROR(shape_fns::MapDims(c, 0, "heatmaps", nchw, &n, &h, &w, &ch));
       TF_RETURN_IF_ERROR(shape_fns::ScalarInput(c, 1, "threshold"));
-      ShapeHandle offset;
-      if (!c->WithRank(c->input(2), 1, &offset).ok() ||
-          !c->WithValue(c->Dim(offset, 0), 2, nullptr).ok()) {
-        return InvalidArgument("offset must have shape [2] (x, y), got ",
-                                                   c->DebugString(c->input(2)));
+      const ShapeHandle offset = c->input(2);
+      if (c->RankKnown(offset) &&
+          (c->Rank(offset) != 1 ||
+           (c->ValueKnown(c->Dim(offset, 0)) && c->Value(c->Dim(offset, 0)) != 2))) {
+        return InvalidArgument("offset must have shape [2] (x, y), got ", c->DebugString(offset));
       }
       int max_peaks = 0;
       TF_RETURN_IF_ERROR(c->GetAttr("max_peaks", &max_peaks));

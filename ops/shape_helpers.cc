@@ -54,7 +54,7 @@ absl::Status ScalarInput(InferenceContext* c, int input, const std::string& name
   ShapeHandle s = c->input(input);
   if (c->RankKnown(s) && c->Rank(s) != 0) {
     return InvalidArgument(name, " must be a scalar, got shape ",
-                                               DimsString(KnownDims(c, s)));
+                           DimsString(KnownDims(c, s)));
   }
   return absl::OkStatus();
 }

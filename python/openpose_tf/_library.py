@@ -1,7 +1,7 @@
 """Finds and loads the compiled op library (`_openpose_ops.so`) once, lazily.
 
 Search order:
-  1. $OPENPOSE_TF_OPS_LIBRARY (a path to the .so), if set;
+  1. $OPENPOSE_TF_OPS_LIBRARY (a path to the .so), if set: then only there;
   2. beside this module (a wheel carries it there);
   3. `bazel-bin/` of the source tree this module sits in (`make build`).
 """
@@ -30,13 +30,10 @@ class OpLibraryError(ImportError):
 
 def candidate_paths() -> list[pathlib.Path]:
     """The paths searched for the library, in order."""
-    paths = []
     if os.environ.get(ENV_VAR):
-        paths.append(pathlib.Path(os.environ[ENV_VAR]))
+        return [pathlib.Path(os.environ[ENV_VAR])]
     here = pathlib.Path(__file__).resolve().parent
-    paths.append(here / LIBRARY_NAME)
-    paths.append(here.parent.parent / "bazel-bin" / LIBRARY_NAME)
-    return paths
+    return [here / LIBRARY_NAME, here.parent.parent / "bazel-bin" / LIBRARY_NAME]
 
 
 def built_for_version(path: pathlib.Path) -> str | None:
@@ -61,28 +58,34 @@ def find_library() -> pathlib.Path:
     )
 
 
+def load_from(path: pathlib.Path):
+    """tf.load_op_library(path) after a version check; OpLibraryError naming both versions."""
+    import tensorflow as tf
+
+    built_for = built_for_version(path)
+    if built_for is not None and built_for != tf.__version__:
+        raise OpLibraryError(
+            f"openpose_tf: {path} was built for TensorFlow {built_for}, but TensorFlow "
+            f"{tf.__version__} is installed; rebuild it with `make build`."
+        )
+    try:
+        return tf.load_op_library(str(path))
+    except (tf.errors.OpError, OSError) as err:
+        raise OpLibraryError(
+            f"openpose_tf: cannot load {path} (built for TensorFlow {built_for or 'unknown'}, "
+            f"running {tf.__version__}): {err}. Rebuild it with `make build`."
+        ) from err
+
+
 def load():
     """Loads the library (once) and returns the module of generated op wrappers."""
     global _module
     with _lock:
-        if _module is not None:
-            return _module
-        import tensorflow as tf
+        if _module is None:
+            import tensorflow as tf
 
-        path = find_library()
-        built_for = built_for_version(path)
-        if built_for is not None and built_for != tf.__version__:
-            raise OpLibraryError(
-                f"openpose_tf: {path} was built for TensorFlow {built_for}, but TensorFlow "
-                f"{tf.__version__} is installed; rebuild it with `make build`."
-            )
-        try:
-            _module = tf.load_op_library(str(path))
-        except (tf.errors.NotFoundError, OSError) as err:
-            raise OpLibraryError(
-                f"openpose_tf: cannot load {path} (built for TensorFlow {built_for or 'unknown'}, "
-                f"running {tf.__version__}): {err}. Rebuild it with `make build`."
-            ) from err
-        for op_name in OP_NAMES:
-            tf.no_gradient(op_name)
+            module = load_from(find_library())
+            for op_name in OP_NAMES:
+                tf.no_gradient(op_name)
+            _module = module
         return _module

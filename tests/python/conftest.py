@@ -1,0 +1,56 @@
+"""Shared pytest setup: quiet TensorFlow, the op module, and helpers for the four run modes."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from openpose_tf import ops  # noqa: E402
+
+# Every op test runs the op in each of these ways and expects the same result.
+MODES = ("eager", "function", "v1_graph", "saved_model")
+
+
+@pytest.fixture(scope="session")
+def lib():
+    return ops.load_library()
+
+
+def run_in_mode(mode, fn, inputs, tmp_path):
+    """Runs fn(*inputs) (inputs: NumPy arrays) eagerly, in a tf.function with an unknown batch
+    size, in a tf.compat.v1 graph + Session, or through a SavedModel saved and loaded again.
+    Returns NumPy results (a tuple if fn returns several tensors)."""
+    def to_numpy(result):
+        if isinstance(result, (tuple, list)):
+            return tuple(np.asarray(r) for r in result)
+        return np.asarray(result)
+
+    signature = [tf.TensorSpec([None] + list(x.shape[1:]), tf.as_dtype(x.dtype)) for x in inputs]
+    if mode == "eager":
+        return to_numpy(fn(*inputs))
+    if mode == "function":
+        return to_numpy(tf.function(fn, input_signature=signature)(*inputs))
+    if mode == "v1_graph":
+        graph = tf.Graph()
+        with graph.as_default():
+            placeholders = [tf.compat.v1.placeholder(s.dtype, s.shape) for s in signature]
+            outputs = fn(*placeholders)
+            with tf.compat.v1.Session(graph=graph) as session:
+                result = session.run(outputs, dict(zip(placeholders, inputs)))
+        return to_numpy(result)
+    if mode == "saved_model":
+        module = tf.Module()
+        module.f = tf.function(fn, input_signature=signature)
+        path = str(tmp_path / "saved")
+        tf.saved_model.save(module, path)
+        loaded = tf.saved_model.load(path)
+        return to_numpy(loaded.f(*inputs))
+    raise ValueError(mode)
+
+
+# Errors raised at graph construction (shape functions: ValueError) or at run time
+# (kernels: InvalidArgumentError) carry the same message.
+SHAPE_ERRORS = (ValueError, tf.errors.InvalidArgumentError)

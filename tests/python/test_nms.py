@@ -1,0 +1,189 @@
+"""openpose_tf.ops.nms against the NumPy reference, in every run mode, and its error paths."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import nms_reference
+from conftest import MODES, SHAPE_ERRORS, run_in_mode
+from openpose_tf import ops, synthetic
+
+
+def blob_maps(seed, n=2, h=40, w=56, c=3, people=6, noise=0.02):
+    """Gaussian keypoints plus quantised noise (for ties and plateaus), some on the border."""
+    rng = np.random.default_rng(seed)
+    maps = []
+    for _ in range(n):
+        points = [synthetic.random_points(rng, people, h, w, margin=0, min_distance=5)
+                  for _ in range(c)]
+        m = synthetic.gaussian_heatmaps(points, h, w, sigma=1.5)
+        m += np.round(rng.uniform(0, noise, m.shape) * 50) / 50
+        maps.append(m)
+    return np.stack(maps).astype(np.float32)
+
+
+@pytest.mark.parametrize("variant", ["gpu", "cpu"])
+@pytest.mark.parametrize("seed", range(4))
+def test_matches_reference(variant, seed):
+    maps = blob_maps(seed)
+    peaks, counts = ops.nms(maps, threshold=0.05, max_peaks=8, offset=(0.25, 0.75),
+                            variant=variant)
+    want_peaks, want_counts = nms_reference.nms(maps, 0.05, 8, (0.25, 0.75), variant)
+    np.testing.assert_array_equal(counts.numpy(), want_counts)
+    np.testing.assert_array_equal(peaks.numpy(), want_peaks)
+
+
+def test_variants_differ_on_border_twin_maxima():
+    maps = np.zeros((1, 8, 8, 1), np.float32)
+    maps[0, 1, 3, 0] = maps[0, 1, 4, 0] = 0.7  # twin maxima on the ring next to the border
+    assert ops.nms(maps, variant="gpu")[1].numpy()[0, 0] == 0
+    assert ops.nms(maps, variant="cpu")[1].numpy()[0, 0] == 2
+
+
+def test_nchw_equals_nhwc():
+    maps = blob_maps(7)
+    for variant in ("gpu", "cpu"):
+        a = ops.nms(maps, variant=variant)
+        b = ops.nms(np.transpose(maps, (0, 3, 1, 2)), variant=variant, data_format="NCHW")
+        np.testing.assert_array_equal(a[0].numpy(), b[0].numpy())
+        np.testing.assert_array_equal(a[1].numpy(), b[1].numpy())
+
+
+def test_rows_past_count_are_zero_and_count_is_capped():
+    maps = np.zeros((1, 30, 30, 1), np.float32)
+    for i in range(10):
+        maps[0, 2 + 2 * (i // 5) * 3, 2 + 5 * (i % 5), 0] = 0.5 + i / 100
+    peaks, counts = ops.nms(maps, max_peaks=4)
+    assert counts.numpy()[0, 0] == 4
+    assert peaks.shape == (1, 1, 4, 3)
+    peaks, counts = ops.nms(maps, max_peaks=20)
+    assert counts.numpy()[0, 0] == 10
+    assert np.all(peaks.numpy()[0, 0, 10:] == 0)
+
+
+def test_float64_input_is_cast():
+    maps = blob_maps(1)
+    a = ops.nms(maps.astype(np.float64))
+    np.testing.assert_array_equal(a[0].numpy(), ops.nms(maps)[0].numpy())
+
+
+def test_nan_and_inf_heatmaps_do_not_crash():
+    maps = blob_maps(2)
+    maps[0, 5:9, 5:9, 0] = np.nan
+    maps[1, 10, 10, 1] = np.inf
+    peaks, counts = ops.nms(maps)
+    want_peaks, want_counts = nms_reference.nms(maps)
+    np.testing.assert_array_equal(counts.numpy(), want_counts)
+    np.testing.assert_array_equal(peaks.numpy(), want_peaks)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_run_modes(mode, tmp_path):
+    maps = blob_maps(3)
+
+    def fn(h):
+        return ops.nms(h, threshold=0.1, max_peaks=5, variant="cpu")
+
+    peaks, counts = run_in_mode(mode, fn, [maps], tmp_path)
+    want_peaks, want_counts = nms_reference.nms(maps, 0.1, 5, (0.5, 0.5), "cpu")
+    np.testing.assert_array_equal(counts, want_counts)
+    np.testing.assert_array_equal(peaks, want_peaks)
+
+
+def test_static_shape_inference():
+    @tf.function(input_signature=[tf.TensorSpec([None, 46, 82, 25], tf.float32)])
+    def fn(h):
+        peaks, counts = ops.nms(h, max_peaks=9)
+        assert peaks.shape.as_list() == [None, 25, 9, 3]
+        assert counts.shape.as_list() == [None, 25]
+        return peaks
+
+    fn.get_concrete_function()
+
+
+def test_no_gradient():
+    maps = tf.constant(blob_maps(0))
+    with tf.GradientTape() as tape:
+        tape.watch(maps)
+        peaks, _ = ops.nms(maps)
+    assert tape.gradient(peaks, maps) is None
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape,pattern", [
+    ((46, 82, 25), r"heatmaps must be 4-D \[N,H,W,C\], got shape \[46,82,25\]"),
+    ((1, 1, 46, 82, 25), r"heatmaps must be 4-D \[N,H,W,C\], got shape \[1,1,46,82,25\]"),
+    ((1, 46, 82, 0), r"heatmaps must have N, H, W and C > 0 in \[N,H,W,C\], got shape \[1,46,82,0\]"),
+    ((1, 0, 82, 25), r"got shape \[1,0,82,25\]"),
+    ((1, 46, 0, 25), r"got shape \[1,46,0,25\]"),
+    ((0, 46, 82, 25), r"got shape \[0,46,82,25\]"),
+])
+def test_bad_shapes(shape, pattern):
+    maps = np.zeros(shape, np.float32)
+    with pytest.raises(SHAPE_ERRORS, match=pattern):
+        ops.nms(maps)  # eager: the kernel's message
+    with pytest.raises(SHAPE_ERRORS, match=pattern):
+        tf.function(lambda: ops.nms(tf.constant(maps)))()  # graph: the shape function's
+
+
+def test_bad_shape_at_run_time_in_graph():
+    fn = tf.function(lambda h: ops.nms(h),
+                     input_signature=[tf.TensorSpec([None, None, None, None], tf.float32)])
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"got shape \[1,0,5,2\]"):
+        fn(np.zeros((1, 0, 5, 2), np.float32))
+
+
+def test_non_float_dtype():
+    with pytest.raises(TypeError, match="heatmaps must be a float32 tensor, got dtype int32"):
+        ops.nms(np.zeros((1, 5, 5, 2), np.int32))
+
+
+@pytest.mark.parametrize("max_peaks", [0, -3, 2.5, True])
+def test_bad_max_peaks(max_peaks):
+    with pytest.raises(ValueError, match="max_peaks must be an integer >= 1"):
+        ops.nms(np.zeros((1, 5, 5, 2), np.float32), max_peaks=max_peaks)
+
+
+def test_max_peaks_checked_by_the_op_itself(lib):
+    with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match="max_peaks"):
+        lib.open_pose_nms(np.zeros((1, 5, 5, 1), np.float32), 0.1, [0.5, 0.5], max_peaks=0)
+
+
+def test_nan_threshold():
+    maps = np.zeros((1, 5, 5, 2), np.float32)
+    with pytest.raises(ValueError, match="threshold must not be NaN"):
+        ops.nms(maps, threshold=float("nan"))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="threshold must not be NaN"):
+        ops.nms(maps, threshold=tf.constant(np.nan, tf.float32))
+
+
+def test_cpu_variant_threshold_range():
+    maps = np.zeros((1, 5, 5, 2), np.float32)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"threshold must be in \[0, 1\]"):
+        ops.nms(maps, threshold=1.5, variant="cpu")
+    ops.nms(maps, threshold=1.5, variant="gpu")  # OpenPose's GPU build has no such check
+
+
+@pytest.mark.parametrize("offset", [(0.5,), (0.5, 0.5, 0.5), ((0.5, 0.5),)])
+def test_bad_offset_shape(offset):
+    with pytest.raises(SHAPE_ERRORS, match=r"offset must have shape \[2\]"):
+        ops.nms(np.zeros((1, 5, 5, 2), np.float32), offset=offset)
+
+
+def test_non_finite_offset():
+    with pytest.raises(tf.errors.InvalidArgumentError, match="offset must be finite"):
+        ops.nms(np.zeros((1, 5, 5, 2), np.float32), offset=(np.inf, 0.5))
+
+
+def test_bad_threshold_shape():
+    with pytest.raises(SHAPE_ERRORS, match=r"threshold must be a scalar, got shape"):
+        ops.nms(np.zeros((1, 5, 5, 2), np.float32), threshold=[0.1, 0.2])
+
+
+def test_bad_variant_and_data_format():
+    maps = np.zeros((1, 5, 5, 2), np.float32)
+    with pytest.raises(ValueError, match="variant must be one of"):
+        ops.nms(maps, variant="opencl")
+    with pytest.raises(ValueError, match="data_format must be one of"):
+        ops.nms(maps, data_format="NWHC")

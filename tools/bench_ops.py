@@ -1,0 +1,51 @@
+"""Prints timings of the ops on OpenPose-sized inputs: `make bench` (or python tools/bench_ops.py).
+
+Figures are medians of repeated eager calls after a warm-up, on this machine's CPU, with
+TensorFlow's default intra-op threads. Not a test: nothing here asserts speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+
+def median_ms(fn, repeats: int) -> float:
+    fn()  # warm-up (library load, kernel creation)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=10)
+    args = parser.parse_args()
+
+    import tensorflow as tf
+
+    from openpose_tf import ops, synthetic
+
+    rng = np.random.default_rng(0)
+    print(f"TensorFlow {tf.__version__}, intra-op threads: "
+          f"{tf.config.threading.get_intra_op_parallelism_threads() or 'default'}")
+
+    # BODY_25 at the default net input: 25 part heatmaps of 368x656, 10 people per part.
+    points = [synthetic.random_points(rng, 10, 368, 656) for _ in range(25)]
+    heatmaps = tf.constant(synthetic.gaussian_heatmaps(points, 368, 656, sigma=4.0)[None])
+    for variant in ("gpu", "cpu"):
+        ms = median_ms(lambda: ops.nms(heatmaps, variant=variant), args.repeats)
+        print(f"nms       [1,368,656,25] variant={variant}: {ms:8.2f} ms")
+    hand = tf.constant(rng.uniform(0, 1, (1, 368, 368, 21)).astype(np.float32))
+    ms = median_ms(lambda: ops.maximum(hand), args.repeats)
+    print(f"maximum   [1,368,368,21]:             {ms:8.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
