@@ -42,6 +42,25 @@ def main() -> None:
     for variant in ("gpu", "cpu"):
         ms = median_ms(lambda: ops.nms(heatmaps, variant=variant), args.repeats)
         print(f"nms       [1,368,656,25] variant={variant}: {ms:8.2f} ms")
+    # resize_and_merge: BODY_25's 46x82x78 net output to 368x656, and 4 scales (scale_gap 0.25 of a
+    # 1920x1080 image), against TensorFlow's own bicubic resize of the same input.
+    net = tf.constant(rng.uniform(0, 1, (1, 46, 82, 78)).astype(np.float32))
+    for variant in ("gpu", "cpu"):
+        ms = median_ms(lambda: ops.resize_and_merge(net, variant=variant), args.repeats)
+        print(f"resize_and_merge [1,46,82,78]->368x656 variant={variant}: {ms:8.2f} ms")
+    ms = median_ms(lambda: tf.image.resize(net, (368, 656), method="bicubic"), args.repeats)
+    print(f"tf.image.resize  [1,46,82,78]->368x656 bicubic:     {ms:8.2f} ms")
+    sizes = [(46, 82), (34, 60), (22, 40), (10, 20)]
+    ratios = [0.340130, 0.249609, 0.162187, 0.073216]
+    scales = [tf.constant(rng.uniform(0, 1, (1, h, w, 78)).astype(np.float32)) for h, w in sizes]
+    for variant in ("gpu", "cpu"):
+        ms = median_ms(lambda: ops.resize_and_merge(scales, scale_ratios=ratios, variant=variant),
+                       args.repeats)
+        print(f"resize_and_merge 4 scales ->368x656 variant={variant}:       {ms:8.2f} ms")
+    ms = median_ms(lambda: tf.add_n([tf.image.resize(s, (368, 656), method="bicubic")
+                                     for s in scales]) / 4.0, args.repeats)
+    print(f"tf.image.resize  4 scales + mean, bicubic:          {ms:8.2f} ms")
+
     hand = tf.constant(rng.uniform(0, 1, (1, 368, 368, 21)).astype(np.float32))
     ms = median_ms(lambda: ops.maximum(hand), args.repeats)
     print(f"maximum   [1,368,368,21]:             {ms:8.2f} ms")

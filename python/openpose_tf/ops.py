@@ -4,7 +4,7 @@ Every function works in eager mode, inside `tf.function`, in `tf.compat.v1` grap
 SavedModels (call :func:`load_library` before `tf.saved_model.load` in a fresh process). None has
 a gradient. Inputs are float32 (other float dtypes are cast), NHWC unless `data_format="NCHW"`.
 
-Dimension letters: N batch, H height, W width, C channels, M max peaks.
+Dimension letters: N batch, H height, W width, C channels, M max peaks, S scales.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from openpose_tf import _library
 
-__all__ = ["load_library", "maximum", "nms"]
+__all__ = ["load_library", "maximum", "nms", "resize_and_merge"]
 
 _VARIANTS = ("gpu", "cpu")
 _DATA_FORMATS = ("NHWC", "NCHW")
@@ -114,3 +114,70 @@ def maximum(heatmaps, data_format="NHWC", name=None):
     lib = load_library()
     with tf.name_scope(name or "maximum"):
         return lib.open_pose_maximum(_float_maps(heatmaps, "heatmaps"), data_format=data_format)
+
+
+# OpenPose's network stride: net outputs are 1/8 of the net input (getPoseNetDecreaseFactor).
+NET_STRIDE = 8
+
+
+def resize_and_merge(net_outputs, target_size=None, scale_ratios=None, variant="gpu", name=None):
+    """OpenPose's resizeAndMerge: upsample network outputs and average several scales.
+
+    Each scale's `[N, h_s, w_s, C]` output is upsampled to `target_size` with OpenPose's bicubic
+    interpolation; several scales are averaged per image (never across the batch).
+
+    Args:
+      net_outputs: a float32 `[N, h, w, C]` tensor, or a list of them (one per scale, all with
+        the same N and C), e.g. the 78-channel BODY_25 output at 1/8 of the net input.
+      target_size: `(H, W)` of the result (a pair or an int32 `[2]` tensor). Default: OpenPose's
+        rule from the first scale, `(8 * h_0, 8 * w_0)`.
+      scale_ratios: OpenPose's `scaleInputToNetInputs`, one per scale. `variant="gpu"` places
+        scale i with ratio `scale_ratios[i] / scale_ratios[0]`, so it is required for several
+        scales; `variant="cpu"` ignores it, as OpenPose's CPU build does.
+      variant: `"gpu"` (default) reproduces OpenPose's CUDA build: Catmull-Rom bicubic
+        (a = -0.5), half-pixel centres, taps clamped with a negative weight parameter at the
+        top/left edge, each scale placed by its ratio, scales summed then divided by S. Unlike
+        OpenPose it allows any upsampling ratio and any number of scales (OpenPose's CUDA code:
+        ratio 8, at most 8 scales; there the results are equal). `"cpu"` reproduces its CPU build:
+        OpenCV's `cv::resize(INTER_CUBIC)` arithmetic (Keys, A = -0.75, replicated border; our own
+        implementation, scalar summation order), each scale stretched to the target, summed in
+        scale order and multiplied by `1/S` in float.
+      name: optional name scope.
+
+    Returns:
+      float32 `[N, H, W, C]`.
+    """
+    _choice(variant, "variant", _VARIANTS)
+    listed = isinstance(net_outputs, (list, tuple))
+    if listed and not net_outputs:
+        raise ValueError("net_outputs must hold at least one tensor")
+    lib = load_library()
+    with tf.name_scope(name or "resize_and_merge"):
+        if listed:
+            outputs = [_float_maps(x, f"net_outputs_{i}") for i, x in enumerate(net_outputs)]
+        else:
+            outputs = [_float_maps(net_outputs, "net_outputs")]
+        if target_size is None:
+            hw = outputs[0].shape[1:3] if outputs[0].shape.rank == 4 else None
+            if hw is not None and hw.is_fully_defined():
+                target_size = [NET_STRIDE * hw[0], NET_STRIDE * hw[1]]
+            else:
+                target_size = tf.shape(outputs[0])[1:3] * NET_STRIDE
+        if scale_ratios is None:
+            if len(outputs) > 1 and variant == "gpu":
+                raise ValueError("scale_ratios (OpenPose's scaleInputToNetInputs) is required "
+                                 "with several scales and variant='gpu'")
+            scale_ratios = [1.0] * len(outputs)
+        elif isinstance(scale_ratios, (list, tuple)):
+            if len(scale_ratios) != len(outputs):
+                raise ValueError(f"scale_ratios must have one value per scale ({len(outputs)}), "
+                                 f"got {len(scale_ratios)}")
+            if not all(isinstance(r, numbers.Real) and r > 0 and math.isfinite(r)
+                       for r in scale_ratios):
+                raise ValueError(f"scale_ratios must be positive and finite, got {scale_ratios}")
+        return lib.open_pose_resize_and_merge(
+            outputs,
+            tf.convert_to_tensor(target_size, tf.int32, name="target_size"),
+            tf.convert_to_tensor(scale_ratios, tf.float32, name="scale_ratios"),
+            openpose_build=variant,
+        )
