@@ -18,7 +18,12 @@ ENV_VAR = "OPENPOSE_TF_OPS_LIBRARY"
 _BUILD_INFO = re.compile(rb"openpose_tf:built_for_tensorflow=([^;\x00]+);")
 
 # Every op in the library; none has a gradient.
-OP_NAMES = ("OpenPose>Nms", "OpenPose>Maximum", "OpenPose>ResizeAndMerge")
+OP_NAMES = (
+    "OpenPose>Nms",
+    "OpenPose>Maximum",
+    "OpenPose>ResizeAndMerge",
+    "OpenPose>BodyPartConnector",
+)
 
 _lock = threading.Lock()
 _module = None

@@ -4,7 +4,8 @@ Every function works in eager mode, inside `tf.function`, in `tf.compat.v1` grap
 SavedModels (call :func:`load_library` before `tf.saved_model.load` in a fresh process). None has
 a gradient. Inputs are float32 (other float dtypes are cast), NHWC unless `data_format="NCHW"`.
 
-Dimension letters: N batch, H height, W width, C channels, M max peaks, S scales.
+Dimension letters: N batch, H height, W width, C channels, P parts, L limbs, M max peaks,
+S scales, K keypoints per person (= P).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import numbers
 
 import tensorflow as tf
 
-from openpose_tf import _library
+from openpose_tf import _library, pose_models
 
-__all__ = ["load_library", "maximum", "nms", "resize_and_merge"]
+__all__ = ["body_part_connector", "load_library", "maximum", "nms", "resize_and_merge"]
 
 _VARIANTS = ("gpu", "cpu")
 _DATA_FORMATS = ("NHWC", "NCHW")
@@ -181,3 +182,79 @@ def resize_and_merge(net_outputs, target_size=None, scale_ratios=None, variant="
             tf.convert_to_tensor(scale_ratios, tf.float32, name="scale_ratios"),
             openpose_build=variant,
         )
+
+
+def body_part_connector(pafs, peaks, peak_counts, pose_model="BODY_25", variant="gpu",
+                        inter_min_above_threshold=None, inter_threshold=None, min_subset_cnt=None,
+                        min_subset_score=None, nms_threshold=None, maximize_positives=False,
+                        scale_factor=1.0, name=None):
+    """OpenPose's body part connector: people from heatmap peaks and Part Affinity Fields.
+
+    Every candidate limb (a peak of part A, a peak of part B) is scored by sampling the limb's
+    PAF along the segment (spec 4.2: N = 5..25 samples, the mean of those above
+    `inter_threshold` if more than `inter_min_above_threshold` of them are, a rescue score for
+    very close peaks); people are then assembled and filtered (`min_subset_cnt`,
+    `min_subset_score`, the BODY_25 foot rule) as OpenPose does.
+
+    Args:
+      pafs: float32 `[N, H, W, 2L]`, the PAF channels of the resized net output in network order
+        (`net_output[..., P + background:]`); limb l's x/y maps are found from the pose model.
+      peaks, peak_counts: `[N, P, M, 3]` and `[N, P]`, exactly what :func:`nms` returns
+        (positions in pixels of `pafs`, with the NMS offset applied).
+      pose_model: an OpenPose model name (`"BODY_25"`, `"COCO"`, `"MPI"`, `"MPI_4_layers"`,
+        `"BODY_25B"`, aliases `COCO_18`, `MPI_15`, `MPI_15_4`) or a `pose_models.PoseModel`
+        with a custom topology.
+      variant: `"gpu"` (default): OpenPose's GPU-build grouping: all limbs sorted together by
+        `paf + 0.1*sA + 0.1*sB`, incremental assignment, disjoint people merged, no
+        single-keypoint people. `"cpu"`: its CPU-build grouping: limbs in model order, greedy
+        matching, lone keypoints start people, the ear rule (COCO, BODY_25), MPI's no-dedup rule.
+        BODY_25B has no CPU-build connector in OpenPose: `tf.errors.UnimplementedError`.
+      inter_min_above_threshold, inter_threshold, min_subset_cnt, min_subset_score,
+      nms_threshold: `None` takes OpenPose's default for the model and `maximize_positives`
+        (spec 4.8); `nms_threshold` here only sets the close-pair rescue score.
+      maximize_positives: OpenPose's `--maximize_positives` (lower defaults, no foot rule).
+      scale_factor: scalar or `[N]`: keypoint x and y are multiplied by it (OpenPose:
+        `scaleNetToOutput`, mapping heatmap pixels to image pixels).
+      name: optional name scope.
+
+    Returns:
+      `(keypoints, scores)`: `keypoints` a `tf.RaggedTensor` `[N, (people), P, 3]` of
+      `(x, y, score)`, missing parts `(0, 0, 0)`, people in OpenPose's order; `scores` a
+      `tf.RaggedTensor` `[N, (people)]`, OpenPose's person score.
+    """
+    model = pose_models.get(pose_model)
+    _choice(variant, "variant", _VARIANTS)
+    if not model.paf_indices:
+        raise ValueError(f"{model.name} has no PAFs: the body part connector does not apply")
+    defaults = model.connector_defaults(maximize_positives)
+
+    def pick(value, default, kind, field):
+        value = default if value is None else value
+        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
+            raise ValueError(f"{field} must be a finite number, got {value!r}")
+        return kind(value)
+
+    lib = load_library()
+    with tf.name_scope(name or "body_part_connector"):
+        keypoints, scores, per_image = lib.open_pose_body_part_connector(
+            _float_maps(pafs, "pafs"),
+            _float_maps(peaks, "peaks"),
+            tf.convert_to_tensor(peak_counts, tf.int32, name="peak_counts"),
+            tf.convert_to_tensor(scale_factor, tf.float32, name="scale_factor"),
+            pairs=[p for pair in model.pairs for p in pair],
+            paf_indices=[c for xy in model.paf_indices for c in xy],
+            model_name=model.name,
+            openpose_build=variant,
+            inter_min_above_threshold=pick(inter_min_above_threshold,
+                                           defaults.inter_min_above_threshold, float,
+                                           "inter_min_above_threshold"),
+            inter_threshold=pick(inter_threshold, defaults.inter_threshold, float,
+                                 "inter_threshold"),
+            min_subset_cnt=pick(min_subset_cnt, defaults.min_subset_cnt, int, "min_subset_cnt"),
+            min_subset_score=pick(min_subset_score, defaults.min_subset_score, float,
+                                  "min_subset_score"),
+            nms_threshold=pick(nms_threshold, defaults.nms_threshold, float, "nms_threshold"),
+            maximize_positives=bool(maximize_positives),
+        )
+        return (tf.RaggedTensor.from_row_lengths(keypoints, per_image, validate=False),
+                tf.RaggedTensor.from_row_lengths(scores, per_image, validate=False))

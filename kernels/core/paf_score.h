@@ -1,0 +1,85 @@
+// PAF line score of candidate limbs (OpenPose's getScoreAB / process in bodyPartConnectorBase),
+// spec 4.2: the dense, parallel part of the body part connector.
+#ifndef OPENPOSE_TF_KERNELS_CORE_PAF_SCORE_H_
+#define OPENPOSE_TF_KERNELS_CORE_PAF_SCORE_H_
+
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/core/map_layout.h"
+
+namespace openpose_tf {
+
+struct PafScoreParams {
+  float inter_threshold = 0.05f;            // a sample counts if u . PAF > this (strict)
+  float inter_min_above_threshold = 0.95f;  // fraction of samples that must count (strict)
+  float nms_threshold = 0.05f;              // the close-pair rescue scores nms_threshold + 1e-6
+};
+
+// OpenPose's positiveIntRound (int(v + 0.5f)) followed by its clamp to [0, hi]. Defined for
+// every float: NaN and v <= 0 give 0, v >= hi gives hi (OpenPose's cast would be undefined).
+OPENPOSE_HOST_DEVICE inline int RoundClamp(float v, int hi) {
+  if (!(v > 0.f)) return 0;
+  if (!(v < static_cast<float>(hi))) return hi;
+  const int r = static_cast<int>(v + 0.5f);
+  return r < hi ? r : hi;
+}
+
+// Score of the limb from (ax, ay) to (bx, by), peak positions in map pixels with the NMS offset.
+// paf_x / paf_y: the limb's two PAF maps, element (y, x) at [y * ys + x * xs] in an h x w map.
+// N = clamp(round(sqrt(5 * max(|dx|, |dy|))), 5, 25) samples at A + m * (d / N), m = 0..N-1
+// (B excluded), each rounded and clamped into the map. Returns the mean of the samples above
+// inter_threshold if more than inter_min_above_threshold of them are; else, for peaks closer than
+// sqrt(W*H)/150, nms_threshold + 1e-6 (the "very close keypoints" rescue); else 0 (rejected).
+// float32 throughout, in OpenPose's order.
+OPENPOSE_HOST_DEVICE inline float PafScore(const float* paf_x, const float* paf_y, int64_t ys,
+                                           int64_t xs, int h, int w, float ax, float ay, float bx,
+                                           float by, const PafScoreParams& p) {
+  const float dx = bx - ax;
+  const float dy = by - ay;
+  // Non-finite peaks (from NaN/inf maps) are never connected.
+  if (!(dx - dx == 0.f) || !(dy - dy == 0.f) || !(ax - ax == 0.f) || !(ay - ay == 0.f)) return 0.f;
+  const float dmax = fabsf(dx) > fabsf(dy) ? fabsf(dx) : fabsf(dy);
+  const float root = sqrtf(5 * dmax);
+  const int rounded = root < 25.f ? static_cast<int>(root + 0.5f) : 25;
+  const int n = rounded < 5 ? 5 : (rounded > 25 ? 25 : rounded);
+  const float norm = sqrtf(dx * dx + dy * dy);
+  if (!(norm > 1e-6)) return 0.f;  // coincident peaks
+  const float ux = dx / norm;
+  const float uy = dy / norm;
+  const float step_x = dx / n;
+  const float step_y = dy / n;
+  float sum = 0.f;
+  int count = 0;
+  for (int m = 0; m < n; ++m) {
+    const int px = RoundClamp(ax + m * step_x, w - 1);
+    const int py = RoundClamp(ay + m * step_y, h - 1);
+    const int64_t at = py * ys + px * xs;
+    const float score = ux * paf_x[at] + uy * paf_y[at];
+    if (score > p.inter_threshold) {
+      sum += score;
+      ++count;
+    }
+  }
+  if (static_cast<float>(count) / static_cast<float>(n) > p.inter_min_above_threshold) {
+    return sum / static_cast<float>(count);
+  }
+  const float close = sqrtf(static_cast<float>(static_cast<int64_t>(w) * h)) / 150;
+  if (norm < close) return static_cast<float>(p.nms_threshold + 1e-6);
+  return 0.f;
+}
+
+// Scores every candidate pair of limbs [l_begin, l_end) of one image.
+// pafs:        one image's PAF maps ([H, W, 2L] or any layout), limb l's maps at channels
+//              paf_indices[2l] (x) and paf_indices[2l+1] (y).
+// peaks:       P x M x 3 (x, y, score); counts: P.
+// pairs:       2L part indices (A, B) per limb.
+// pair_scores: L x M x M; entry [l][a][b] = PafScore(A_a, B_b), -1 where a or b is past the count.
+void ScorePairs(const float* pafs, const MapLayout& layout, const float* peaks,
+                const int32_t* counts, int max_peaks, const int32_t* pairs,
+                const int32_t* paf_indices, const PafScoreParams& params, int l_begin, int l_end,
+                float* pair_scores);
+
+}  // namespace openpose_tf
+
+#endif  // OPENPOSE_TF_KERNELS_CORE_PAF_SCORE_H_

@@ -1,0 +1,67 @@
+// Assembly of people from scored limb candidates (spec 4.3 - 4.6): OpenPose's two grouping
+// algorithms, the filter, and the output. Sequential and cheap; runs on the host.
+#ifndef OPENPOSE_TF_KERNELS_CORE_PEOPLE_H_
+#define OPENPOSE_TF_KERNELS_CORE_PEOPLE_H_
+
+#include <cstdint>
+#include <vector>
+
+namespace openpose_tf {
+
+// A person under construction: per part the 1-based index of its peak (0 = none), OpenPose's
+// keypoint counter (which the CPU build's ear rule does not increment) and its summed score.
+// (OpenPose stores the peak's flat score index; for one part the two orderings agree.)
+struct Person {
+  std::vector<int32_t> slot;
+  int count = 0;
+  float score = 0.f;
+};
+
+// What the grouping reads: the topology and the peaks of one image.
+struct Topology {
+  int num_parts = 0;
+  int num_pairs = 0;
+  const int32_t* pairs = nullptr;  // 2L part indices
+};
+
+struct PeakSet {
+  const float* peaks = nullptr;     // P x M x 3
+  const int32_t* counts = nullptr;  // P
+  int max_peaks = 0;                // M
+  float score(int part, int slot) const {  // slot is 1-based
+    return peaks[(static_cast<int64_t>(part) * max_peaks + slot - 1) * 3 + 2];
+  }
+};
+
+// OpenPose's GPU-build grouping (pafPtrIntoVector + pafVectorIntoPeopleVector): all candidates
+// with score > 1e-6 sorted together by (paf + 0.1*sA + 0.1*sB, paf, limb, a, b) descending, then
+// incremental assignment with merging of disjoint people. pair_scores: L x M x M (ScorePairs).
+std::vector<Person> GroupGpu(const Topology& topology, const PeakSet& peaks,
+                             const float* pair_scores);
+
+// OpenPose's CPU-build grouping (createPeopleVector): limbs in model order, greedy one-to-one
+// matching per limb, lone keypoints start people, the ear-pair rule (COCO, BODY_25), and MPI's
+// no-dedup rule (15 parts).
+std::vector<Person> GroupCpu(const Topology& topology, const PeakSet& peaks,
+                             const float* pair_scores);
+
+struct FilterParams {
+  int min_subset_cnt = 3;
+  float min_subset_score = 0.4f;
+  bool maximize_positives = false;
+};
+
+// OpenPose's removePeopleBelowThresholdsAndFillFaces: indices of the people kept, in order. The
+// BODY_25 foot rule, and one retry without it when nobody survives.
+std::vector<int> FilterPeople(const std::vector<Person>& people, int num_parts,
+                              const FilterParams& params);
+
+// OpenPose's peopleVectorToPeopleArray for the kept people: keypoints K x 3 per person
+// (x * scale, y * scale, score; missing parts 0) and score / (P + L) per person.
+void WritePeople(const std::vector<Person>& people, const std::vector<int>& kept,
+                 const Topology& topology, const PeakSet& peaks, float scale_factor,
+                 float* keypoints, float* scores);
+
+}  // namespace openpose_tf
+
+#endif  // OPENPOSE_TF_KERNELS_CORE_PEOPLE_H_
