@@ -61,6 +61,20 @@ def main() -> None:
                                      for s in scales]) / 4.0, args.repeats)
     print(f"tf.image.resize  4 scales + mean, bicubic:          {ms:8.2f} ms")
 
+    # body_part_connector (BODY_25, 368x656) on synthetic crowds, given NMS's peaks.
+    for people_count in (1, 10, 30):
+        crowd = synthetic.random_crowd("BODY_25", rng, people_count, 368, 656, min_size=50,
+                                       max_size=120, overlap=True)
+        net = tf.constant(synthetic.render("BODY_25", crowd, 368, 656)[None])
+        peaks, counts = ops.nms(net[..., :25])
+        pafs = tf.identity(net[..., 26:])  # sliced once: the slice copies 50 MB
+        for variant in ("gpu", "cpu"):
+            ms = median_ms(lambda: ops.body_part_connector(pafs, peaks, counts, variant=variant),
+                           args.repeats)
+            found = ops.body_part_connector(pafs, peaks, counts, variant=variant)[1]
+            print(f"body_part_connector BODY_25 {len(crowd):2d} people variant={variant}: "
+                  f"{ms:8.2f} ms ({found.row_lengths()[0]} found)")
+
     hand = tf.constant(rng.uniform(0, 1, (1, 368, 368, 21)).astype(np.float32))
     ms = median_ms(lambda: ops.maximum(hand), args.repeats)
     print(f"maximum   [1,368,368,21]:             {ms:8.2f} ms")
