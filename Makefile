@@ -14,7 +14,7 @@ APT_PACKAGES := bazel-bootstrap googletest libgtest-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LIB := bazel-bin/_openpose_ops.so
 
-.PHONY: demo test setup apt venv build install test-cc test-asan test-python bench wheel clean
+.PHONY: demo test setup apt venv build install test-cc test-asan test-python bench bench-net wheel clean
 
 demo: install
 	$(PY) -m openpose_tf.demo
@@ -61,6 +61,9 @@ test-python: install
 
 bench: install
 	$(PY) tools/bench_ops.py
+
+bench-net: install
+	$(PY) tools/bench_net.py
 
 # A wheel that carries the compiled library: dist/openpose_tf-*.whl
 wheel: build
