@@ -57,7 +57,7 @@ test-asan: setup
 	$(BAZEL) test --config=asan //tests/cc/...
 
 test-python: install
-	$(PY) -m pytest -q tests/python
+	$(PY) -m pytest -q -rs tests/python
 
 bench: install
 	$(PY) tools/bench_ops.py

@@ -1,5 +1,6 @@
 // CPU kernel of OpenPose>BodyPartConnector: validates, scores all candidate limbs in parallel
 // (kernels/core/paf_score), then groups people per image (kernels/core/people).
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>

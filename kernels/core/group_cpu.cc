@@ -85,13 +85,8 @@ std::vector<Person> GroupCpu(const Topology& t, const PeakSet& peaks, const floa
       const float score_a = peaks.score(part_a, c.a);
       const float score_b = peaks.score(part_b, c.b);
       if (l == 0) {
-        Person p;
-        p.slot.assign(t.num_parts, 0);
-        p.slot[part_a] = c.a;
-        p.slot[part_b] = c.b;
-        p.count = 2;
-        p.score = score_a + score_b + c.score;
-        people.push_back(std::move(p));
+        people.push_back(PairPerson(t.num_parts, part_a, c.a, part_b, c.b,
+                                    score_a + score_b + c.score));
       } else if (IsEarLimb(t.num_parts, l)) {
         // Fill only (count and score unchanged), in every person that matches.
         for (Person& p : people) {
@@ -110,13 +105,8 @@ std::vector<Person> GroupCpu(const Topology& t, const PeakSet& peaks, const floa
           ++holder->count;
           holder->score += score_b + c.score;
         } else {
-          Person p;
-          p.slot.assign(t.num_parts, 0);
-          p.slot[part_a] = c.a;
-          p.slot[part_b] = c.b;
-          p.count = 2;
-          p.score = score_a + score_b + c.score;
-          people.push_back(std::move(p));
+          people.push_back(PairPerson(t.num_parts, part_a, c.a, part_b, c.b,
+                                      score_a + score_b + c.score));
         }
       }
     }

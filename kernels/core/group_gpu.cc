@@ -59,14 +59,9 @@ std::vector<Person> GroupGpu(const Topology& t, const PeakSet& peaks, const floa
     int& b_person = assigned[static_cast<size_t>(part_b) * m + c.b - 1];
     if (a_person < 0 && b_person < 0) {
       // 1. A new person {A, B}.
-      Person p;
-      p.slot.assign(t.num_parts, 0);
-      p.slot[part_a] = c.a;
-      p.slot[part_b] = c.b;
-      p.count = 2;
-      p.score = peaks.score(part_a, c.a) + peaks.score(part_b, c.b) + c.paf;
       a_person = b_person = static_cast<int>(people.size());
-      people.push_back(std::move(p));
+      people.push_back(PairPerson(t.num_parts, part_a, c.a, part_b, c.b,
+                                  peaks.score(part_a, c.a) + peaks.score(part_b, c.b) + c.paf));
       deleted.push_back(0);
     } else if (a_person < 0 || b_person < 0) {
       // 2./3. One end is someone's: add the other end if that person lacks that part.

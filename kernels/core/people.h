@@ -17,6 +17,17 @@ struct Person {
   float score = 0.f;
 };
 
+// A new person holding peak `a` of part_a and peak `b` of part_b (1-based), counter 2.
+inline Person PairPerson(int num_parts, int part_a, int a, int part_b, int b, float score) {
+  Person p;
+  p.slot.assign(num_parts, 0);
+  p.slot[part_a] = a;
+  p.slot[part_b] = b;
+  p.count = 2;
+  p.score = score;
+  return p;
+}
+
 // What the grouping reads: the topology and the peaks of one image.
 struct Topology {
   int num_parts = 0;

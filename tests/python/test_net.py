@@ -16,7 +16,10 @@ import caffe_files
 from openpose_tf import net as opnet
 from openpose_tf.net import caffe_io, export
 
-MODELS_DIR = pathlib.Path(__file__).resolve().parents[3] / "shared" / "models"
+# ../shared beside the repository root (or $OPENPOSE_TF_SHARED); never copied into the project.
+SHARED = pathlib.Path(os.environ.get("OPENPOSE_TF_SHARED",
+                                     pathlib.Path(__file__).resolve().parents[3] / "shared"))
+MODELS_DIR = SHARED / "models"
 REAL_NETS = [  # (prototxt, input H, W)
     ("pose/body_25/pose_deploy.prototxt", 64, 96),
     ("pose/coco/pose_deploy_linevec.prototxt", 64, 96),

@@ -43,6 +43,13 @@ class NetDefinition:
     path: str
 
 
+def _read(path: pathlib.Path, what: str, binary: bool):
+    try:
+        return path.read_bytes() if binary else path.read_text()
+    except OSError as err:
+        raise CaffeModelError(f"{path}: cannot read the {what}: {err}") from err
+
+
 def _layers(net) -> list[Layer]:
     layers = [Layer(l.name, l.type, list(l.bottom), list(l.top), l) for l in net.layer]
     enum = caffe_schema.NetParameter.DESCRIPTOR.fields_by_name["layers"].message_type \
@@ -58,10 +65,7 @@ def _layers(net) -> list[Layer]:
 def read_prototxt(path) -> NetDefinition:
     """Parses a .prototxt; CaffeModelError naming the file and line on a syntax error."""
     path = pathlib.Path(path)
-    try:
-        text = path.read_text()
-    except OSError as err:
-        raise CaffeModelError(f"{path}: cannot read the network definition: {err}") from err
+    text = _read(path, "network definition", binary=False)
     net = caffe_schema.NetParameter()
     try:
         text_format.Parse(text, net, allow_unknown_field=True)
@@ -104,10 +108,7 @@ def _blob_array(blob, path, layer, index) -> np.ndarray:
 def read_caffemodel(path) -> dict[str, list[np.ndarray]]:
     """The weights of a binary .caffemodel: {layer name: [blobs]} (layers without blobs omitted)."""
     path = pathlib.Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise CaffeModelError(f"{path}: cannot read the weights: {err}") from err
+    raw = _read(path, "weights", binary=True)
     net = caffe_schema.NetParameter()
     try:
         net.ParseFromString(raw)
