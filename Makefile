@@ -14,7 +14,7 @@ APT_PACKAGES := bazel-bootstrap googletest libgtest-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LIB := bazel-bin/_openpose_ops.so
 
-.PHONY: demo test setup apt venv build install test-cc test-asan test-python bench bench-net wheel clean
+.PHONY: demo test setup apt venv build install test-cc test-asan test-python bench bench-net wheel gpu-test build-cuda clean
 
 demo: install
 	$(PY) -m openpose_tf.demo
@@ -64,6 +64,29 @@ bench: install
 
 bench-net: install
 	$(PY) tools/bench_net.py
+
+# The op library with its CUDA kernels (needs nvcc; runs on CPU too).
+build-cuda: setup
+	$(BAZEL) build --config=cuda //:_openpose_ops.so
+
+# Standalone GPU tests of the framework-free CUDA launchers against the CPU core: nvcc only (no
+# TensorFlow, no Bazel), for a machine with a GPU. Each binary ends with "N passed, N failed".
+NVCC ?= nvcc
+GPU_TESTS := $(patsubst tests/gpu/%.cc,build/gpu/%,$(wildcard tests/gpu/*_test.cc))
+NVCC_FLAGS := -std=c++17 -O2 --fmad=false -I.
+build/gpu/%: tests/gpu/%.cc $(wildcard kernels/*.cu.cc kernels/*_gpu.h kernels/core/*) tests/gpu/gpu_check.h
+	@mkdir -p build/gpu/obj
+	@set -e; objs=""; \
+	for src in $< $(wildcard kernels/*.cu.cc); do \
+	  obj=build/gpu/obj/$$(echo $$src | tr / _).o; $(NVCC) $(NVCC_FLAGS) -x cu -c $$src -o $$obj; \
+	  objs="$$objs $$obj"; done; \
+	for src in $(wildcard kernels/core/*.cc); do \
+	  obj=build/gpu/obj/$$(echo $$src | tr / _).o; $(NVCC) $(NVCC_FLAGS) -x c++ -c $$src -o $$obj; \
+	  objs="$$objs $$obj"; done; \
+	$(NVCC) $$objs -o $@; echo "built $@"
+
+gpu-test: $(GPU_TESTS)
+	@status=0; for t in $(GPU_TESTS); do echo "== $$t"; $$t || status=1; done; exit $$status
 
 # A wheel that carries the compiled library: dist/openpose_tf-*.whl
 wheel: build

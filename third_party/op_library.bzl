@@ -1,30 +1,73 @@
 """openpose_op_library: one macro that builds a TensorFlow custom-op shared library."""
 
+load("@local_cuda//:build_config.bzl", "NVCC")
 load("@local_tensorflow//:build_config.bzl", "TF_COPTS", "TF_VERSION")
 
-def openpose_op_library(name, srcs, deps = [], gpu_srcs = [], copts = []):
+# Hopper-first but portable: SASS for sm_75..sm_90 and PTX for newer GPUs. --fmad=false keeps
+# float results equal to the CPU kernels (no fused multiply-add contraction).
+_NVCC_FLAGS = " ".join([
+    "-x cu -std=c++17 -O3 --fmad=false -Xcompiler -fPIC -I.",
+    "-gencode=arch=compute_75,code=sm_75",
+    "-gencode=arch=compute_80,code=sm_80",
+    "-gencode=arch=compute_86,code=sm_86",
+    "-gencode=arch=compute_90,code=sm_90",
+    "-gencode=arch=compute_90,code=compute_90",
+])
+
+def _cuda_objects(name, gpu_srcs, gpu_hdrs):
+    """One nvcc genrule per .cu.cc, wrapped in a cc_library with static cudart (manual)."""
+    objects = []
+    for src in gpu_srcs:
+        obj = name + "_" + src.replace("/", "_").replace(".cu.cc", ".cu.o")
+        native.genrule(
+            name = obj + "_nvcc",
+            srcs = [src] + gpu_hdrs,
+            outs = [obj],
+            cmd = "%s %s -c $(location %s) -o $@" % (NVCC, _NVCC_FLAGS, src),
+            tags = ["manual"],
+        )
+        objects.append(obj)
+    native.cc_library(
+        name = name + "_gpu",
+        srcs = objects,
+        deps = ["@local_cuda//:cudart_static"],
+        linkstatic = 1,
+        tags = ["manual"],
+    )
+
+def openpose_op_library(name, srcs, deps = [], gpu_srcs = [], gpu_hdrs = [], copts = []):
     """Builds `<name>.so`, loadable with tf.load_op_library.
 
     Args:
       name: the library's name; the output is `<name>.so`.
-      srcs: op registrations and CPU kernels (TensorFlow glue).
+      srcs: op registrations and kernels (TensorFlow glue). GPU kernels in them are compiled
+        under `#if GOOGLE_CUDA`, which `--config=cuda` defines.
       deps: framework-free libraries the kernels call.
-      gpu_srcs: CUDA launchers (`*.cu.cc`), compiled by nvcc only under `--config=cuda`.
-        Reserved: no op has GPU kernels yet, so passing any is an error for now.
+      gpu_srcs: CUDA launchers (`*.cu.cc`, no TensorFlow include), compiled by nvcc only with
+        `--config=cuda`; a plain build never runs nvcc.
+      gpu_hdrs: the headers those launchers include.
       copts: extra compile options.
     """
+    gpu_deps = []
     if gpu_srcs:
-        fail("openpose_op_library: gpu_srcs are not wired yet (CUDA issue)")
+        _cuda_objects(name, gpu_srcs, gpu_hdrs)
+        gpu_deps = [":" + name + "_gpu"]
     native.cc_binary(
         name = name + ".so",
         srcs = srcs,
         copts = TF_COPTS + copts + [
             # The loader reads this back to name the TensorFlow version in its errors.
             "-DOPENPOSE_TF_BUILT_FOR_TF=\\\"%s\\\"" % TF_VERSION,
-        ],
+        ] + select({
+            "//third_party/cuda:enabled": ["-DGOOGLE_CUDA=1"],
+            "//conditions:default": [],
+        }),
         linkshared = 1,
         deps = deps + [
             "@local_tensorflow//:tf_framework",
             "@local_tensorflow//:tf_headers",
-        ],
+        ] + select({
+            "//third_party/cuda:enabled": gpu_deps,
+            "//conditions:default": [],
+        }),
     )

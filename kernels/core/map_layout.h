@@ -28,7 +28,7 @@ struct MapLayout {
   int64_t x_stride = 0;
   int64_t c_stride = 0;
 
-  int64_t image_size() const {
+  OPENPOSE_HOST_DEVICE int64_t image_size() const {
     return static_cast<int64_t>(height) * width * channels;
   }
   OPENPOSE_HOST_DEVICE int64_t offset(int c, int y, int x) const {

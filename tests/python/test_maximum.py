@@ -60,3 +60,15 @@ def test_bad_shapes(shape, pattern):
 def test_non_float_dtype():
     with pytest.raises(TypeError, match="got dtype uint8"):
         ops.maximum(np.zeros((1, 4, 4, 2), np.uint8))
+
+
+@pytest.mark.skipif(not tf.config.list_physical_devices("GPU"),
+                    reason="no GPU visible to TensorFlow (CUDA kernels: make build-cuda, and "
+                           "make gpu-test on a GPU machine)")
+def test_gpu_kernel_equals_cpu_kernel():
+    maps = random_maps(9, (2, 37, 53, 7))
+    with tf.device("/GPU:0"):
+        gpu = ops.maximum(maps).numpy()
+    with tf.device("/CPU:0"):
+        cpu = ops.maximum(maps).numpy()
+    np.testing.assert_array_equal(gpu, cpu)
