@@ -9,6 +9,11 @@
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
 
+#if GOOGLE_CUDA
+#include "xla/stream_executor/stream.h"
+typedef struct CUstream_st* cudaStream_t;
+#endif
+
 namespace openpose_tf {
 namespace tf_glue {
 
@@ -30,6 +35,14 @@ absl::Status GetMapLayout(const std::string& name, const tensorflow::Tensor& map
 void ForEachChannelBlock(tensorflow::OpKernelContext* ctx, int64_t batch, int channels,
                          int64_t cost_per_channel,
                          const std::function<void(int64_t n, int c_begin, int c_end)>& fn);
+
+#if GOOGLE_CUDA
+// The op's own CUDA stream (kernels never launch on the default stream).
+inline cudaStream_t OpStream(tensorflow::OpKernelContext* ctx) {
+  return reinterpret_cast<cudaStream_t>(
+      ctx->op_device_context()->stream()->platform_specific_handle().stream);
+}
+#endif
 
 }  // namespace tf_glue
 }  // namespace openpose_tf
