@@ -37,6 +37,7 @@ class PoseModel:
     paf_indices: tuple[tuple[int, int], ...] = ()
     background: bool = True
     defaults: ConnectorDefaults | None = None
+    defaults_maximize_positives: ConnectorDefaults | None = None  # with --maximize_positives
     cpu_connector: bool = True  # OpenPose's CPU connector supports it
     prototxt: str = ""          # under OpenPose's models/ folder
     caffemodel: str = ""
@@ -68,10 +69,7 @@ class PoseModel:
         """OpenPose's thresholds for this model; `--maximize_positives` lowers them all."""
         if self.defaults is None:
             raise ValueError(f"{self.name} has no PAFs: the body part connector does not apply")
-        if maximize_positives:
-            # OpenPose: maximizePositives overrides the model's values (poseParameters.cpp).
-            return ConnectorDefaults(0.02, 0.75, 0.01, 2, 0.05)
-        return self.defaults
+        return self.defaults_maximize_positives if maximize_positives else self.defaults
 
 
 def _limbs(table):
@@ -142,27 +140,35 @@ _FACE_PAIRS = tuple(_chain(0, 16) + _chain(17, 21) + _chain(22, 26) + _chain(27,
                     + _chain(31, 35) + _chain(36, 41, True) + _chain(42, 47, True)
                     + _chain(48, 59, True) + _chain(60, 67, True))
 
+# OpenPose's getPoseDefault* (poseParameters.cpp): (nms_threshold, inter_min_above_threshold,
+# inter_threshold, min_subset_cnt, min_subset_score), without and with --maximize_positives. MPI
+# keeps its NMS threshold and its 0.01 inter_threshold either way.
 _DEFAULTS = ConnectorDefaults(0.05, 0.95, 0.05, 3, 0.4)
+_DEFAULTS_MP = ConnectorDefaults(0.02, 0.75, 0.01, 2, 0.05)
+_BODY = dict(defaults=_DEFAULTS, defaults_maximize_positives=_DEFAULTS_MP)
 
 MODELS: dict[str, PoseModel] = {
-    "BODY_25": PoseModel("BODY_25", _BODY_25_PARTS, *_BODY_25_LIMBS, defaults=_DEFAULTS,
+    "BODY_25": PoseModel("BODY_25", _BODY_25_PARTS, *_BODY_25_LIMBS, **_BODY,
                          prototxt="pose/body_25/pose_deploy.prototxt",
                          caffemodel="pose/body_25/pose_iter_584000.caffemodel"),
-    "COCO": PoseModel("COCO", _COCO_PARTS, *_COCO_LIMBS, defaults=_DEFAULTS,
+    "COCO": PoseModel("COCO", _COCO_PARTS, *_COCO_LIMBS, **_BODY,
                       prototxt="pose/coco/pose_deploy_linevec.prototxt",
                       caffemodel="pose/coco/pose_iter_440000.caffemodel"),
     "MPI": PoseModel("MPI", _MPI_PARTS, *_MPI_LIMBS,
                      defaults=ConnectorDefaults(0.6, 0.95, 0.01, 3, 0.4),
+                     defaults_maximize_positives=ConnectorDefaults(0.6, 0.75, 0.01, 2, 0.05),
                      prototxt="pose/mpi/pose_deploy_linevec.prototxt",
                      caffemodel="pose/mpi/pose_iter_160000.caffemodel"),
     "MPI_4_layers": PoseModel("MPI_4_layers", _MPI_PARTS, *_MPI_LIMBS,
                               defaults=ConnectorDefaults(0.3, 0.95, 0.01, 3, 0.4),
+                              defaults_maximize_positives=ConnectorDefaults(0.3, 0.75, 0.01, 2,
+                                                                            0.05),
                               prototxt="pose/mpi/pose_deploy_linevec_faster_4_stages.prototxt",
                               caffemodel="pose/mpi/pose_iter_160000.caffemodel"),
     # Experimental in OpenPose: no background channel, GPU connector only, prototxt not public.
     "BODY_25B": PoseModel("BODY_25B", _BODY_25B_PARTS, _BODY_25B_PAIRS,
                           tuple((2 * k, 2 * k + 1) for k in range(len(_BODY_25B_PAIRS))),
-                          background=False, defaults=_DEFAULTS, cpu_connector=False),
+                          background=False, cpu_connector=False, **_BODY),
     "HAND": PoseModel("HAND", _HAND_PARTS, _HAND_PAIRS,
                       prototxt="hand/pose_deploy.prototxt",
                       caffemodel="hand/pose_iter_102000.caffemodel"),
