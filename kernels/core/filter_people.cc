@@ -47,7 +47,8 @@ std::vector<int> FilterPeople(const std::vector<Person>& people, int num_parts,
 void WritePeople(const std::vector<Person>& people, const std::vector<int>& kept,
                  const Topology& t, const PeakSet& peaks, float scale_factor, float* keypoints,
                  float* scores) {
-  const float denominator = static_cast<float>(t.num_parts + t.num_pairs);
+  // OpenPose multiplies by the float reciprocal (oneOverNumberBodyPartsAndPAFs), not divides.
+  const float inverse = 1 / static_cast<float>(t.num_parts + t.num_pairs);
   for (size_t i = 0; i < kept.size(); ++i) {
     const Person& p = people[kept[i]];
     float* out = keypoints + static_cast<int64_t>(i) * t.num_parts * 3;
@@ -63,7 +64,7 @@ void WritePeople(const std::vector<Person>& people, const std::vector<int>& kept
         kp[0] = kp[1] = kp[2] = 0.f;
       }
     }
-    scores[i] = p.score / denominator;
+    scores[i] = p.score * inverse;
   }
 }
 

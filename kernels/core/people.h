@@ -68,7 +68,7 @@ std::vector<int> FilterPeople(const std::vector<Person>& people, int num_parts,
                               const FilterParams& params);
 
 // OpenPose's peopleVectorToPeopleArray for the kept people: keypoints K x 3 per person
-// (x * scale, y * scale, score; missing parts 0) and score / (P + L) per person.
+// (x * scale, y * scale, score; missing parts 0) and score * (1 / (P + L)) per person.
 void WritePeople(const std::vector<Person>& people, const std::vector<int>& kept,
                  const Topology& topology, const PeakSet& peaks, float scale_factor,
                  float* keypoints, float* scores);

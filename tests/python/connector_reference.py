@@ -169,6 +169,6 @@ def connect(model, pafs, peaks, counts, variant="gpu", scale=1.0, **params):
             if k > 0:
                 x, y, s = peaks[part, k - 1]
                 keypoints[i, part] = (x * f32(scale), y * f32(scale), s)
-    person_scores = np.array([p["score"] / f32(model.num_parts + model.num_pairs) for p in kept],
-                             np.float32)
+    inverse = f32(1) / f32(model.num_parts + model.num_pairs)  # OpenPose multiplies by it
+    person_scores = np.array([p["score"] * inverse for p in kept], np.float32)
     return keypoints, person_scores
