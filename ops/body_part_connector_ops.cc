@@ -58,7 +58,7 @@ pafs: [N, H, W, 2L] the PAF channels of the resized net output, in network order
 peaks: [N, P, M, 3] and peak_counts: [N, P], as returned by OpenPose>Nms (offset applied).
 scale_factor: scalar or [N]; keypoint x and y are multiplied by it (OpenPose: scaleNetToOutput).
 keypoints: [T, P, 3] (x, y, score) per person, missing parts (0, 0, 0), people in OpenPose's order.
-scores: [T] OpenPose's person score (summed peak and PAF scores / (P + L)).
+scores: [T] OpenPose's person score (summed peak and PAF scores times 1 / (P + L)).
 people_per_image: [N].
 pairs: 2L part indices, limb l joins parts pairs[2l] -> pairs[2l+1].
 paf_indices: 2L channels of pafs, limb l's x and y PAF maps.
