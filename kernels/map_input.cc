@@ -48,6 +48,14 @@ absl::Status GetMapLayout(const std::string& name, const tensorflow::Tensor& map
   return absl::OkStatus();
 }
 
+absl::Status CheckVector(const std::string& name, const tensorflow::Tensor& t, int64_t length,
+                         const std::string& meaning) {
+  if (t.dims() != 1 || t.dim_size(0) != length) {
+    return InvalidArgument(VectorMessage(name, length, meaning), t.shape().DebugString());
+  }
+  return absl::OkStatus();
+}
+
 void ForEachChannelBlock(tensorflow::OpKernelContext* ctx, int64_t batch, int channels,
                          int64_t cost_per_channel,
                          const std::function<void(int64_t n, int c_begin, int c_end)>& fn) {

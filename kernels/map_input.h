@@ -29,6 +29,10 @@ absl::Status ReadVariant(tensorflow::OpKernelConstruction* ctx, Variant* variant
 absl::Status GetMapLayout(const std::string& name, const tensorflow::Tensor& maps, bool nchw,
                           MapLayout* layout);
 
+// Requires `t` to be a vector of `length` values; the shape functions' wording.
+absl::Status CheckVector(const std::string& name, const tensorflow::Tensor& t, int64_t length,
+                         const std::string& meaning);
+
 // Runs fn(n, c_begin, c_end) over every image n in [0, batch) and a partition of its channels,
 // on the intra-op thread pool. Channel blocks are disjoint, so the result does not depend on the
 // thread count. cost_per_channel: rough cycles to process one channel of one image.

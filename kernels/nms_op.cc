@@ -71,10 +71,7 @@ class NmsOp : public OpKernel {
           params->threshold);
     }
     const Tensor& offset = ctx->input(2);
-    if (offset.dims() != 1 || offset.dim_size(0) != 2) {
-      return InvalidArgument("offset must have shape [2] (x, y), got ",
-                             offset.shape().DebugString());
-    }
+    TF_RETURN_IF_ERROR(CheckVector("offset", offset, 2, "(x, y)"));
     params->offset_x = offset.vec<float>()(0);
     params->offset_y = offset.vec<float>()(1);
     if (!std::isfinite(params->offset_x) || !std::isfinite(params->offset_y)) {

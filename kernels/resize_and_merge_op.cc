@@ -113,10 +113,7 @@ class ResizeAndMergeOp : public OpKernel {
 
  private:
   static absl::Status ReadTargetSize(const Tensor& t, int* h, int* w) {
-    if (t.dims() != 1 || t.dim_size(0) != 2) {
-      return InvalidArgument("target_size must have shape [2] (H, W), got ",
-                             t.shape().DebugString());
-    }
+    TF_RETURN_IF_ERROR(CheckVector("target_size", t, 2, "(H, W)"));
     const auto v = t.vec<int32_t>();
     if (v(0) <= 0 || v(1) <= 0) {
       return InvalidArgument("target_size must be positive, got [", v(0), ",", v(1), "]");
@@ -127,10 +124,7 @@ class ResizeAndMergeOp : public OpKernel {
   }
 
   static absl::Status ReadRatios(const Tensor& t, int num_scales, std::vector<float>* ratios) {
-    if (t.dims() != 1 || t.dim_size(0) != num_scales) {
-      return InvalidArgument("scale_ratios must have shape [", num_scales,
-                             "] (one per scale), got ", t.shape().DebugString());
-    }
+    TF_RETURN_IF_ERROR(CheckVector("scale_ratios", t, num_scales, "(one per scale)"));
     for (int s = 0; s < num_scales; ++s) {
       const float r = t.vec<float>()(s);
       if (!(r > 0.f) || !std::isfinite(r)) {

@@ -9,7 +9,6 @@ namespace openpose_tf {
 
 using tensorflow::shape_inference::DimensionHandle;
 using tensorflow::shape_inference::InferenceContext;
-using tensorflow::shape_inference::ShapeHandle;
 
 REGISTER_OP("OpenPose>Nms")
     .Input("heatmaps: float")
@@ -26,12 +25,7 @@ REGISTER_OP("OpenPose>Nms")
       DimensionHandle n, h, w, ch;
       TF_RETURN_IF_ERROR(shape_fns::MapDims(c, 0, "heatmaps", nchw, &n, &h, &w, &ch));
       TF_RETURN_IF_ERROR(shape_fns::ScalarInput(c, 1, "threshold"));
-      const ShapeHandle offset = c->input(2);
-      if (c->RankKnown(offset) &&
-          (c->Rank(offset) != 1 ||
-           (c->ValueKnown(c->Dim(offset, 0)) && c->Value(c->Dim(offset, 0)) != 2))) {
-        return InvalidArgument("offset must have shape [2] (x, y), got ", c->DebugString(offset));
-      }
+      TF_RETURN_IF_ERROR(shape_fns::VectorInput(c, 2, "offset", 2, "(x, y)"));
       int max_peaks = 0;
       TF_RETURN_IF_ERROR(c->GetAttr("max_peaks", &max_peaks));
       c->set_output(0, c->MakeShape({n, ch, c->MakeDim(max_peaks), c->MakeDim(3)}));

@@ -37,6 +37,12 @@ inline std::string TooLargeMessage(const std::string& name, const std::vector<in
          DimsString(dims);
 }
 
+// "offset must have shape [2] (x, y), got " (the caller appends the shape it got).
+inline std::string VectorMessage(const std::string& name, int64_t length,
+                                 const std::string& meaning) {
+  return name + " must have shape [" + std::to_string(length) + "] " + meaning + ", got ";
+}
+
 }  // namespace openpose_tf
 
 #endif  // OPENPOSE_TF_OPS_OP_MESSAGES_H_

@@ -33,20 +33,9 @@ REGISTER_OP("OpenPose>ResizeAndMerge")
                                  c->DebugString(c->input(0)));
         }
       }
-      const ShapeHandle size = c->input(num_scales);
-      if (c->RankKnown(size) &&
-          (c->Rank(size) != 1 ||
-           (c->ValueKnown(c->Dim(size, 0)) && c->Value(c->Dim(size, 0)) != 2))) {
-        return InvalidArgument("target_size must have shape [2] (H, W), got ",
-                               c->DebugString(size));
-      }
-      const ShapeHandle ratios = c->input(num_scales + 1);
-      if (c->RankKnown(ratios) &&
-          (c->Rank(ratios) != 1 || (c->ValueKnown(c->Dim(ratios, 0)) &&
-                                    c->Value(c->Dim(ratios, 0)) != num_scales))) {
-        return InvalidArgument("scale_ratios must have shape [", num_scales,
-                               "] (one per scale), got ", c->DebugString(ratios));
-      }
+      TF_RETURN_IF_ERROR(shape_fns::VectorInput(c, num_scales, "target_size", 2, "(H, W)"));
+      TF_RETURN_IF_ERROR(shape_fns::VectorInput(c, num_scales + 1, "scale_ratios", num_scales,
+                                                "(one per scale)"));
       ShapeHandle hw;
       TF_RETURN_IF_ERROR(c->MakeShapeFromShapeTensor(num_scales, &hw));
       if (c->RankKnown(hw)) {

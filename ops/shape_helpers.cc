@@ -59,5 +59,15 @@ absl::Status ScalarInput(InferenceContext* c, int input, const std::string& name
   return absl::OkStatus();
 }
 
+absl::Status VectorInput(InferenceContext* c, int input, const std::string& name,
+                         int64_t length, const std::string& meaning) {
+  ShapeHandle s = c->input(input);
+  if (c->RankKnown(s) && (c->Rank(s) != 1 || (c->ValueKnown(c->Dim(s, 0)) &&
+                                               c->Value(c->Dim(s, 0)) != length))) {
+    return InvalidArgument(VectorMessage(name, length, meaning), c->DebugString(s));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace shape_fns
 }  // namespace openpose_tf

@@ -25,6 +25,10 @@ absl::Status IsNchw(tensorflow::shape_inference::InferenceContext* c, bool* nchw
 absl::Status ScalarInput(tensorflow::shape_inference::InferenceContext* c, int input,
                          const std::string& name);
 
+// Requires input `input` to be a vector of `length` values (or of unknown shape).
+absl::Status VectorInput(tensorflow::shape_inference::InferenceContext* c, int input,
+                         const std::string& name, int64_t length, const std::string& meaning);
+
 }  // namespace shape_fns
 }  // namespace openpose_tf
 
