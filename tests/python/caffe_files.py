@@ -9,7 +9,8 @@ import numpy as np
 
 from openpose_tf.net import caffe_io, caffe_schema, model
 
-V1_TYPES = {"Convolution": 4, "Pooling": 17, "ReLU": 18, "Concat": 3}
+# Layer type string -> V1 enum number, from the schema.
+V1_TYPES = {name: number for number, name in caffe_schema.V1_LAYER_TYPES.items()}
 
 
 def _varint(n):

@@ -52,12 +52,8 @@ def _read(path: pathlib.Path, what: str, binary: bool):
 
 def _layers(net) -> list[Layer]:
     layers = [Layer(l.name, l.type, list(l.bottom), list(l.top), l) for l in net.layer]
-    enum = caffe_schema.NetParameter.DESCRIPTOR.fields_by_name["layers"].message_type \
-        .fields_by_name["type"].enum_type
     for l in net.layers:
-        enum_name = enum.values_by_number[l.type].name if l.type in enum.values_by_number \
-            else str(l.type)
-        layers.append(Layer(l.name, caffe_schema.V1_TYPE_NAMES.get(enum_name, enum_name),
+        layers.append(Layer(l.name, caffe_schema.V1_LAYER_TYPES.get(l.type, str(l.type)),
                             list(l.bottom), list(l.top), l))
     return layers
 

@@ -133,6 +133,10 @@ _ENUMS = {
 V1_TYPE_NAMES = {"CONCAT": "Concat", "CONVOLUTION": "Convolution", "POOLING": "Pooling",
                  "RELU": "ReLU"}
 
+# V1 enum number -> layer type string ("Convolution"; the enum name where we have no type).
+V1_LAYER_TYPES = {number: V1_TYPE_NAMES.get(name, name)
+                  for name, number in _ENUMS["V1LayerType"][1]}
+
 
 def _build():
     fdp = descriptor_pb2.FileDescriptorProto(name="openpose_tf_caffe.proto", package="caffe",
