@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <new>
+#include <stdexcept>
 #include <vector>
 
 #include "ops/op_messages.h"
@@ -19,14 +21,24 @@ absl::Status ReadDataFormat(tensorflow::OpKernelConstruction* ctx, bool* nchw) {
   return absl::OkStatus();
 }
 
-absl::Status ReadVariant(tensorflow::OpKernelConstruction* ctx, Variant* variant) {
+absl::Status ReadOpenPoseBuild(tensorflow::OpKernelConstruction* ctx, OpenPoseBuild* build) {
   std::string name;
   TF_RETURN_IF_ERROR(ctx->GetAttr("openpose_build", &name));
   if (name != "gpu" && name != "cpu") {
-    return InvalidArgument("openpose_build must be \"gpu\" or \"cpu\", got \"",
-                           name, "\"");
+    return InvalidArgument("variant must be \"gpu\" or \"cpu\", got \"", name, "\"");
   }
-  *variant = name == "gpu" ? Variant::kGpu : Variant::kCpu;
+  *build = name == "gpu" ? OpenPoseBuild::kGpu : OpenPoseBuild::kCpu;
+  return absl::OkStatus();
+}
+
+absl::Status CatchAllocation(const char* what, const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(absl::StrCat(what, ": out of memory"));
+  } catch (const std::length_error&) {
+    return absl::ResourceExhaustedError(absl::StrCat(what, ": a buffer would be too large"));
+  }
   return absl::OkStatus();
 }
 
@@ -35,9 +47,9 @@ absl::Status GetMapLayout(const std::string& name, const tensorflow::Tensor& map
   std::vector<int64_t> dims;
   for (int i = 0; i < maps.dims(); ++i) dims.push_back(maps.dim_size(i));
   if (dims.size() != 4) return InvalidArgument(RankMessage(name, nchw, dims));
-  for (int64_t d : dims) {
-    if (d <= 0) return InvalidArgument(EmptyMessage(name, nchw, dims));
-    if (d > std::numeric_limits<int32_t>::max()) {
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (dims[i] <= 0 && i > 0) return InvalidArgument(EmptyMessage(name, nchw, dims));
+    if (dims[i] > std::numeric_limits<int32_t>::max()) {
       return InvalidArgument(TooLargeMessage(name, dims));
     }
   }
@@ -59,6 +71,7 @@ absl::Status CheckVector(const std::string& name, const tensorflow::Tensor& t, i
 void ForEachChannelBlock(tensorflow::OpKernelContext* ctx, int64_t batch, int channels,
                          int64_t cost_per_channel,
                          const std::function<void(int64_t n, int c_begin, int c_end)>& fn) {
+  if (batch == 0) return;
   auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
   // Enough blocks per image to keep every thread busy even with one image; whole images when
   // the batch alone does.

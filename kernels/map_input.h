@@ -20,11 +20,11 @@ namespace tf_glue {
 // Reads the data_format attr: true for "NCHW".
 absl::Status ReadDataFormat(tensorflow::OpKernelConstruction* ctx, bool* nchw);
 
-// Reads the openpose_build attr ("gpu" or "cpu"): which OpenPose build to reproduce. (An attr
-// cannot be called "variant": that is a TensorFlow type name.)
-absl::Status ReadVariant(tensorflow::OpKernelConstruction* ctx, Variant* variant);
+// Reads the openpose_build attr ("gpu" or "cpu"): which OpenPose build to reproduce, Python's
+// `variant` (an attr cannot be called "variant": that is a TensorFlow type name).
+absl::Status ReadOpenPoseBuild(tensorflow::OpKernelConstruction* ctx, OpenPoseBuild* build);
 
-// Validates a 4-D float map tensor (rank 4, N, H, W, C > 0, each below 2^31) and returns the
+// Validates a 4-D float map tensor (rank 4, H, W, C > 0, N >= 0, each below 2^31) and returns the
 // layout of one image. Messages match the shape functions' (ops/op_messages.h).
 absl::Status GetMapLayout(const std::string& name, const tensorflow::Tensor& maps, bool nchw,
                           MapLayout* layout);
@@ -39,6 +39,11 @@ absl::Status CheckVector(const std::string& name, const tensorflow::Tensor& t, i
 void ForEachChannelBlock(tensorflow::OpKernelContext* ctx, int64_t batch, int channels,
                          int64_t cost_per_channel,
                          const std::function<void(int64_t n, int c_begin, int c_end)>& fn);
+
+// Runs fn and turns a failed allocation inside it (std::bad_alloc, std::length_error) into a
+// ResourceExhausted status: no C++ exception may leave a kernel. Work sharded over threads must
+// call it inside each shard (an exception does not cross TensorFlow's thread pool).
+absl::Status CatchAllocation(const char* what, const std::function<void()>& fn);
 
 #if GOOGLE_CUDA
 // The op's own CUDA stream (kernels never launch on the default stream).

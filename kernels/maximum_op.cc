@@ -19,7 +19,8 @@ using tensorflow::OpKernelContext;
 using tensorflow::Tensor;
 using tensorflow::TensorShape;
 
-template <bool kGpu>
+// kOnCuda: the device the kernel runs on (not the OpenPose build, which Maximum does not have).
+template <bool kOnCuda>
 class MaximumOp : public OpKernel {
  public:
   explicit MaximumOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
@@ -36,7 +37,7 @@ class MaximumOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({batch, channels, 3}), &maxima));
     const float* in = heatmaps.flat<float>().data();
     float* out = maxima->flat<float>().data();
-    if constexpr (kGpu) {
+    if constexpr (kOnCuda) {
 #if GOOGLE_CUDA
       const int status = LaunchMaximum(OpStream(ctx), in, batch, layout, out);
       OP_REQUIRES(ctx, status == 0,

@@ -1,10 +1,12 @@
 // CPU kernel of OpenPose>Nms: validates, allocates, and runs kernels/core/nms per image and
 // channel block.
 #include <cmath>
+#include <vector>
 
-#include "ops/errors.h"
 #include "kernels/core/nms.h"
 #include "kernels/map_input.h"
+#include "ops/errors.h"
+#include "ops/op_messages.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
 
@@ -23,7 +25,7 @@ class NmsOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->GetAttr("max_peaks", &max_peaks_));
     OP_REQUIRES(ctx, max_peaks_ >= 1,
                 InvalidArgument("max_peaks must be >= 1, got ", max_peaks_));
-    OP_REQUIRES_OK(ctx, ReadVariant(ctx, &variant_));
+    OP_REQUIRES_OK(ctx, ReadOpenPoseBuild(ctx, &build_));
     OP_REQUIRES_OK(ctx, ReadDataFormat(ctx, &nchw_));
   }
 
@@ -31,10 +33,11 @@ class NmsOp : public OpKernel {
     const Tensor& heatmaps = ctx->input(0);
     MapLayout layout;
     OP_REQUIRES_OK(ctx, GetMapLayout("heatmaps", heatmaps, nchw_, &layout));
-    NmsParams params;
-    OP_REQUIRES_OK(ctx, ReadParams(ctx, &params));
-
     const int64_t batch = heatmaps.dim_size(0);
+    NmsParams params;
+    std::vector<float> offsets;  // (x, y) per image
+    OP_REQUIRES_OK(ctx, ReadParams(ctx, batch, &params, &offsets));
+
     const int channels = layout.channels;
     Tensor* peaks = nullptr;
     Tensor* counts = nullptr;
@@ -48,13 +51,17 @@ class NmsOp : public OpKernel {
     const int64_t image_peaks = static_cast<int64_t>(channels) * max_peaks_ * 3;
     ForEachChannelBlock(ctx, batch, channels, 12 * layout.height * int64_t{layout.width},
                         [&](int64_t n, int c_begin, int c_end) {
-                          NmsImage(in + n * layout.image_size(), layout, c_begin, c_end, params,
+                          NmsParams image = params;
+                          image.offset_x = offsets[2 * n];
+                          image.offset_y = offsets[2 * n + 1];
+                          NmsImage(in + n * layout.image_size(), layout, c_begin, c_end, image,
                                    out + n * image_peaks, out_counts + n * channels);
                         });
   }
 
  private:
-  absl::Status ReadParams(OpKernelContext* ctx, NmsParams* params) const {
+  absl::Status ReadParams(OpKernelContext* ctx, int64_t batch, NmsParams* params,
+                          std::vector<float>* offsets) const {
     const Tensor& threshold = ctx->input(1);
     if (threshold.dims() != 0) {
       return InvalidArgument("threshold must be a scalar, got shape ",
@@ -65,26 +72,34 @@ class NmsOp : public OpKernel {
       return InvalidArgument("threshold must not be NaN");
     }
     // OpenPose's CPU build refuses thresholds outside [0, 1] (nmsBase.cpp, nmsCpu).
-    if (variant_ == Variant::kCpu && !(params->threshold >= 0.f && params->threshold <= 1.f)) {
-      return InvalidArgument(
-          "threshold must be in [0, 1] with variant=\"cpu\" (as OpenPose's CPU build), got ",
-          params->threshold);
+    if (build_ == OpenPoseBuild::kCpu && !(params->threshold >= 0.f && params->threshold <= 1.f)) {
+      return InvalidArgument("threshold must be in [0, 1] with ", VariantName(true),
+                             " (as OpenPose's CPU build), got ", params->threshold);
     }
+    // One (x, y) for the whole batch, or one per image (images at different scales).
     const Tensor& offset = ctx->input(2);
-    TF_RETURN_IF_ERROR(CheckVector("offset", offset, 2, "(x, y)"));
-    params->offset_x = offset.vec<float>()(0);
-    params->offset_y = offset.vec<float>()(1);
-    if (!std::isfinite(params->offset_x) || !std::isfinite(params->offset_y)) {
-      return InvalidArgument("offset must be finite, got (", params->offset_x,
-                             ", ", params->offset_y, ")");
+    const bool shared = offset.dims() == 1 && offset.dim_size(0) == 2;
+    if (!shared && !(offset.dims() == 2 && offset.dim_size(0) == batch && offset.dim_size(1) == 2)) {
+      return InvalidArgument("offset must have shape [2] (x, y) or [N,2] = [", batch,
+                             ",2], got ", offset.shape().DebugString());
+    }
+    const float* data = offset.flat<float>().data();
+    for (int64_t n = 0; n < batch; ++n) {
+      const float x = shared ? data[0] : data[2 * n];
+      const float y = shared ? data[1] : data[2 * n + 1];
+      if (!std::isfinite(x) || !std::isfinite(y)) {
+        return InvalidArgument("offset must be finite, got (", x, ", ", y, ")");
+      }
+      offsets->push_back(x);
+      offsets->push_back(y);
     }
     params->max_peaks = max_peaks_;
-    params->variant = variant_;
+    params->build = build_;
     return absl::OkStatus();
   }
 
   int max_peaks_ = 127;
-  Variant variant_ = Variant::kGpu;
+  OpenPoseBuild build_ = OpenPoseBuild::kGpu;
   bool nchw_ = false;
 };
 

@@ -1,13 +1,11 @@
-// CPU kernel of OpenPose>ResizeAndMerge: validates, then runs the two separable passes of
-// kernels/core/resize_and_merge on the intra-op thread pool, one image at a time.
-#include <cmath>
-#include <limits>
-#include <string>
+// CPU kernel of OpenPose>ResizeAndMerge: validates (resize_and_merge_args), allocates the core's
+// workspace through TensorFlow, then runs the two separable passes of kernels/core on the intra-op
+// thread pool, one image at a time.
 #include <vector>
 
 #include "kernels/core/resize_and_merge.h"
 #include "kernels/map_input.h"
-#include "ops/errors.h"
+#include "kernels/resize_and_merge_args.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
 #include "tensorflow/core/util/work_sharder.h"
@@ -25,66 +23,35 @@ using tensorflow::TensorShape;
 class ResizeAndMergeOp : public OpKernel {
  public:
   explicit ResizeAndMergeOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
-    OP_REQUIRES_OK(ctx, ReadVariant(ctx, &variant_));
+    OP_REQUIRES_OK(ctx, ReadOpenPoseBuild(ctx, &build_));
   }
 
   void Compute(OpKernelContext* ctx) override {
     OpInputList inputs;
     OP_REQUIRES_OK(ctx, ctx->input_list("net_outputs", &inputs));
     const int num_scales = inputs.size();
-    std::vector<MapLayout> layouts(num_scales);
-    for (int s = 0; s < num_scales; ++s) {
-      const std::string name = "net_outputs[" + std::to_string(s) + "]";
-      OP_REQUIRES_OK(ctx, GetMapLayout(name, inputs[s], false, &layouts[s]));
-      OP_REQUIRES(ctx,
-                  inputs[s].dim_size(0) == inputs[0].dim_size(0) &&
-                      layouts[s].channels == layouts[0].channels,
-                  InvalidArgument(name, " must have the N and C of net_outputs[0], got shape ",
-                                  inputs[s].shape().DebugString(), " vs ",
-                                  inputs[0].shape().DebugString()));
-    }
-    int target_h = 0, target_w = 0;
-    OP_REQUIRES_OK(ctx, ReadTargetSize(ctx->input(num_scales), &target_h, &target_w));
-    std::vector<float> ratios;
-    OP_REQUIRES_OK(ctx, ReadRatios(ctx->input(num_scales + 1), num_scales, &ratios));
-
-    const int64_t batch = inputs[0].dim_size(0);
-    const int channels = layouts[0].channels;
-    const int64_t row_size = static_cast<int64_t>(target_w) * channels;
-    const int64_t out_elements = batch * target_h * row_size;
-    // The CUDA kernels index with int: refuse what would overflow there too.
-    OP_REQUIRES(ctx, out_elements <= std::numeric_limits<int32_t>::max(),
-                InvalidArgument("output [N,H,W,C] = [", batch, ",", target_h, ",", target_w, ",",
-                                channels, "] has ", out_elements,
-                                " elements, more than 2^31-1"));
+    int64_t batch = 0;
+    ResizePlan plan;
+    ResizeWorkspace size;
+    OP_REQUIRES_OK(ctx, ReadResizeAndMerge(inputs, ctx->input(num_scales),
+                                           ctx->input(num_scales + 1), build_, &batch, &plan,
+                                           &size));
     Tensor* output = nullptr;
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(
-                            0, TensorShape({batch, target_h, target_w, channels}), &output));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({batch, plan.target_height,
+                                                             plan.target_width, plan.channels}),
+                                             &output));
+    if (batch == 0) return;
+    Tensor index, floats;
+    OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_INT32, TensorShape({size.index_count}),
+                                           &index));
+    OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_FLOAT, TensorShape({size.float_count}),
+                                           &floats));
+    const ResizeBuffers buffers =
+        PrepareResize(plan, index.flat<int32_t>().data(), floats.flat<float>().data());
 
-    // Taps per scale (OpenPose's scaleWidth/scaleHeight for the GPU build).
-    std::vector<AxisTaps> x_taps(num_scales), y_taps(num_scales);
-    int64_t scratch_rows = 0;
-    for (int s = 0; s < num_scales; ++s) {
-      const MapLayout& l = layouts[s];
-      if (variant_ == Variant::kGpu) {
-        const float ratio = ratios[s] / ratios[0];
-        const float scale_w = static_cast<float>(target_w) / layouts[0].width / ratio;
-        const float scale_h = static_cast<float>(target_h) / layouts[0].height / ratio;
-        x_taps[s] = GpuAxisTaps(l.width, target_w, scale_w);
-        y_taps[s] = GpuAxisTaps(l.height, target_h, scale_h);
-      } else {
-        x_taps[s] = CpuAxisTaps(l.width, target_w);
-        y_taps[s] = CpuAxisTaps(l.height, target_h);
-      }
-      scratch_rows += l.height;
-    }
-    Tensor scratch;
-    OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_FLOAT,
-                                           TensorShape({scratch_rows * row_size}), &scratch));
-    std::vector<float*> rows(num_scales);
-    rows[0] = scratch.flat<float>().data();
-    for (int s = 1; s < num_scales; ++s) rows[s] = rows[s - 1] + layouts[s - 1].height * row_size;
-
+    int64_t source_rows = 0;
+    for (const ResizeScale& s : plan.scales) source_rows += s.height;
+    const int64_t row_size = static_cast<int64_t>(plan.target_width) * plan.channels;
     auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
     for (int64_t n = 0; n < batch; ++n) {
       // Pass 1: one unit per source row of every scale.
@@ -92,51 +59,27 @@ class ResizeAndMergeOp : public OpKernel {
         for (int64_t u = begin; u < end; ++u) {
           int s = 0;
           int64_t row = u;
-          while (row >= layouts[s].height) row -= layouts[s++].height;
-          const float* src = inputs[s].flat<float>().data() + n * layouts[s].image_size();
-          HorizontalPass(src, layouts[s].width, channels, x_taps[s], variant_,
-                         static_cast<int>(row), static_cast<int>(row) + 1, rows[s]);
+          while (row >= plan.scales[s].height) row -= plan.scales[s++].height;
+          const int64_t image = static_cast<int64_t>(plan.scales[s].height) *
+                                plan.scales[s].width * plan.channels;
+          HorizontalPass(plan, buffers, s, inputs[s].flat<float>().data() + n * image,
+                         static_cast<int>(row), static_cast<int>(row) + 1);
         }
       };
-      tensorflow::Shard(workers->num_threads, workers->workers, scratch_rows, 20 * row_size,
+      tensorflow::Shard(workers->num_threads, workers->workers, source_rows, 20 * row_size,
                         horizontal);
       // Pass 2: one unit per target row.
-      float* out = output->flat<float>().data() + n * target_h * row_size;
+      float* out = output->flat<float>().data() + n * plan.target_height * row_size;
       auto vertical = [&](int64_t begin, int64_t end) {
-        VerticalPass(rows.data(), y_taps.data(), num_scales, target_w, channels, variant_,
-                     static_cast<int>(begin), static_cast<int>(end), out);
+        VerticalPass(plan, buffers, static_cast<int>(begin), static_cast<int>(end), out);
       };
-      tensorflow::Shard(workers->num_threads, workers->workers, target_h,
+      tensorflow::Shard(workers->num_threads, workers->workers, plan.target_height,
                         20 * num_scales * row_size, vertical);
     }
   }
 
  private:
-  static absl::Status ReadTargetSize(const Tensor& t, int* h, int* w) {
-    TF_RETURN_IF_ERROR(CheckVector("target_size", t, 2, "(H, W)"));
-    const auto v = t.vec<int32_t>();
-    if (v(0) <= 0 || v(1) <= 0) {
-      return InvalidArgument("target_size must be positive, got [", v(0), ",", v(1), "]");
-    }
-    *h = v(0);
-    *w = v(1);
-    return absl::OkStatus();
-  }
-
-  static absl::Status ReadRatios(const Tensor& t, int num_scales, std::vector<float>* ratios) {
-    TF_RETURN_IF_ERROR(CheckVector("scale_ratios", t, num_scales, "(one per scale)"));
-    for (int s = 0; s < num_scales; ++s) {
-      const float r = t.vec<float>()(s);
-      if (!(r > 0.f) || !std::isfinite(r)) {
-        return InvalidArgument("scale_ratios must be positive and finite, got ", r,
-                               " at index ", s);
-      }
-      ratios->push_back(r);
-    }
-    return absl::OkStatus();
-  }
-
-  Variant variant_ = Variant::kGpu;
+  OpenPoseBuild build_ = OpenPoseBuild::kGpu;
 };
 
 REGISTER_KERNEL_BUILDER(Name("OpenPose>ResizeAndMerge")

@@ -10,6 +10,25 @@ namespace openpose_tf {
 using tensorflow::shape_inference::DimensionHandle;
 using tensorflow::shape_inference::InferenceContext;
 
+namespace {
+
+// offset: [2] for the whole batch, or [N, 2] per image.
+absl::Status OffsetShape(InferenceContext* c, DimensionHandle n) {
+  tensorflow::shape_inference::ShapeHandle s = c->input(2);
+  if (!c->RankKnown(s)) return absl::OkStatus();
+  const bool pair = c->Rank(s) == 1 && (!c->ValueKnown(c->Dim(s, 0)) || c->Value(c->Dim(s, 0)) == 2);
+  const bool per_image =
+      c->Rank(s) == 2 && (!c->ValueKnown(c->Dim(s, 1)) || c->Value(c->Dim(s, 1)) == 2) &&
+      (!c->ValueKnown(c->Dim(s, 0)) || !c->ValueKnown(n) || c->Value(c->Dim(s, 0)) == c->Value(n));
+  if (!pair && !per_image) {
+    return InvalidArgument("offset must have shape [2] (x, y) or [N,2] = [",
+                           c->DebugString(n), ",2], got ", c->DebugString(s));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 REGISTER_OP("OpenPose>Nms")
     .Input("heatmaps: float")
     .Input("threshold: float")
@@ -25,7 +44,7 @@ REGISTER_OP("OpenPose>Nms")
       DimensionHandle n, h, w, ch;
       TF_RETURN_IF_ERROR(shape_fns::MapDims(c, 0, "heatmaps", nchw, &n, &h, &w, &ch));
       TF_RETURN_IF_ERROR(shape_fns::ScalarInput(c, 1, "threshold"));
-      TF_RETURN_IF_ERROR(shape_fns::VectorInput(c, 2, "offset", 2, "(x, y)"));
+      TF_RETURN_IF_ERROR(OffsetShape(c, n));
       int max_peaks = 0;
       TF_RETURN_IF_ERROR(c->GetAttr("max_peaks", &max_peaks));
       c->set_output(0, c->MakeShape({n, ch, c->MakeDim(max_peaks), c->MakeDim(3)}));
@@ -41,11 +60,14 @@ position is refined to the score-weighted mean over the 7x7 window (pixels with 
 
 heatmaps: [N, H, W, C] (or [N, C, H, W] with data_format="NCHW") float32 maps.
 threshold: scalar; a peak's value must be strictly above it. NaN is rejected.
-offset: [2] (x, y) added to every refined position (OpenPose: 0.5 / scaleNetToOutput).
-peaks: [N, C, max_peaks, 3] rows (x, y, score) in raster order; rows past the count are 0.
+offset: [2] (x, y) added to every refined position (OpenPose: 0.5 / scaleNetToOutput), or [N, 2]
+  one per image (a batch of images at different scales).
+peaks: [N, C, max_peaks, 3] rows (x, y, score) in raster order; rows past the count are 0. A
+  position is always finite: where the weighted mean is not (no positive pixel in the window,
+  infinite or near-FLT_MAX values), the integer position plus offset is reported.
 peak_counts: [N, C] number of valid rows per channel.
 max_peaks: M, the most peaks kept per channel (OpenPose: 127).
-openpose_build: "gpu" reproduces OpenPose's CUDA build (strict test, 1-pixel border excluded); "cpu" its
+openpose_build: Python's `variant`: "gpu" reproduces OpenPose's CUDA build (strict test, 1-pixel border excluded); "cpu" its
   CPU build (non-strict test on the ring next to the border, where cv::resize makes twin maxima;
   OpenPose's CPU build also requires 0 <= threshold <= 1).
 data_format: "NHWC" (default) or "NCHW".

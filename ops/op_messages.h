@@ -26,9 +26,10 @@ inline std::string RankMessage(const std::string& name, bool nchw,
   return name + " must be 4-D " + LayoutLetters(nchw) + ", got shape " + DimsString(dims);
 }
 
+// N may be 0 (an empty batch gives an empty result); H, W and C may not.
 inline std::string EmptyMessage(const std::string& name, bool nchw,
                                 const std::vector<int64_t>& dims) {
-  return name + " must have N, H, W and C > 0 in " + LayoutLetters(nchw) + ", got shape " +
+  return name + " must have H, W and C > 0 in " + LayoutLetters(nchw) + ", got shape " +
          DimsString(dims);
 }
 
@@ -41,6 +42,11 @@ inline std::string TooLargeMessage(const std::string& name, const std::vector<in
 inline std::string VectorMessage(const std::string& name, int64_t length,
                                  const std::string& meaning) {
   return name + " must have shape [" + std::to_string(length) + "] " + meaning + ", got ";
+}
+
+// The public word for the OpenPose build, in every message: Python's `variant`.
+inline std::string VariantName(bool cpu_build) {
+  return cpu_build ? "variant=\"cpu\"" : "variant=\"gpu\"";
 }
 
 }  // namespace openpose_tf

@@ -55,9 +55,10 @@ OpenPose's bicubic interpolation and averages the scales (per image; never acros
 net_outputs: num_scales tensors [N, h_s, w_s, C], the same N and C.
 target_size: [2] (H, W) of the output.
 scale_ratios: [num_scales] OpenPose's scaleInputToNetInputs (used by openpose_build="gpu" to place
-  each scale; OpenPose's CPU build ignores them).
+  each scale, and then checked against the maps' sizes: a ratio that would make the target read
+  more than 3 pixels past a map's edge is an error; OpenPose's CPU build ignores them).
 heatmaps: [N, H, W, C].
-openpose_build: "gpu" reproduces OpenPose's CUDA build (Catmull-Rom, a = -0.5, each scale placed by
+openpose_build: Python's `variant`: "gpu" reproduces OpenPose's CUDA build (Catmull-Rom, a = -0.5, each scale placed by
   its ratio); "cpu" its CPU build (cv::resize INTER_CUBIC, Keys A = -0.75, each scale stretched to
   the target).
 )doc");

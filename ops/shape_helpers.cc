@@ -40,8 +40,8 @@ absl::Status MapDims(InferenceContext* c, int input, const std::string& name, bo
   }
   const std::vector<int64_t> dims = KnownDims(c, s);
   if (dims.size() != 4) return InvalidArgument(RankMessage(name, nchw, dims));
-  for (int64_t d : dims) {
-    if (d == 0) return InvalidArgument(EmptyMessage(name, nchw, dims));
+  for (int i = 1; i < 4; ++i) {
+    if (dims[i] == 0) return InvalidArgument(EmptyMessage(name, nchw, dims));
   }
   *n = c->Dim(s, 0);
   *h = c->Dim(s, nchw ? 2 : 1);

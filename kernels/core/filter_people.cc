@@ -1,5 +1,5 @@
 // OpenPose's removePeopleBelowThresholdsAndFillFaces and peopleVectorToPeopleArray (spec 4.5,
-// 4.6), body parts only.
+// 4.6), body parts only. Which parts are feet is the caller's (the pose model's) data.
 #include <cstddef>
 #include <vector>
 
@@ -8,17 +8,15 @@
 namespace openpose_tf {
 namespace {
 
-std::vector<int> FilterOnce(const std::vector<Person>& people, int num_parts,
-                            const FilterParams& params, bool maximize_positives) {
+std::vector<int> FilterOnce(const std::vector<Person>& people, const FilterParams& params,
+                            bool maximize_positives) {
   std::vector<int> kept;
   for (size_t i = 0; i < people.size(); ++i) {
     const Person& p = people[i];
     int count = p.count;
-    // Foot keypoints (parts 19..24) do not count, and a person with feet and <= 4 other parts
-    // is dropped (BODY_25-sized models, and models with more than 70 parts).
-    if (!maximize_positives && (num_parts == 25 || num_parts > 70)) {
+    if (!maximize_positives && !params.foot_parts.empty()) {
       int feet = 0;
-      for (int part = 19; part < 25 && part < num_parts; ++part) feet += p.slot[part] > 0;
+      for (int32_t part : params.foot_parts) feet += p.slot[part] > 0;
       if (feet > 0) {
         count -= feet;
         if (count <= 4) continue;
@@ -34,13 +32,10 @@ std::vector<int> FilterOnce(const std::vector<Person>& people, int num_parts,
 
 }  // namespace
 
-std::vector<int> FilterPeople(const std::vector<Person>& people, int num_parts,
-                              const FilterParams& params) {
-  std::vector<int> kept = FilterOnce(people, num_parts, params, params.maximize_positives);
+std::vector<int> FilterPeople(const std::vector<Person>& people, const FilterParams& params) {
+  std::vector<int> kept = FilterOnce(people, params, params.maximize_positives);
   // Nobody survived: retry once without the foot rule (thresholds unchanged).
-  if (kept.empty() && !params.maximize_positives) {
-    kept = FilterOnce(people, num_parts, params, true);
-  }
+  if (kept.empty() && !params.maximize_positives) kept = FilterOnce(people, params, true);
   return kept;
 }
 

@@ -15,8 +15,9 @@
 
 namespace openpose_tf {
 
-// Which OpenPose build's arithmetic to reproduce. Both run on any device with identical results.
-enum class Variant { kGpu, kCpu };
+// Which OpenPose build's arithmetic to reproduce (Python's `variant`, the ops' `openpose_build`
+// attr). Both run on any device with identical results: this is not the device.
+enum class OpenPoseBuild { kGpu, kCpu };
 
 // A strided view of one image's maps: map c, row y, column x is
 // data[c * c_stride + y * y_stride + x * x_stride]. One type serves NHWC and NCHW inputs.

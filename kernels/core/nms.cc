@@ -24,7 +24,7 @@ void NmsImage(const float* maps, const MapLayout& layout, int c_begin, int c_end
         if (counts[c] >= params.max_peaks) continue;
         const float* map = maps + c * layout.c_stride;
         if (!IsPeak(map, layout.y_stride, layout.x_stride, h, w, x, y, params.threshold,
-                    params.variant)) {
+                    params.build)) {
           continue;
         }
         float* row = peaks + c * row_stride + static_cast<int64_t>(counts[c]) * 3;

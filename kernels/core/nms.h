@@ -13,21 +13,21 @@ struct NmsParams {
   float offset_x = 0.5f;  // added to the refined position (OpenPose: 0.5 / scaleNetToOutput)
   float offset_y = 0.5f;
   int max_peaks = 127;    // M: peaks kept per channel, the first ones in raster order
-  Variant variant = Variant::kGpu;
+  OpenPoseBuild build = OpenPoseBuild::kGpu;
 };
 
 // Peak test at (x, y) of one map whose element (y, x) is map[y * ys + x * xs].
-// kGpu (nmsRegisterKernel): 1 <= x <= W-2 and 1 <= y <= H-2, v > threshold and v > all 8
+// GPU build (nmsRegisterKernel): 1 <= x <= W-2 and 1 <= y <= H-2, v > threshold and v > all 8
 //   neighbours (strict); the outer 1-pixel border never peaks.
-// kCpu (nmsRegisterKernelCPU): strict as above for 2 <= x <= W-3 and 2 <= y <= H-3; on the ring
+// CPU build (nmsRegisterKernelCPU): strict as above for 2 <= x <= W-3 and 2 <= y <= H-3; on the ring
 //   x == 1, x == W-2, y == 1 or y == H-2 (which includes 8 outer-border pixels) the test is
 //   v >= neighbours, with neighbours outside the image read as `threshold`: OpenPose's CPU
 //   resize (cv::resize) makes twin maxima there. Every other border pixel never peaks.
 OPENPOSE_HOST_DEVICE inline bool IsPeak(const float* map, int64_t ys, int64_t xs, int h, int w,
-                                        int x, int y, float threshold, Variant variant) {
+                                        int x, int y, float threshold, OpenPoseBuild build) {
   const float v = map[y * ys + x * xs];
   if (!(v > threshold)) return false;  // also rejects NaN
-  const bool interior = variant == Variant::kGpu
+  const bool interior = build == OpenPoseBuild::kGpu
                             ? (0 < x && x < w - 1 && 0 < y && y < h - 1)
                             : (1 < x && x < w - 2 && 1 < y && y < h - 2);
   if (interior) {
@@ -36,7 +36,7 @@ OPENPOSE_HOST_DEVICE inline bool IsPeak(const float* map, int64_t ys, int64_t xs
         if ((dx != 0 || dy != 0) && !(v > map[(y + dy) * ys + (x + dx) * xs])) return false;
     return true;
   }
-  if (variant == Variant::kGpu) return false;
+  if (build == OpenPoseBuild::kGpu) return false;
   if (!(x == 1 || x == w - 2 || y == 1 || y == h - 2)) return false;
   for (int dy = -1; dy <= 1; ++dy) {
     for (int dx = -1; dx <= 1; ++dx) {
@@ -53,7 +53,8 @@ OPENPOSE_HOST_DEVICE inline bool IsPeak(const float* map, int64_t ys, int64_t xs
 
 // OpenPose's nmsAccuratePeakPosition (same on CPU and GPU): the score-weighted mean position over
 // the 7x7 window, counting in-image pixels with score > 0 (not > threshold), accumulated in
-// float in dy-then-dx order, plus the offset. The score is the raw value at the peak.
+// float in dy-then-dx order, plus the offset. The score is the raw value at the peak. The
+// position is always finite: where the mean is not, the integer position is used.
 OPENPOSE_HOST_DEVICE inline void RefinePeak(const float* map, int64_t ys, int64_t xs, int h, int w,
                                             int x, int y, float offset_x, float offset_y,
                                             float* out /* 3: x, y, score */) {
@@ -74,8 +75,16 @@ OPENPOSE_HOST_DEVICE inline void RefinePeak(const float* map, int64_t ys, int64_
       }
     }
   }
-  out[0] = x_acc / score_acc + offset_x;
-  out[1] = y_acc / score_acc + offset_y;
+  float px = x_acc / score_acc;
+  float py = y_acc / score_acc;
+  // Not in OpenPose: with no positive pixel in the window (a negative threshold) or sums that are
+  // not finite (inf or near-FLT_MAX scores) the mean is NaN or inf; keep the integer position.
+  if (!(px - px == 0.f) || !(py - py == 0.f)) {
+    px = static_cast<float>(x);
+    py = static_cast<float>(y);
+  }
+  out[0] = px + offset_x;
+  out[1] = py + offset_y;
   out[2] = map[y * ys + x * xs];
 }
 

@@ -72,11 +72,12 @@ OPENPOSE_HOST_DEVICE inline float PafScore(const float* paf_x, const float* paf_
 // Scores every candidate pair of limbs [l_begin, l_end) of one image.
 // pafs:        one image's PAF maps ([H, W, 2L] or any layout), limb l's maps at channels
 //              paf_indices[2l] (x) and paf_indices[2l+1] (y).
-// peaks:       P x M x 3 (x, y, score); counts: P.
+// peaks:       P x M x 3 (x, y, score); counts: P, each in [0, min(M, K)].
 // pairs:       2L part indices (A, B) per limb.
-// pair_scores: L x M x M; entry [l][a][b] = PafScore(A_a, B_b), -1 where a or b is past the count.
+// pair_scores: L x K x K (K: the largest count, not M, so the work and the memory follow the
+//              peaks found); [l][a][b] = PafScore(A_a, B_b), -1 where a or b is past the count.
 void ScorePairs(const float* pafs, const MapLayout& layout, const float* peaks,
-                const int32_t* counts, int max_peaks, const int32_t* pairs,
+                const int32_t* counts, int max_peaks, int64_t k, const int32_t* pairs,
                 const int32_t* paf_indices, const PafScoreParams& params, int l_begin, int l_end,
                 float* pair_scores);
 

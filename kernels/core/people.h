@@ -44,28 +44,49 @@ struct PeakSet {
   }
 };
 
+// One image's ScorePairs output: L x K x K.
+struct PairScores {
+  const float* data = nullptr;
+  int64_t k = 0;
+  int64_t index(int limb, int a, int b) const {  // a, b 0-based, below the counts
+    return (static_cast<int64_t>(limb) * k + a) * k + b;
+  }
+  float at(int limb, int a, int b) const { return data[index(limb, a, b)]; }
+};
+
+// The pose model's rules for OpenPose's CPU-build grouping, as data (pose_models.py says which
+// model has which): limbs whose connections only fill empty slots (OpenPose's ear rule for COCO
+// and BODY_25), and whether a lone peak that some person already holds is skipped (false for
+// MPI, whose CPU code does not check).
+struct GroupingRules {
+  std::vector<char> ear_limb;  // L flags: OpenPose's ear rule applies to limb l
+  bool dedup_lone_peaks = true;
+};
+
 // OpenPose's GPU-build grouping (pafPtrIntoVector + pafVectorIntoPeopleVector): all candidates
 // with score > 1e-6 sorted together by (paf + 0.1*sA + 0.1*sB, paf, limb, a, b) descending, then
-// incremental assignment with merging of disjoint people. pair_scores: L x M x M (ScorePairs).
-std::vector<Person> GroupGpu(const Topology& topology, const PeakSet& peaks,
-                             const float* pair_scores);
+// incremental assignment with merging of disjoint people.
+std::vector<Person> GroupGlobalSort(const Topology& topology, const PeakSet& peaks,
+                                    const PairScores& scores);
 
 // OpenPose's CPU-build grouping (createPeopleVector): limbs in model order, greedy one-to-one
-// matching per limb, lone keypoints start people, the ear-pair rule (COCO, BODY_25), and MPI's
-// no-dedup rule (15 parts).
-std::vector<Person> GroupCpu(const Topology& topology, const PeakSet& peaks,
-                             const float* pair_scores);
+// matching per limb, lone keypoints start people, fill-only limbs (the ear rule) and the lone-peak
+// rule from `rules`.
+std::vector<Person> GroupPerLimb(const Topology& topology, const GroupingRules& rules,
+                                 const PeakSet& peaks, const PairScores& scores);
 
 struct FilterParams {
   int min_subset_cnt = 3;
   float min_subset_score = 0.4f;
   bool maximize_positives = false;
+  // OpenPose's foot rule (BODY_25, BODY_25B): these parts do not count, and a person holding one
+  // of them with at most 4 other parts is dropped. Empty: no foot rule.
+  std::vector<int32_t> foot_parts;
 };
 
 // OpenPose's removePeopleBelowThresholdsAndFillFaces: indices of the people kept, in order. The
-// BODY_25 foot rule, and one retry without it when nobody survives.
-std::vector<int> FilterPeople(const std::vector<Person>& people, int num_parts,
-                              const FilterParams& params);
+// foot rule, and one retry without it when nobody survives.
+std::vector<int> FilterPeople(const std::vector<Person>& people, const FilterParams& params);
 
 // OpenPose's peopleVectorToPeopleArray for the kept people: keypoints K x 3 per person
 // (x * scale, y * scale, score; missing parts 0) and score * (1 / (P + L)) per person.

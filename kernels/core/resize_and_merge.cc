@@ -1,107 +1,142 @@
 #include "kernels/core/resize_and_merge.h"
 
-#include <algorithm>
-#include <cmath>
+#include <cstdint>
+#include <limits>
 
 namespace openpose_tf {
 namespace {
 
-// OpenCV's interpolateCubic (imgproc/resize.cpp), float arithmetic in its order.
-void KeysWeights(float x, float* w) {
-  const float a = -0.75f;
-  w[0] = ((a * (x + 1) - 5 * a) * (x + 1) + 8 * a) * (x + 1) - 4 * a;
-  w[1] = ((a + 2) * x - (a + 3)) * x * x + 1;
-  w[2] = ((a + 2) * (1 - x) - (a + 3)) * (1 - x) * (1 - x) + 1;
-  w[3] = 1.f - w[0] - w[1] - w[2];
-}
+constexpr int64_t kMaxCount = std::numeric_limits<int32_t>::max();
 
-// OpenCV's horizontal and vertical sums: ((v0*w0 + v1*w1) + v2*w2) + v3*w3 (scalar order).
-inline float KeysSum(float v0, float v1, float v2, float v3, const float* w) {
-  return v0 * w[0] + v1 * w[1] + v2 * w[2] + v3 * w[3];
+int WeightsPerTap(OpenPoseBuild build) { return build == OpenPoseBuild::kGpu ? 1 : 4; }
+
+// a * b, or kMaxCount + 1 when it would exceed kMaxCount (a, b >= 0).
+int64_t CappedProduct(int64_t a, int64_t b) {
+  if (a != 0 && b > kMaxCount / a) return kMaxCount + 1;
+  return a * b;
 }
 
 }  // namespace
 
-AxisTaps GpuAxisTaps(int source_length, int target_length, float scale) {
-  AxisTaps taps;
-  taps.index.resize(static_cast<size_t>(target_length) * 4);
-  taps.weight.resize(target_length);
-  const int last = source_length - 1;
-  for (int d = 0; d < target_length; ++d) {
-    const float s = (static_cast<float>(d) + 0.5f) / scale - 0.5f;
-    const int i1 = std::min(last, std::max(0, static_cast<int>(std::floor(s))));
-    const int i0 = std::max(0, i1 - 1);
-    const int i2 = std::min(last, i1 + 1);
-    const int i3 = std::min(last, i2 + 1);
-    int32_t* idx = &taps.index[static_cast<size_t>(d) * 4];
-    idx[0] = i0;
-    idx[1] = i1;
-    idx[2] = i2;
-    idx[3] = i3;
-    taps.weight[d] = s - static_cast<float>(i1);
+bool ResizeWorkspaceSize(const ResizePlan& plan, ResizeWorkspace* size) {
+  const int64_t scales = static_cast<int64_t>(plan.scales.size());
+  const int64_t row = CappedProduct(plan.target_width, plan.channels);
+  int64_t rows = 0;
+  for (const ResizeScale& s : plan.scales) {
+    rows += CappedProduct(s.height, row);
+    if (rows > kMaxCount) return false;
   }
-  return taps;
+  size->index_count = CappedProduct(CappedProduct(scales, plan.target_width), 4);
+  const int64_t weights =
+      CappedProduct(CappedProduct(scales, plan.target_width), WeightsPerTap(plan.build));
+  size->float_count = weights + rows;
+  return size->index_count <= kMaxCount && size->float_count <= kMaxCount;
 }
 
-AxisTaps CpuAxisTaps(int source_length, int target_length) {
-  AxisTaps taps;
-  taps.index.resize(static_cast<size_t>(target_length) * 4);
-  taps.weight.resize(static_cast<size_t>(target_length) * 4);
-  // cv::resize: inv_scale = dst / (double)src, and the mapping uses scale = 1. / inv_scale.
-  const double scale = 1. / (static_cast<double>(target_length) / source_length);
-  const int last = source_length - 1;
-  for (int d = 0; d < target_length; ++d) {
-    float f = static_cast<float>((d + 0.5) * scale - 0.5);
-    const int s = static_cast<int>(std::floor(f));
-    f -= static_cast<float>(s);
-    for (int k = 0; k < 4; ++k) {
-      taps.index[static_cast<size_t>(d) * 4 + k] = std::min(last, std::max(0, s - 1 + k));
+ResizeBuffers PrepareResize(const ResizePlan& plan, int32_t* index, float* floats) {
+  ResizeBuffers buffers;
+  const int tw = plan.target_width;
+  const int per_tap = WeightsPerTap(plan.build);
+  const int num_scales = static_cast<int>(plan.scales.size());
+  buffers.x_index = index;
+  buffers.x_weight = floats;
+  float* rows = floats + static_cast<int64_t>(num_scales) * tw * per_tap;
+  for (int s = 0; s < num_scales; ++s) {
+    const ResizeScale& scale = plan.scales[s];
+    for (int x = 0; x < tw; ++x) {
+      const int64_t tap = static_cast<int64_t>(s) * tw + x;
+      int32_t* idx = index + tap * 4;
+      float* w = buffers.x_weight + tap * per_tap;
+      if (plan.build == OpenPoseBuild::kGpu) {
+        *w = GpuBuildTaps(x, scale.width, scale.scale_x, idx);
+      } else {
+        CpuBuildTaps(x, scale.width, tw, idx, w);
+      }
     }
-    KeysWeights(f, &taps.weight[static_cast<size_t>(d) * 4]);
+    buffers.rows.push_back(rows);
+    rows += static_cast<int64_t>(scale.height) * tw * plan.channels;
   }
-  return taps;
+  return buffers;
 }
 
-void HorizontalPass(const float* source, int source_width, int channels, const AxisTaps& x_taps,
-                    Variant variant, int row_begin, int row_end, float* out) {
-  const int target_width = static_cast<int>(x_taps.index.size() / 4);
-  const int64_t in_row = static_cast<int64_t>(source_width) * channels;
-  const int64_t out_row = static_cast<int64_t>(target_width) * channels;
+int FirstMisplacedScale(const ResizePlan& plan, float tolerance, int* axis, float* source_end) {
+  if (plan.build != OpenPoseBuild::kGpu) return -1;  // the CPU build stretches every scale
+  for (int s = 0; s < static_cast<int>(plan.scales.size()); ++s) {
+    const ResizeScale& scale = plan.scales[s];
+    // Source coordinate of the last target pixel (GpuBuildTaps' s), and the map's last pixel.
+    const float end[2] = {(plan.target_height - 0.5f) / scale.scale_y - 0.5f,
+                          (plan.target_width - 0.5f) / scale.scale_x - 0.5f};
+    const float last[2] = {static_cast<float>(scale.height - 1),
+                           static_cast<float>(scale.width - 1)};
+    int short_axes = 0;
+    for (int a = 0; a < 2; ++a) {
+      if (!(end[a] <= last[a] + tolerance)) {  // also NaN
+        *axis = a;
+        *source_end = end[a];
+        return s;
+      }
+      short_axes += end[a] < last[a] - tolerance;
+    }
+    if (short_axes == 2) {
+      *axis = 1;
+      *source_end = end[1];
+      return s;
+    }
+  }
+  return -1;
+}
+
+void HorizontalPass(const ResizePlan& plan, const ResizeBuffers& buffers, int s,
+                    const float* source, int row_begin, int row_end) {
+  const int tw = plan.target_width;
+  const int channels = plan.channels;
+  const int64_t in_row = static_cast<int64_t>(plan.scales[s].width) * channels;
+  const int64_t out_row = static_cast<int64_t>(tw) * channels;
+  const int per_tap = WeightsPerTap(plan.build);
+  const int32_t* index = buffers.x_index + static_cast<int64_t>(s) * tw * 4;
+  const float* weight = buffers.x_weight + static_cast<int64_t>(s) * tw * per_tap;
   for (int y = row_begin; y < row_end; ++y) {
     const float* src = source + y * in_row;
-    float* dst = out + y * out_row;
-    for (int x = 0; x < target_width; ++x) {
-      const int32_t* idx = &x_taps.index[static_cast<size_t>(x) * 4];
+    float* dst = buffers.rows[s] + y * out_row;
+    for (int x = 0; x < tw; ++x) {
+      const int32_t* idx = index + static_cast<int64_t>(x) * 4;
       const float* p0 = src + static_cast<int64_t>(idx[0]) * channels;
       const float* p1 = src + static_cast<int64_t>(idx[1]) * channels;
       const float* p2 = src + static_cast<int64_t>(idx[2]) * channels;
       const float* p3 = src + static_cast<int64_t>(idx[3]) * channels;
       float* o = dst + static_cast<int64_t>(x) * channels;
-      if (variant == Variant::kGpu) {
-        const float t = x_taps.weight[x];
+      const float* w = weight + static_cast<int64_t>(x) * per_tap;
+      if (plan.build == OpenPoseBuild::kGpu) {
+        const float t = *w;
         for (int c = 0; c < channels; ++c) o[c] = CatmullRom(p0[c], p1[c], p2[c], p3[c], t);
       } else {
-        const float* w = &x_taps.weight[static_cast<size_t>(x) * 4];
         for (int c = 0; c < channels; ++c) o[c] = KeysSum(p0[c], p1[c], p2[c], p3[c], w);
       }
     }
   }
 }
 
-void VerticalPass(const float* const* rows, const AxisTaps* y_taps, int num_scales,
-                  int target_width, int channels, Variant variant, int row_begin, int row_end,
-                  float* out) {
-  const int64_t row_size = static_cast<int64_t>(target_width) * channels;
+void VerticalPass(const ResizePlan& plan, const ResizeBuffers& buffers, int row_begin,
+                  int row_end, float* out) {
+  const int64_t row_size = static_cast<int64_t>(plan.target_width) * plan.channels;
+  const int num_scales = static_cast<int>(plan.scales.size());
+  const bool gpu = plan.build == OpenPoseBuild::kGpu;
   for (int y = row_begin; y < row_end; ++y) {
     float* o = out + y * row_size;
     for (int s = 0; s < num_scales; ++s) {
-      const int32_t* idx = &y_taps[s].index[static_cast<size_t>(y) * 4];
-      const float* r0 = rows[s] + idx[0] * row_size;
-      const float* r1 = rows[s] + idx[1] * row_size;
-      const float* r2 = rows[s] + idx[2] * row_size;
-      const float* r3 = rows[s] + idx[3] * row_size;
-      if (variant == Variant::kGpu) {
-        const float t = y_taps[s].weight[y];
+      int32_t idx[4];
+      float w[4];
+      if (gpu) {
+        w[0] = GpuBuildTaps(y, plan.scales[s].height, plan.scales[s].scale_y, idx);
+      } else {
+        CpuBuildTaps(y, plan.scales[s].height, plan.target_height, idx, w);
+      }
+      const float* r0 = buffers.rows[s] + idx[0] * row_size;
+      const float* r1 = buffers.rows[s] + idx[1] * row_size;
+      const float* r2 = buffers.rows[s] + idx[2] * row_size;
+      const float* r3 = buffers.rows[s] + idx[3] * row_size;
+      if (gpu) {
+        const float t = w[0];
         if (s == 0 && num_scales == 1) {
           for (int64_t i = 0; i < row_size; ++i) o[i] = CatmullRom(r0[i], r1[i], r2[i], r3[i], t);
         } else if (s == 0) {
@@ -111,17 +146,14 @@ void VerticalPass(const float* const* rows, const AxisTaps* y_taps, int num_scal
         } else {
           for (int64_t i = 0; i < row_size; ++i) o[i] += CatmullRom(r0[i], r1[i], r2[i], r3[i], t);
         }
+      } else if (s == 0) {
+        for (int64_t i = 0; i < row_size; ++i) o[i] = KeysSum(r0[i], r1[i], r2[i], r3[i], w);
       } else {
-        const float* w = &y_taps[s].weight[static_cast<size_t>(y) * 4];
-        if (s == 0) {
-          for (int64_t i = 0; i < row_size; ++i) o[i] = KeysSum(r0[i], r1[i], r2[i], r3[i], w);
-        } else {
-          for (int64_t i = 0; i < row_size; ++i) o[i] += KeysSum(r0[i], r1[i], r2[i], r3[i], w);
-        }
+        for (int64_t i = 0; i < row_size; ++i) o[i] += KeysSum(r0[i], r1[i], r2[i], r3[i], w);
       }
     }
     if (num_scales > 1) {
-      if (variant == Variant::kGpu) {
+      if (gpu) {
         const float count = static_cast<float>(num_scales);
         for (int64_t i = 0; i < row_size; ++i) o[i] /= count;
       } else {

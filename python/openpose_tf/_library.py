@@ -22,7 +22,8 @@ OP_NAMES = (
     "OpenPose>Nms",
     "OpenPose>Maximum",
     "OpenPose>ResizeAndMerge",
-    "OpenPose>BodyPartConnector",
+    "OpenPose>PafScores",
+    "OpenPose>AssemblePeople",
 )
 
 _lock = threading.Lock()

@@ -17,7 +17,8 @@ import tensorflow as tf
 
 from openpose_tf import _library, pose_models
 
-__all__ = ["body_part_connector", "load_library", "maximum", "nms", "resize_and_merge"]
+__all__ = ["assemble_people", "body_part_connector", "load_library", "maximum", "nms",
+           "paf_scores", "resize_and_merge"]
 
 _VARIANTS = ("gpu", "cpu")
 _DATA_FORMATS = ("NHWC", "NCHW")
@@ -65,7 +66,8 @@ def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.5, 0.5), variant="gpu
       threshold: scalar; a peak's value must be strictly above it. NaN is an error. With
         `variant="cpu"` it must lie in [0, 1], as in OpenPose's CPU build.
       max_peaks: M >= 1, the most peaks kept per channel (OpenPose: 127).
-      offset: `(x, y)` added to every refined position, a pair or a `[2]` tensor. OpenPose uses
+      offset: `(x, y)` added to every refined position, a pair or a `[2]` tensor, or `[N, 2]`
+        (one per image, for a batch of images at different scales). OpenPose uses
         `0.5 / scaleNetToOutput`, so that the final keypoint is `mean * scale + 0.5`.
       variant: `"gpu"` (default) reproduces OpenPose's CUDA build: strict test, the 1-pixel
         border never peaks. `"cpu"` its CPU build: on the ring next to the border the test is
@@ -75,7 +77,9 @@ def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.5, 0.5), variant="gpu
 
     Returns:
       `(peaks, peak_counts)`: `peaks` float32 `[N, C, M, 3]` rows `(x, y, score)`, zero past the
-      count; `peak_counts` int32 `[N, C]`.
+      count; `peak_counts` int32 `[N, C]`. Positions are always finite: where OpenPose's weighted
+      mean is not (no positive pixel in the 7x7 window, infinite or near-FLT_MAX values) the
+      integer position plus `offset` is reported. An empty batch (N = 0) gives empty results.
     """
     if isinstance(max_peaks, bool) or not isinstance(max_peaks, numbers.Integral) or max_peaks < 1:
         raise ValueError(f"max_peaks must be an integer >= 1, got {max_peaks!r}")
@@ -184,6 +188,133 @@ def resize_and_merge(net_outputs, target_size=None, scale_ratios=None, variant="
         )
 
 
+def _peak_counts(value) -> tf.Tensor:
+    """int32 or int64 counts as given (the kernels range-check before narrowing); other integer
+    dtypes widened; floats refused (a silent cast would turn 2.9 into 2)."""
+    tensor = tf.convert_to_tensor(value, name="peak_counts")
+    if tensor.dtype in (tf.int32, tf.int64):
+        return tensor
+    if tensor.dtype.is_integer:
+        return tf.cast(tensor, tf.int64)
+    raise TypeError(f"peak_counts must be an int32 or int64 tensor, got dtype {tensor.dtype.name}")
+
+
+def _connector_model(pose_model):
+    model = pose_models.get(pose_model)
+    if not model.paf_indices:
+        raise ValueError(f"{model.name} has no PAFs: the body part connector does not apply")
+    return model
+
+
+def _setting(value, default, kind, field):
+    value = default if value is None else value
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
+        raise ValueError(f"{field} must be a finite number, got {value!r}")
+    return kind(value)
+
+
+def _scale_factor(value) -> tf.Tensor:
+    if isinstance(value, numbers.Real) and not (math.isfinite(value) and value > 0):
+        raise ValueError(f"scale_factor must be finite and > 0, got {value!r}")
+    return tf.convert_to_tensor(value, tf.float32, name="scale_factor")
+
+
+def paf_scores(pafs, peaks, peak_counts, pose_model="BODY_25", inter_min_above_threshold=None,
+               inter_threshold=None, nms_threshold=None, maximize_positives=False, name=None):
+    """The dense half of OpenPose's body part connector: every candidate limb's PAF line score.
+
+    Each pair (peak a of limb l's part A, peak b of its part B) is scored by sampling the limb's
+    PAF along the segment (spec 4.2: N = 5..25 samples, the mean of those above `inter_threshold`
+    if more than `inter_min_above_threshold` of them are; `nms_threshold + 1e-6` for very close
+    peaks; else 0). This is the part that runs on a GPU; :func:`assemble_people` turns the
+    scores into people on the CPU. :func:`body_part_connector` runs both.
+
+    Args:
+      pafs: float32 `[N, H, W, 2L]`, the PAF channels of the resized net output in network order.
+      peaks, peak_counts: `[N, P, M, 3]` and `[N, P]` (int32 or int64), as :func:`nms` returns,
+        with P the pose model's part count.
+      pose_model: a model name or a `pose_models.PoseModel` (see :func:`body_part_connector`).
+      inter_min_above_threshold, inter_threshold, nms_threshold: `None` takes OpenPose's default
+        for the model and `maximize_positives`.
+      maximize_positives: selects OpenPose's `--maximize_positives` defaults.
+      name: optional name scope.
+
+    Returns:
+      float32 `[N, L, K, K]` with K the largest count in `peak_counts` (not M: the work and the
+      memory follow the peaks found). `[n, l, a, b]` is the score of peaks a and b, -1 where a or
+      b is past its part's count, 0 for a rejected limb.
+    """
+    model = _connector_model(pose_model)
+    d = model.connector_defaults(maximize_positives)
+    lib = load_library()
+    with tf.name_scope(name or "paf_scores"):
+        return lib.open_pose_paf_scores(
+            _float_maps(pafs, "pafs"),
+            _float_maps(peaks, "peaks"),
+            _peak_counts(peak_counts),
+            pairs=[p for pair in model.pairs for p in pair],
+            paf_indices=[c for xy in model.paf_indices for c in xy],
+            num_parts=model.num_parts,
+            inter_min_above_threshold=_setting(inter_min_above_threshold,
+                                               d.inter_min_above_threshold, float,
+                                               "inter_min_above_threshold"),
+            inter_threshold=_setting(inter_threshold, d.inter_threshold, float,
+                                     "inter_threshold"),
+            nms_threshold=_setting(nms_threshold, d.nms_threshold, float, "nms_threshold"),
+        )
+
+
+def assemble_people(peaks, peak_counts, pair_scores, pose_model="BODY_25", variant="gpu",
+                    min_subset_cnt=None, min_subset_score=None, maximize_positives=False,
+                    scale_factor=1.0, name=None):
+    """The sequential half of OpenPose's body part connector: people from scored limbs.
+
+    Runs on the CPU (as in OpenPose); place :func:`paf_scores` on a GPU and this op's inputs come
+    back to host memory. People are assembled by one of OpenPose's two groupings and filtered
+    (`min_subset_cnt`, `min_subset_score`, the foot rule and its retry).
+
+    Args:
+      peaks, peak_counts: what was given to :func:`paf_scores`.
+      pair_scores: its `[N, L, K, K]` result.
+      pose_model: a model name or a `pose_models.PoseModel`; its rules (`ear_limbs`,
+        `dedup_lone_peaks`, `foot_parts`, `cpu_connector`) reach the kernel as attrs.
+      variant: `"gpu"` (OpenPose's CUDA-build grouping) or `"cpu"` (its CPU-build grouping); see
+        :func:`body_part_connector`.
+      min_subset_cnt, min_subset_score: `None` takes OpenPose's default for the model.
+      maximize_positives: OpenPose's `--maximize_positives` (lower defaults, no foot rule).
+      scale_factor: scalar or `[N]`, finite and > 0: keypoint x and y are multiplied by it.
+      name: optional name scope.
+
+    Returns:
+      `(keypoints, scores)` ragged, as :func:`body_part_connector`.
+    """
+    model = _connector_model(pose_model)
+    _choice(variant, "variant", _VARIANTS)
+    d = model.connector_defaults(maximize_positives)
+    lib = load_library()
+    with tf.name_scope(name or "assemble_people"):
+        keypoints, scores, per_image = lib.open_pose_assemble_people(
+            _float_maps(peaks, "peaks"),
+            _peak_counts(peak_counts),
+            _float_maps(pair_scores, "pair_scores"),
+            _scale_factor(scale_factor),
+            pairs=[p for pair in model.pairs for p in pair],
+            num_parts=model.num_parts,
+            openpose_build=variant,
+            ear_limbs=list(model.ear_limbs),
+            dedup_lone_peaks=bool(model.dedup_lone_peaks),
+            foot_parts=list(model.foot_parts),
+            cpu_build_supported=bool(model.cpu_connector),
+            model_name=model.name,
+            min_subset_cnt=_setting(min_subset_cnt, d.min_subset_cnt, int, "min_subset_cnt"),
+            min_subset_score=_setting(min_subset_score, d.min_subset_score, float,
+                                      "min_subset_score"),
+            maximize_positives=bool(maximize_positives),
+        )
+        return (tf.RaggedTensor.from_row_lengths(keypoints, per_image, validate=False),
+                tf.RaggedTensor.from_row_lengths(scores, per_image, validate=False))
+
+
 def body_part_connector(pafs, peaks, peak_counts, pose_model="BODY_25", variant="gpu",
                         inter_min_above_threshold=None, inter_threshold=None, min_subset_cnt=None,
                         min_subset_score=None, nms_threshold=None, maximize_positives=False,
@@ -191,19 +322,19 @@ def body_part_connector(pafs, peaks, peak_counts, pose_model="BODY_25", variant=
     """OpenPose's body part connector: people from heatmap peaks and Part Affinity Fields.
 
     Every candidate limb (a peak of part A, a peak of part B) is scored by sampling the limb's
-    PAF along the segment (spec 4.2: N = 5..25 samples, the mean of those above
-    `inter_threshold` if more than `inter_min_above_threshold` of them are, a rescue score for
-    very close peaks); people are then assembled and filtered (`min_subset_cnt`,
-    `min_subset_score`, the BODY_25 foot rule) as OpenPose does.
+    PAF along the segment (:func:`paf_scores`, spec 4.2); people are then assembled and filtered
+    (`min_subset_cnt`, `min_subset_score`, the foot rule) as OpenPose does
+    (:func:`assemble_people`). The two ops can also be called (and placed) separately.
 
     Args:
       pafs: float32 `[N, H, W, 2L]`, the PAF channels of the resized net output in network order
         (`net_output[..., P + background:]`); limb l's x/y maps are found from the pose model.
-      peaks, peak_counts: `[N, P, M, 3]` and `[N, P]`, exactly what :func:`nms` returns
-        (positions in pixels of `pafs`, with the NMS offset applied).
+      peaks, peak_counts: `[N, P, M, 3]` and `[N, P]` (int32 or int64), exactly what :func:`nms`
+        returns for the model's P part channels (positions in pixels of `pafs`, with the NMS
+        offset applied). Any other P is an error.
       pose_model: an OpenPose model name (`"BODY_25"`, `"COCO"`, `"MPI"`, `"MPI_4_layers"`,
         `"BODY_25B"`, aliases `COCO_18`, `MPI_15`, `MPI_15_4`) or a `pose_models.PoseModel`
-        with a custom topology.
+        with a custom topology (which gets only the rules it declares).
       variant: `"gpu"` (default): OpenPose's GPU-build grouping: all limbs sorted together by
         `paf + 0.1*sA + 0.1*sB`, incremental assignment, disjoint people merged, no
         single-keypoint people. `"cpu"`: its CPU-build grouping: limbs in model order, greedy
@@ -213,8 +344,8 @@ def body_part_connector(pafs, peaks, peak_counts, pose_model="BODY_25", variant=
       nms_threshold: `None` takes OpenPose's default for the model and `maximize_positives`
         (spec 4.8); `nms_threshold` here only sets the close-pair rescue score.
       maximize_positives: OpenPose's `--maximize_positives` (lower defaults, no foot rule).
-      scale_factor: scalar or `[N]`: keypoint x and y are multiplied by it (OpenPose:
-        `scaleNetToOutput`, mapping heatmap pixels to image pixels).
+      scale_factor: scalar or `[N]`, finite and > 0: keypoint x and y are multiplied by it
+        (OpenPose: `scaleNetToOutput`, mapping heatmap pixels to image pixels).
       name: optional name scope.
 
     Returns:
@@ -222,39 +353,15 @@ def body_part_connector(pafs, peaks, peak_counts, pose_model="BODY_25", variant=
       `(x, y, score)`, missing parts `(0, 0, 0)`, people in OpenPose's order; `scores` a
       `tf.RaggedTensor` `[N, (people)]`, OpenPose's person score.
     """
-    model = pose_models.get(pose_model)
+    model = _connector_model(pose_model)
     _choice(variant, "variant", _VARIANTS)
-    if not model.paf_indices:
-        raise ValueError(f"{model.name} has no PAFs: the body part connector does not apply")
-    defaults = model.connector_defaults(maximize_positives)
-
-    def pick(value, default, kind, field):
-        value = default if value is None else value
-        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
-            raise ValueError(f"{field} must be a finite number, got {value!r}")
-        return kind(value)
-
-    lib = load_library()
     with tf.name_scope(name or "body_part_connector"):
-        keypoints, scores, per_image = lib.open_pose_body_part_connector(
-            _float_maps(pafs, "pafs"),
-            _float_maps(peaks, "peaks"),
-            tf.convert_to_tensor(peak_counts, tf.int32, name="peak_counts"),
-            tf.convert_to_tensor(scale_factor, tf.float32, name="scale_factor"),
-            pairs=[p for pair in model.pairs for p in pair],
-            paf_indices=[c for xy in model.paf_indices for c in xy],
-            model_name=model.name,
-            openpose_build=variant,
-            inter_min_above_threshold=pick(inter_min_above_threshold,
-                                           defaults.inter_min_above_threshold, float,
-                                           "inter_min_above_threshold"),
-            inter_threshold=pick(inter_threshold, defaults.inter_threshold, float,
-                                 "inter_threshold"),
-            min_subset_cnt=pick(min_subset_cnt, defaults.min_subset_cnt, int, "min_subset_cnt"),
-            min_subset_score=pick(min_subset_score, defaults.min_subset_score, float,
-                                  "min_subset_score"),
-            nms_threshold=pick(nms_threshold, defaults.nms_threshold, float, "nms_threshold"),
-            maximize_positives=bool(maximize_positives),
-        )
-        return (tf.RaggedTensor.from_row_lengths(keypoints, per_image, validate=False),
-                tf.RaggedTensor.from_row_lengths(scores, per_image, validate=False))
+        peaks = _float_maps(peaks, "peaks")
+        peak_counts = _peak_counts(peak_counts)
+        scores = paf_scores(pafs, peaks, peak_counts, model,
+                            inter_min_above_threshold=inter_min_above_threshold,
+                            inter_threshold=inter_threshold, nms_threshold=nms_threshold,
+                            maximize_positives=maximize_positives)
+        return assemble_people(peaks, peak_counts, scores, model, variant=variant,
+                               min_subset_cnt=min_subset_cnt, min_subset_score=min_subset_score,
+                               maximize_positives=maximize_positives, scale_factor=scale_factor)

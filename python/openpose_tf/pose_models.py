@@ -38,7 +38,13 @@ class PoseModel:
     background: bool = True
     defaults: ConnectorDefaults | None = None
     defaults_maximize_positives: ConnectorDefaults | None = None  # with --maximize_positives
-    cpu_connector: bool = True  # OpenPose's CPU connector supports it
+    # OpenPose's connector rules, as data (its code decides them from part counts and limb
+    # numbers; a custom topology gets only the rules it declares):
+    ear_limbs: tuple[int, ...] = ()  # CPU build: limbs that only fill empty slots (the ear rule)
+    dedup_lone_peaks: bool = True    # CPU build: a lone peak someone holds starts nobody (not MPI)
+    foot_parts: tuple[int, ...] = ()  # parts that do not count; a person with a foot and <= 4
+    #                                   other parts is dropped (the foot rule)
+    cpu_connector: bool = True  # OpenPose's CPU-build connector supports it (variant="cpu")
     prototxt: str = ""          # under OpenPose's models/ folder
     caffemodel: str = ""
 
@@ -146,20 +152,26 @@ _FACE_PAIRS = tuple(_chain(0, 16) + _chain(17, 21) + _chain(22, 26) + _chain(27,
 _DEFAULTS = ConnectorDefaults(0.05, 0.95, 0.05, 3, 0.4)
 _DEFAULTS_MP = ConnectorDefaults(0.02, 0.75, 0.01, 2, 0.05)
 _BODY = dict(defaults=_DEFAULTS, defaults_maximize_positives=_DEFAULTS_MP)
+# removePeopleBelowThresholdsAndFillFaces: parts 19..24 of 25-part models are feet.
+_FEET = tuple(range(19, 25))
 
 MODELS: dict[str, PoseModel] = {
+    # createPeopleVector's ear rule: limbs 18, 19 (RShoulder-REar, LShoulder-LEar).
     "BODY_25": PoseModel("BODY_25", _BODY_25_PARTS, *_BODY_25_LIMBS, **_BODY,
+                         ear_limbs=(18, 19), foot_parts=_FEET,
                          prototxt="pose/body_25/pose_deploy.prototxt",
                          caffemodel="pose/body_25/pose_iter_584000.caffemodel"),
-    "COCO": PoseModel("COCO", _COCO_PARTS, *_COCO_LIMBS, **_BODY,
+    # Ear rule: limbs 17, 18 (RShoulder-REar, LShoulder-LEar).
+    "COCO": PoseModel("COCO", _COCO_PARTS, *_COCO_LIMBS, **_BODY, ear_limbs=(17, 18),
                       prototxt="pose/coco/pose_deploy_linevec.prototxt",
                       caffemodel="pose/coco/pose_iter_440000.caffemodel"),
-    "MPI": PoseModel("MPI", _MPI_PARTS, *_MPI_LIMBS,
+    # OpenPose's CPU code starts a person from every lone MPI peak, held or not.
+    "MPI": PoseModel("MPI", _MPI_PARTS, *_MPI_LIMBS, dedup_lone_peaks=False,
                      defaults=ConnectorDefaults(0.6, 0.95, 0.01, 3, 0.4),
                      defaults_maximize_positives=ConnectorDefaults(0.6, 0.75, 0.01, 2, 0.05),
                      prototxt="pose/mpi/pose_deploy_linevec.prototxt",
                      caffemodel="pose/mpi/pose_iter_160000.caffemodel"),
-    "MPI_4_layers": PoseModel("MPI_4_layers", _MPI_PARTS, *_MPI_LIMBS,
+    "MPI_4_layers": PoseModel("MPI_4_layers", _MPI_PARTS, *_MPI_LIMBS, dedup_lone_peaks=False,
                               defaults=ConnectorDefaults(0.3, 0.95, 0.01, 3, 0.4),
                               defaults_maximize_positives=ConnectorDefaults(0.3, 0.75, 0.01, 2,
                                                                             0.05),
@@ -168,7 +180,7 @@ MODELS: dict[str, PoseModel] = {
     # Experimental in OpenPose: no background channel, GPU connector only, prototxt not public.
     "BODY_25B": PoseModel("BODY_25B", _BODY_25B_PARTS, _BODY_25B_PAIRS,
                           tuple((2 * k, 2 * k + 1) for k in range(len(_BODY_25B_PAIRS))),
-                          background=False, cpu_connector=False, **_BODY),
+                          background=False, cpu_connector=False, foot_parts=_FEET, **_BODY),
     "HAND": PoseModel("HAND", _HAND_PARTS, _HAND_PAIRS,
                       prototxt="hand/pose_deploy.prototxt",
                       caffemodel="hand/pose_iter_102000.caffemodel"),

@@ -1,4 +1,5 @@
-// Core connector pieces: PafScore (spec 4.2), GroupGpu / GroupCpu (4.3, 4.4), FilterPeople (4.5).
+// Core connector pieces: PafScore (spec 4.2), GroupGlobalSort / GroupPerLimb (4.4, 4.3),
+// FilterPeople (4.5).
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -71,7 +72,7 @@ struct Chain {
   std::vector<int32_t> pairs{0, 1, 1, 2};
   std::vector<float> peaks;
   std::vector<int32_t> counts;
-  std::vector<float> scores;  // L x M x M, -1 = no candidate
+  std::vector<float> scores;  // L x K x K with K = M here, -1 = no candidate
   int m;
   Chain(int max_peaks, std::vector<int32_t> c) : counts(c), m(max_peaks) {
     peaks.assign(3 * m * 3, 0.f);
@@ -81,6 +82,8 @@ struct Chain {
   void Set(int limb, int a, int b, float s) { scores[(limb * m + a) * m + b] = s; }
   Topology topology() const { return {3, 2, pairs.data()}; }
   PeakSet set() const { return {peaks.data(), counts.data(), m}; }
+  PairScores pair_scores() const { return {scores.data(), m}; }
+  GroupingRules rules() const { return {std::vector<char>(2, 0), true}; }
 };
 
 TEST(GroupTest, GpuMergesDisjointPeopleAndSkipsConflicts) {
@@ -88,7 +91,7 @@ TEST(GroupTest, GpuMergesDisjointPeopleAndSkipsConflicts) {
   Chain c(2, {1, 1, 1});
   c.Set(0, 0, 0, 0.5f);
   c.Set(1, 0, 0, 0.9f);
-  std::vector<Person> people = GroupGpu(c.topology(), c.set(), c.scores.data());
+  std::vector<Person> people = GroupGlobalSort(c.topology(), c.set(), c.pair_scores());
   ASSERT_EQ(people.size(), 1u);
   EXPECT_EQ(people[0].slot, (std::vector<int32_t>{1, 1, 1}));
   EXPECT_EQ(people[0].count, 3);
@@ -97,7 +100,7 @@ TEST(GroupTest, GpuMergesDisjointPeopleAndSkipsConflicts) {
 
 TEST(GroupTest, GpuNeverMakesSingleKeypointPeople) {
   Chain c(2, {2, 0, 1});
-  EXPECT_TRUE(GroupGpu(c.topology(), c.set(), c.scores.data()).empty());
+  EXPECT_TRUE(GroupGlobalSort(c.topology(), c.set(), c.pair_scores()).empty());
 }
 
 TEST(GroupTest, CpuLonePeaksStartPeopleAndGreedyMatching) {
@@ -107,10 +110,33 @@ TEST(GroupTest, CpuLonePeaksStartPeopleAndGreedyMatching) {
   c.Set(0, 0, 1, 0.9f);
   c.Set(0, 1, 1, 0.7f);
   c.Set(0, 1, 0, 0.6f);
-  std::vector<Person> people = GroupCpu(c.topology(), c.set(), c.scores.data());
+  std::vector<Person> people = GroupPerLimb(c.topology(), c.rules(), c.set(), c.pair_scores());
   ASSERT_EQ(people.size(), 2u);  // limb 1 has no part-2 peaks: part-1 peaks are all held
   EXPECT_EQ(people[0].slot, (std::vector<int32_t>{1, 2, 0}));
   EXPECT_EQ(people[1].slot, (std::vector<int32_t>{2, 1, 0}));
+}
+
+TEST(GroupTest, RulesAreData) {
+  // The same chain with and without the ear rule on limb 1 and with and without deduplication:
+  // only the given rules apply, whatever the part count.
+  Chain c(2, {1, 1, 1});
+  c.Set(0, 0, 0, 0.5f);
+  c.Set(1, 0, 0, 0.9f);
+  GroupingRules ear = c.rules();
+  ear.ear_limb[1] = 1;
+  std::vector<Person> filled = GroupPerLimb(c.topology(), ear, c.set(), c.pair_scores());
+  ASSERT_EQ(filled.size(), 1u);
+  EXPECT_EQ(filled[0].slot, (std::vector<int32_t>{1, 1, 1}));
+  EXPECT_EQ(filled[0].count, 2);  // the ear rule fills without counting
+  std::vector<Person> plain = GroupPerLimb(c.topology(), c.rules(), c.set(), c.pair_scores());
+  EXPECT_EQ(plain[0].count, 3);
+  // Lone peaks of part 1 (limb 1 has no part-2 peaks): held ones are skipped only with dedup.
+  Chain lone(2, {1, 1, 0});
+  lone.Set(0, 0, 0, 0.5f);
+  EXPECT_EQ(GroupPerLimb(lone.topology(), lone.rules(), lone.set(), lone.pair_scores()).size(), 1u);
+  GroupingRules no_dedup = lone.rules();
+  no_dedup.dedup_lone_peaks = false;
+  EXPECT_EQ(GroupPerLimb(lone.topology(), no_dedup, lone.set(), lone.pair_scores()).size(), 2u);
 }
 
 TEST(FilterTest, FootRuleAndRetry) {
@@ -122,18 +148,45 @@ TEST(FilterTest, FootRuleAndRetry) {
   FilterParams params;
   params.min_subset_cnt = 3;
   params.min_subset_score = 0.4f;
+  params.foot_parts = {19, 20, 21, 22, 23, 24};
   // Dropped by the foot rule, then kept by the retry without it (4 >= 3, 1.0 >= 0.4).
-  EXPECT_EQ(FilterPeople({feet}, 25, params), (std::vector<int>{0}));
+  EXPECT_EQ(FilterPeople({feet}, params), (std::vector<int>{0}));
   Person body = feet;
   body.slot.assign(25, 1);
   body.count = 25;
   body.score = 25.f;
-  EXPECT_EQ(FilterPeople({feet, body}, 25, params), (std::vector<int>{1}));
-  // Not a BODY_25-sized model (nor > 70 parts): no foot rule, both kept on the first pass.
-  EXPECT_EQ(FilterPeople({feet, body}, 24, params), (std::vector<int>{0, 1}));
-  // maximize_positives: no foot rule either.
+  EXPECT_EQ(FilterPeople({feet, body}, params), (std::vector<int>{1}));
+  // maximize_positives: no foot rule.
   params.maximize_positives = true;
-  EXPECT_EQ(FilterPeople({feet, body}, 25, params), (std::vector<int>{0, 1}));
+  EXPECT_EQ(FilterPeople({feet, body}, params), (std::vector<int>{0, 1}));
+  // No foot parts (any other model): no foot rule, whatever the part count.
+  params.maximize_positives = false;
+  params.foot_parts.clear();
+  EXPECT_EQ(FilterPeople({feet, body}, params), (std::vector<int>{0, 1}));
+}
+
+TEST(ScorePairsTest, OnlyTheCountsAreScoredAndIndexedInSixtyFourBits) {
+  // K = 2 < M = 5: the output is L x K x K, -1 past the counts.
+  std::vector<float> pafs(4 * 8 * 2, 0.f);
+  for (int i = 0; i < 4 * 8; ++i) pafs[i * 2] = 1.f;  // x field
+  const MapLayout layout = NhwcLayout(4, 8, 2);
+  std::vector<float> peaks(2 * 5 * 3, 0.f);
+  peaks[0] = 1.f;                 // part 0, peak 0 at (1, 1)
+  peaks[1] = 1.f;
+  peaks[5 * 3 + 0] = 6.f;         // part 1, peak 0 at (6, 1)
+  peaks[5 * 3 + 1] = 1.f;
+  const std::vector<int32_t> counts{1, 2}, pairs{0, 1}, paf_indices{0, 1};
+  std::vector<float> out(4, 7.f);
+  ScorePairs(pafs.data(), layout, peaks.data(), counts.data(), 5, 2, pairs.data(),
+             paf_indices.data(), PafScoreParams{}, 0, 1, out.data());
+  EXPECT_FLOAT_EQ(out[0], 1.f);  // (a0, b0): along the field
+  EXPECT_EQ(out[2], -1.f);       // a1: past part 0's count
+  EXPECT_EQ(out[3], -1.f);
+  PairScores scores{out.data(), 2};
+  EXPECT_FLOAT_EQ(scores.at(0, 0, 0), 1.f);
+  // The flat index of a big K is formed in 64 bits: (1 * 50000 + 49999) * 50000 + 49999 > 2^31.
+  PairScores big{nullptr, 50000};
+  EXPECT_EQ(big.index(1, 49999, 49999), (int64_t{1} * 50000 + 49999) * 50000 + 49999);
 }
 
 }  // namespace

@@ -30,9 +30,9 @@ Result RunNms(const Maps& m, NmsParams params, bool nchw = false) {
   return r;
 }
 
-NmsParams Params(Variant variant, float threshold = 0.05f, int max_peaks = 127) {
+NmsParams Params(OpenPoseBuild variant, float threshold = 0.05f, int max_peaks = 127) {
   NmsParams p;
-  p.variant = variant;
+  p.build = variant;
   p.threshold = threshold;
   p.max_peaks = max_peaks;
   p.offset_x = 0.5f;
@@ -43,11 +43,11 @@ NmsParams Params(Variant variant, float threshold = 0.05f, int max_peaks = 127) 
 // --- slow reference, written independently from the spec --------------------------------------
 
 // Spec 1.2 / 1.3: which region a pixel is in decides the test.
-bool RefIsPeak(const Maps& m, int c, int x, int y, float thr, Variant variant) {
+bool RefIsPeak(const Maps& m, int c, int x, int y, float thr, OpenPoseBuild variant) {
   const float v = m.at(c, y, x);
   if (!(v > thr)) return false;
   bool strict_region, ring_region;
-  if (variant == Variant::kGpu) {
+  if (variant == OpenPoseBuild::kGpu) {
     strict_region = x >= 1 && x <= m.w - 2 && y >= 1 && y <= m.h - 2;
     ring_region = false;
   } else {
@@ -75,7 +75,7 @@ Result Reference(const Maps& m, const NmsParams& p) {
     int k = 0;
     for (int y = 0; y < m.h; ++y) {
       for (int x = 0; x < m.w; ++x) {
-        if (!RefIsPeak(m, c, x, y, p.threshold, p.variant) || k == p.max_peaks) continue;
+        if (!RefIsPeak(m, c, x, y, p.threshold, p.build) || k == p.max_peaks) continue;
         float sx = 0.f, sy = 0.f, s = 0.f;
         for (int yy = y - 3; yy <= y + 3; ++yy)
           for (int xx = x - 3; xx <= x + 3; ++xx)
@@ -85,8 +85,13 @@ Result Reference(const Maps& m, const NmsParams& p) {
               s += m.at(c, yy, xx);
             }
         float* row = &r.peaks[(static_cast<size_t>(c) * p.max_peaks + k) * 3];
-        row[0] = sx / s + p.offset_x;
-        row[1] = sy / s + p.offset_y;
+        float px = sx / s, py = sy / s;
+        if (!std::isfinite(px) || !std::isfinite(py)) {  // our rule: the integer position
+          px = static_cast<float>(x);
+          py = static_cast<float>(y);
+        }
+        row[0] = px + p.offset_x;
+        row[1] = py + p.offset_y;
         row[2] = m.at(c, y, x);
         ++k;
       }
@@ -110,7 +115,7 @@ void ExpectBitEqual(const Result& got, const Result& want) {
 // --- hand-drawn maps ----------------------------------------------------------------------------
 
 TEST(NmsTest, SinglePeakRefinedToWeightedMeanPlusOffset) {
-  for (Variant v : {Variant::kGpu, Variant::kCpu}) {
+  for (OpenPoseBuild v : {OpenPoseBuild::kGpu, OpenPoseBuild::kCpu}) {
     Maps m(1, 9, 9);
     m.at(0, 4, 4) = 1.0f;
     m.at(0, 4, 5) = 0.5f;  // pulls x right: (4*1 + 5*0.5) / 1.5
@@ -130,7 +135,7 @@ TEST(NmsTest, RefinementCountsPositivePixelsBelowThreshold) {
   m.at(0, 5, 8) = 0.01f;   // below the threshold but > 0: counted (dx = 3)
   m.at(0, 5, 9) = 0.5f;    // outside the 7x7 window: ignored
   m.at(0, 5, 2) = -0.3f;   // negative: ignored
-  const Result r = RunNms(m, Params(Variant::kGpu));
+  const Result r = RunNms(m, Params(OpenPoseBuild::kGpu));
   ASSERT_EQ(r.counts[0], 2);  // (5,5) and (9,5)
   EXPECT_FLOAT_EQ(r.peaks[0], (5.f * 0.9f + 8.f * 0.01f) / (0.9f + 0.01f) + 0.5f);
   EXPECT_FLOAT_EQ(r.peaks[1], 5.5f);
@@ -139,13 +144,13 @@ TEST(NmsTest, RefinementCountsPositivePixelsBelowThreshold) {
 TEST(NmsTest, ThresholdIsStrict) {
   Maps m(1, 7, 7);
   m.at(0, 3, 3) = 0.05f;
-  EXPECT_EQ(RunNms(m, Params(Variant::kGpu, 0.05f)).counts[0], 0);
-  EXPECT_EQ(RunNms(m, Params(Variant::kCpu, 0.05f)).counts[0], 0);
-  EXPECT_EQ(RunNms(m, Params(Variant::kGpu, 0.0499f)).counts[0], 1);
+  EXPECT_EQ(RunNms(m, Params(OpenPoseBuild::kGpu, 0.05f)).counts[0], 0);
+  EXPECT_EQ(RunNms(m, Params(OpenPoseBuild::kCpu, 0.05f)).counts[0], 0);
+  EXPECT_EQ(RunNms(m, Params(OpenPoseBuild::kGpu, 0.0499f)).counts[0], 1);
 }
 
 TEST(NmsTest, PlateauIsNeverAPeakInTheInterior) {
-  for (Variant v : {Variant::kGpu, Variant::kCpu}) {
+  for (OpenPoseBuild v : {OpenPoseBuild::kGpu, OpenPoseBuild::kCpu}) {
     Maps m(1, 9, 9);
     m.at(0, 4, 4) = 0.8f;
     m.at(0, 4, 5) = 0.8f;
@@ -158,7 +163,7 @@ TEST(NmsTest, GpuBorderNeverPeaksButFirstInnerRingDoes) {
   m.at(0, 0, 4) = 1.f;  // outer border
   m.at(0, 5, 7) = 1.f;  // outer border
   m.at(0, 1, 1) = 0.9f;  // first inner ring, strictly above its neighbours
-  const Result r = RunNms(m, Params(Variant::kGpu));
+  const Result r = RunNms(m, Params(OpenPoseBuild::kGpu));
   ASSERT_EQ(r.counts[0], 1);
   EXPECT_EQ(r.peaks[2], 0.9f);
 }
@@ -168,9 +173,9 @@ TEST(NmsTest, CpuRingAcceptsTwinMaxima) {
   Maps m(1, 8, 8);
   m.at(0, 1, 3) = 0.7f;
   m.at(0, 1, 4) = 0.7f;
-  const Result cpu = RunNms(m, Params(Variant::kCpu));
+  const Result cpu = RunNms(m, Params(OpenPoseBuild::kCpu));
   ASSERT_EQ(cpu.counts[0], 2);
-  EXPECT_EQ(RunNms(m, Params(Variant::kGpu)).counts[0], 0);
+  EXPECT_EQ(RunNms(m, Params(OpenPoseBuild::kGpu)).counts[0], 0);
 }
 
 TEST(NmsTest, CpuOuterBorderPixelsNextToTheRingCanPeak) {
@@ -178,15 +183,15 @@ TEST(NmsTest, CpuOuterBorderPixelsNextToTheRingCanPeak) {
   Maps m(1, 8, 8);
   m.at(0, 1, 0) = 0.6f;
   m.at(0, 4, 4) = 0.9f;  // ordinary interior peak after it in raster order
-  const Result cpu = RunNms(m, Params(Variant::kCpu));
+  const Result cpu = RunNms(m, Params(OpenPoseBuild::kCpu));
   ASSERT_EQ(cpu.counts[0], 2);
   EXPECT_FLOAT_EQ(cpu.peaks[0], 0.5f);   // x = 0 + offset
   EXPECT_FLOAT_EQ(cpu.peaks[1], 1.5f);   // y = 1 + offset
-  EXPECT_EQ(RunNms(m, Params(Variant::kGpu)).counts[0], 1);
+  EXPECT_EQ(RunNms(m, Params(OpenPoseBuild::kGpu)).counts[0], 1);
   // A corner pixel is never a peak.
   Maps corner(1, 8, 8);
   corner.at(0, 0, 0) = 1.f;
-  EXPECT_EQ(RunNms(corner, Params(Variant::kCpu)).counts[0], 0);
+  EXPECT_EQ(RunNms(corner, Params(OpenPoseBuild::kCpu)).counts[0], 0);
 }
 
 TEST(NmsTest, PeaksAreInRasterOrderAndCappedAtMaxPeaks) {
@@ -194,11 +199,11 @@ TEST(NmsTest, PeaksAreInRasterOrderAndCappedAtMaxPeaks) {
   const int xs[] = {15, 3, 9, 3};
   const int ys[] = {2, 5, 5, 12};
   for (int i = 0; i < 4; ++i) m.at(0, ys[i], xs[i]) = 0.5f + 0.1f * i;
-  const Result all = RunNms(m, Params(Variant::kGpu));
+  const Result all = RunNms(m, Params(OpenPoseBuild::kGpu));
   ASSERT_EQ(all.counts[0], 4);
   const float want_x[] = {15.5f, 3.5f, 9.5f, 3.5f};
   for (int k = 0; k < 4; ++k) EXPECT_EQ(all.peaks[k * 3], want_x[k]) << k;
-  const Result capped = RunNms(m, Params(Variant::kGpu, 0.05f, 2));
+  const Result capped = RunNms(m, Params(OpenPoseBuild::kGpu, 0.05f, 2));
   ASSERT_EQ(capped.counts[0], 2);
   EXPECT_EQ(capped.peaks[0], 15.5f);
   EXPECT_EQ(capped.peaks[3], 3.5f);
@@ -207,7 +212,7 @@ TEST(NmsTest, PeaksAreInRasterOrderAndCappedAtMaxPeaks) {
 
 TEST(NmsTest, AllBelowThresholdGivesZeroCountAndZeroRows) {
   Maps m(3, 10, 10, 0.01f);
-  const Result r = RunNms(m, Params(Variant::kCpu));
+  const Result r = RunNms(m, Params(OpenPoseBuild::kCpu));
   for (int c = 0; c < 3; ++c) EXPECT_EQ(r.counts[c], 0);
   for (float v : r.peaks) ASSERT_EQ(v, 0.f);
 }
@@ -215,7 +220,7 @@ TEST(NmsTest, AllBelowThresholdGivesZeroCountAndZeroRows) {
 TEST(NmsTest, ChannelsAreIndependentAndLayoutsAgree) {
   std::mt19937 rng(3);
   const Maps m = testing::RandomMaps(&rng, 4, 13, 17, 6);
-  for (Variant v : {Variant::kGpu, Variant::kCpu}) {
+  for (OpenPoseBuild v : {OpenPoseBuild::kGpu, OpenPoseBuild::kCpu}) {
     ExpectBitEqual(RunNms(m, Params(v), /*nchw=*/true), RunNms(m, Params(v)));
     // Processing channels [1, 3) only writes those channels.
     NmsParams p = Params(v);
@@ -234,7 +239,7 @@ TEST(NmsTest, ChannelsAreIndependentAndLayoutsAgree) {
 
 TEST(NmsTest, TinyMapsDoNotReadOutOfBounds) {
   // ASan (bazel test --config=asan) catches any out-of-bounds read here.
-  for (Variant v : {Variant::kGpu, Variant::kCpu}) {
+  for (OpenPoseBuild v : {OpenPoseBuild::kGpu, OpenPoseBuild::kCpu}) {
     for (int h = 1; h <= 5; ++h) {
       for (int w = 1; w <= 5; ++w) {
         Maps m(2, h, w);
@@ -247,7 +252,7 @@ TEST(NmsTest, TinyMapsDoNotReadOutOfBounds) {
 }
 
 TEST(NmsTest, NanAndInfinityDoNotCrash) {
-  for (Variant v : {Variant::kGpu, Variant::kCpu}) {
+  for (OpenPoseBuild v : {OpenPoseBuild::kGpu, OpenPoseBuild::kCpu}) {
     Maps m(1, 9, 9);
     m.at(0, 4, 4) = std::numeric_limits<float>::infinity();
     m.at(0, 2, 2) = std::numeric_limits<float>::quiet_NaN();
@@ -256,7 +261,29 @@ TEST(NmsTest, NanAndInfinityDoNotCrash) {
     const Result r = RunNms(m, Params(v));
     ASSERT_EQ(r.counts[0], 1);
     EXPECT_TRUE(std::isinf(r.peaks[2]));
+    // The weighted mean is inf/inf: the integer position is reported, always finite.
+    EXPECT_EQ(r.peaks[0], 4.5f);
+    EXPECT_EQ(r.peaks[1], 4.5f);
     ExpectBitEqual(r, Reference(m, Params(v)));
+  }
+}
+
+TEST(NmsTest, ReportedPositionsAreAlwaysFinite) {
+  // Near-FLT_MAX values overflow the sums; a negative threshold admits a peak whose 7x7 window has
+  // no positive pixel (0 / 0). Both report the integer position plus the offset.
+  Maps big(1, 9, 9);
+  big.at(0, 4, 4) = std::numeric_limits<float>::max();
+  big.at(0, 4, 5) = std::numeric_limits<float>::max() / 2;
+  Maps negative(1, 9, 9);
+  for (int y = 0; y < 9; ++y)
+    for (int x = 0; x < 9; ++x) negative.at(0, y, x) = -1.f;
+  negative.at(0, 4, 4) = -0.5f;
+  NmsParams p = Params(OpenPoseBuild::kGpu, -0.75f);
+  for (const Maps* m : {&big, &negative}) {
+    const Result r = RunNms(*m, p);
+    ASSERT_EQ(r.counts[0], 1);
+    EXPECT_EQ(r.peaks[0], 4.5f);
+    EXPECT_EQ(r.peaks[1], 4.5f);
   }
 }
 
@@ -269,7 +296,7 @@ TEST(NmsTest, RandomMapsMatchTheReferenceBitForBit) {
     const int w = 1 + static_cast<int>(rng() % 24);
     const int c = 1 + static_cast<int>(rng() % 3);
     const Maps m = testing::RandomMaps(&rng, c, h, w, 2 + static_cast<int>(rng() % 8));
-    const Variant v = trial % 2 ? Variant::kCpu : Variant::kGpu;
+    const OpenPoseBuild v = trial % 2 ? OpenPoseBuild::kCpu : OpenPoseBuild::kGpu;
     NmsParams p = Params(v, static_cast<float>(rng() % 5) / 10.f, 1 + static_cast<int>(rng() % 6));
     p.offset_x = 0.25f;
     p.offset_y = 0.75f;

@@ -2,6 +2,7 @@
 #include "kernels/core/resize_and_merge.h"
 
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -9,18 +10,44 @@
 namespace openpose_tf {
 namespace {
 
+// A plan for single-channel scales of the given sizes to th x tw, placed as OpenPose's GPU build
+// with ratios 1 (every scale stretched like scale 0).
+ResizePlan Plan(OpenPoseBuild v, int th, int tw, std::vector<std::pair<int, int>> sizes) {
+  ResizePlan plan;
+  plan.build = v;
+  plan.target_height = th;
+  plan.target_width = tw;
+  plan.channels = 1;
+  for (auto [h, w] : sizes) {
+    ResizeScale s;
+    s.height = h;
+    s.width = w;
+    s.scale_x = GpuBuildScale(tw, sizes[0].second, 1.f, 1.f);
+    s.scale_y = GpuBuildScale(th, sizes[0].first, 1.f, 1.f);
+    plan.scales.push_back(s);
+  }
+  return plan;
+}
+
+// Runs a plan through the caller-owned workspace and the two passes.
+std::vector<float> RunPlan(const ResizePlan& plan, const std::vector<const float*>& sources) {
+  ResizeWorkspace size;
+  EXPECT_TRUE(ResizeWorkspaceSize(plan, &size));
+  std::vector<int32_t> index(size.index_count);
+  std::vector<float> floats(size.float_count);
+  const ResizeBuffers buffers = PrepareResize(plan, index.data(), floats.data());
+  for (size_t s = 0; s < sources.size(); ++s) {
+    HorizontalPass(plan, buffers, static_cast<int>(s), sources[s], 0, plan.scales[s].height);
+  }
+  std::vector<float> out(static_cast<size_t>(plan.target_height) * plan.target_width);
+  VerticalPass(plan, buffers, 0, plan.target_height, out.data());
+  return out;
+}
+
 // Resizes one single-channel image (h x w) to th x tw through the two passes.
 std::vector<float> Resize(const std::vector<float>& src, int h, int w, int th, int tw,
-                          Variant v) {
-  const AxisTaps xt = v == Variant::kGpu ? GpuAxisTaps(w, tw, static_cast<float>(tw) / w)
-                                         : CpuAxisTaps(w, tw);
-  const AxisTaps yt = v == Variant::kGpu ? GpuAxisTaps(h, th, static_cast<float>(th) / h)
-                                         : CpuAxisTaps(h, th);
-  std::vector<float> rows(static_cast<size_t>(h) * tw), out(static_cast<size_t>(th) * tw);
-  HorizontalPass(src.data(), w, 1, xt, v, 0, h, rows.data());
-  const float* r = rows.data();
-  VerticalPass(&r, &yt, 1, tw, 1, v, 0, th, out.data());
-  return out;
+                          OpenPoseBuild v) {
+  return RunPlan(Plan(v, th, tw, {{h, w}}), {src.data()});
 }
 
 // Catmull-Rom through 4 samples, in double: the textbook form of OpenPose's cubicInterpolate.
@@ -39,7 +66,7 @@ double Keys(double d) {
 
 TEST(ResizeAndMergeTest, GpuRampMatchesHandComputedCatmullRom) {
   // [[0, 1], [0, 1]]: a horizontal ramp; rows are equal so y does not matter.
-  const std::vector<float> out = Resize({0, 1, 0, 1}, 2, 2, 16, 16, Variant::kGpu);
+  const std::vector<float> out = Resize({0, 1, 0, 1}, 2, 2, 16, 16, OpenPoseBuild::kGpu);
   for (int x = 0; x < 16; ++x) {
     const double s = (x + 0.5) / 8 - 0.5;
     // Taps (0,0,1,1) with t = s (negative at the left edge), or (0,1,1,1) with t = s - 1.
@@ -53,7 +80,7 @@ TEST(ResizeAndMergeTest, GpuRampMatchesHandComputedCatmullRom) {
 }
 
 TEST(ResizeAndMergeTest, CpuRampMatchesHandComputedKeys) {
-  const std::vector<float> out = Resize({0, 1, 0, 1}, 2, 2, 16, 16, Variant::kCpu);
+  const std::vector<float> out = Resize({0, 1, 0, 1}, 2, 2, 16, 16, OpenPoseBuild::kCpu);
   for (int x = 0; x < 16; ++x) {
     const double f = (x + 0.5) / 8 - 0.5;
     const int s = static_cast<int>(std::floor(f));
@@ -67,36 +94,67 @@ TEST(ResizeAndMergeTest, CpuRampMatchesHandComputedKeys) {
 }
 
 TEST(ResizeAndMergeTest, ConstantStaysConstant) {
-  const std::vector<float> gpu = Resize(std::vector<float>(6, 0.375f), 2, 3, 16, 24, Variant::kGpu);
+  const std::vector<float> gpu = Resize(std::vector<float>(6, 0.375f), 2, 3, 16, 24, OpenPoseBuild::kGpu);
   for (float v : gpu) ASSERT_EQ(v, 0.375f);  // Catmull-Rom of equal taps is exact
-  const std::vector<float> cpu = Resize(std::vector<float>(6, 0.375f), 2, 3, 16, 24, Variant::kCpu);
+  const std::vector<float> cpu = Resize(std::vector<float>(6, 0.375f), 2, 3, 16, 24, OpenPoseBuild::kCpu);
   for (float v : cpu) ASSERT_NEAR(v, 0.375f, 1e-7);  // Keys weights sum to 1 up to rounding
 }
 
 TEST(ResizeAndMergeTest, GpuTapsAtTheEdges) {
-  const AxisTaps t = GpuAxisTaps(2, 16, 8.f);
+  int32_t idx[4];
   // x = 0: s = -0.4375, i1 = clamp(floor(s)) = 0, taps (0, 0, 1, 1), t negative.
-  EXPECT_EQ(t.index[0], 0);
-  EXPECT_EQ(t.index[1], 0);
-  EXPECT_EQ(t.index[2], 1);
-  EXPECT_EQ(t.index[3], 1);
-  EXPECT_FLOAT_EQ(t.weight[0], -0.4375f);
+  EXPECT_FLOAT_EQ(GpuBuildTaps(0, 2, 8.f, idx), -0.4375f);
+  EXPECT_EQ(std::vector<int32_t>(idx, idx + 4), (std::vector<int32_t>{0, 0, 1, 1}));
   // x = 15: s = 1.4375, i1 = 1, taps (0, 1, 1, 1), t = 0.4375.
-  EXPECT_EQ(t.index[60], 0);
-  EXPECT_EQ(t.index[61], 1);
-  EXPECT_EQ(t.index[62], 1);
-  EXPECT_EQ(t.index[63], 1);
-  EXPECT_FLOAT_EQ(t.weight[15], 0.4375f);
+  EXPECT_FLOAT_EQ(GpuBuildTaps(15, 2, 8.f, idx), 0.4375f);
+  EXPECT_EQ(std::vector<int32_t>(idx, idx + 4), (std::vector<int32_t>{0, 1, 1, 1}));
+  // Huge, negative and NaN source coordinates never make an undefined cast: taps stay in range.
+  for (float scale : {1e-30f, -1.f, std::nanf("")}) {
+    GpuBuildTaps(7, 5, scale, idx);
+    for (int k = 0; k < 4; ++k) EXPECT_TRUE(idx[k] >= 0 && idx[k] < 5) << scale;
+  }
+}
+
+TEST(ResizeAndMergeTest, WorkspaceSizeInSixtyFourBits) {
+  ResizeWorkspace size;
+  // 2^16 source rows x 2^15 target columns: 2^31 row elements, one too many.
+  EXPECT_FALSE(ResizeWorkspaceSize(Plan(OpenPoseBuild::kGpu, 1, 1 << 15, {{1 << 16, 1}}), &size));
+  EXPECT_TRUE(ResizeWorkspaceSize(Plan(OpenPoseBuild::kGpu, 1, 1 << 14, {{1 << 16, 1}}), &size));
+  EXPECT_EQ(size.float_count, (int64_t{1} << 30) + (1 << 14));
+  EXPECT_EQ(size.index_count, 4 << 14);
+  // Near the int32 limit in every factor: no overflow, just "too large".
+  EXPECT_FALSE(ResizeWorkspaceSize(
+      Plan(OpenPoseBuild::kCpu, 2147483647, 2147483647, {{2147483647, 2147483647}}), &size));
+}
+
+TEST(ResizeAndMergeTest, MisplacedScalesAreFound) {
+  ResizePlan plan = Plan(OpenPoseBuild::kGpu, 368, 656, {{46, 82}, {34, 60}});
+  // OpenPose's 1920x1080 flow at scale_gap 0.25: ratios 0.340130 and 0.249609.
+  const float r0 = 367.f / 1079.f, r1 = 479.f / 1919.f;
+  plan.scales[1].scale_x = GpuBuildScale(656, 82, r1, r0);
+  plan.scales[1].scale_y = GpuBuildScale(368, 46, r1, r0);
+  int axis = -1;
+  float end = 0.f;
+  EXPECT_EQ(FirstMisplacedScale(plan, 3.f, &axis, &end), -1);
+  // Ratios swapped: scale 1 would be read up to column ~111 of its 60.
+  plan.scales[1].scale_x = GpuBuildScale(656, 82, r0, r1);
+  plan.scales[1].scale_y = GpuBuildScale(368, 46, r0, r1);
+  EXPECT_EQ(FirstMisplacedScale(plan, 3.f, &axis, &end), 1);
+  EXPECT_EQ(axis, 0);  // rows first: 46 * 1.36 rows wanted of 34
+  EXPECT_GT(end, 60.f);
+  // The CPU build stretches every scale: nothing to check.
+  plan.build = OpenPoseBuild::kCpu;
+  EXPECT_EQ(FirstMisplacedScale(plan, 3.f, &axis, &end), -1);
 }
 
 TEST(ResizeAndMergeTest, OnePixelSourcesAndDownscaling) {
-  for (Variant v : {Variant::kGpu, Variant::kCpu}) {
+  for (OpenPoseBuild v : {OpenPoseBuild::kGpu, OpenPoseBuild::kCpu}) {
     EXPECT_EQ(Resize({0.5f}, 1, 1, 8, 8, v), std::vector<float>(64, 0.5f));
     // A 1-pixel-high row keeps its horizontal profile on every output row (exactly with
     // Catmull-Rom over 4 equal taps; Keys weights sum to 1 only up to rounding).
     const std::vector<float> row = Resize({0.f, 1.f, 0.f}, 1, 3, 4, 24, v);
     for (int y = 1; y < 4; ++y)
-      for (int x = 0; x < 24; ++x) ASSERT_NEAR(row[y * 24 + x], row[x], v == Variant::kGpu ? 0 : 1e-6);
+      for (int x = 0; x < 24; ++x) ASSERT_NEAR(row[y * 24 + x], row[x], v == OpenPoseBuild::kGpu ? 0 : 1e-6);
     // Downscaling also works (taps stay in range).
     const std::vector<float> down = Resize(std::vector<float>(64, 1.f), 8, 8, 3, 2, v);
     for (float d : down) ASSERT_NEAR(d, 1.f, 1e-6);
@@ -106,14 +164,8 @@ TEST(ResizeAndMergeTest, OnePixelSourcesAndDownscaling) {
 TEST(ResizeAndMergeTest, MergeAveragesScalesAsOpenPose) {
   // Two scales of the same constant size: GPU sums from 0 and divides by 2; CPU multiplies by 0.5.
   const std::vector<float> a(4, 0.25f), b(4, 0.75f);
-  for (Variant v : {Variant::kGpu, Variant::kCpu}) {
-    const AxisTaps xt = v == Variant::kGpu ? GpuAxisTaps(2, 16, 8.f) : CpuAxisTaps(2, 16);
-    const AxisTaps yt[2] = {xt, xt};
-    std::vector<float> ra(2 * 16), rb(2 * 16), out(16 * 16);
-    HorizontalPass(a.data(), 2, 1, xt, v, 0, 2, ra.data());
-    HorizontalPass(b.data(), 2, 1, xt, v, 0, 2, rb.data());
-    const float* rows[2] = {ra.data(), rb.data()};
-    VerticalPass(rows, yt, 2, 16, 1, v, 0, 16, out.data());
+  for (OpenPoseBuild v : {OpenPoseBuild::kGpu, OpenPoseBuild::kCpu}) {
+    const std::vector<float> out = RunPlan(Plan(v, 16, 16, {{2, 2}, {2, 2}}), {a.data(), b.data()});
     for (float o : out) ASSERT_NEAR(o, 0.5f, 1e-7);
   }
 }

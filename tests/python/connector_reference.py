@@ -95,14 +95,14 @@ def group_gpu(model, peaks, counts, scores):
 
 def group_cpu(model, peaks, counts, scores):
     sc = lambda part, k: peaks[part, k - 1, 2]  # noqa: E731
-    ear_limbs = {18: (17, 18), 25: (18, 19)}.get(model.num_parts, ())
+    ear_limbs = model.ear_limbs
     people = []
     for l, (pa, pb) in enumerate(model.pairs):
         na, nb = counts[pa], counts[pb]
         if na == 0 or nb == 0:
             part = pb if na == 0 else pa
             for k in range(1, counts[part] + 1):
-                if model.num_parts != 15 and any(p["slot"][part] == k for p in people):
+                if model.dedup_lone_peaks and any(p["slot"][part] == k for p in people):
                     continue
                 people.append(_new_person(model, [(part, k)], 1, sc(part, k)))
             continue
@@ -143,8 +143,8 @@ def _filter(model, people, params, maximize_positives):
     kept = []
     for p in people:
         count = p["count"]
-        if not maximize_positives and (model.num_parts == 25 or model.num_parts > 70):
-            feet = sum(1 for part in range(19, 25) if p["slot"][part] > 0)
+        if not maximize_positives and model.foot_parts:
+            feet = sum(1 for part in model.foot_parts if p["slot"][part] > 0)
             if feet:
                 count -= feet
                 if count <= 4:

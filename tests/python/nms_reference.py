@@ -41,13 +41,16 @@ def _refine(hm, x, y, offset):
                 xa = np.float32(xa + np.float32(px) * s)
                 ya = np.float32(ya + np.float32(py) * s)
                 sa = np.float32(sa + s)
-    with np.errstate(invalid="ignore", divide="ignore"):  # inf/NaN maps: NaN positions
-        return (np.float32(xa / sa + np.float32(offset[0])),
-                np.float32(ya / sa + np.float32(offset[1])), hm[y, x])
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        mx, my = np.float32(xa / sa), np.float32(ya / sa)
+    if not (np.isfinite(mx) and np.isfinite(my)):  # our rule: the integer position
+        mx, my = np.float32(x), np.float32(y)
+    return (np.float32(mx + np.float32(offset[0])), np.float32(my + np.float32(offset[1])),
+            hm[y, x])
 
 
 def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.5, 0.5), variant="gpu"):
-    """heatmaps [N, H, W, C] -> (peaks [N, C, M, 3], counts [N, C])."""
+    """heatmaps [N, H, W, C] -> (peaks [N, C, M, 3], counts [N, C]). offset: (x, y) or [N, 2]."""
     heatmaps = np.asarray(heatmaps, np.float32)
     n_, h, w, c_ = heatmaps.shape
     thr = np.float32(threshold)
@@ -59,7 +62,8 @@ def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.5, 0.5), variant="gpu
             # Only pixels above the threshold can peak: visit those, in raster order.
             for y, x in zip(*np.nonzero(hm > thr)):
                 if counts[n, c] < max_peaks and _is_peak(hm, x, y, thr, variant):
-                    peaks[n, c, counts[n, c]] = _refine(hm, x, y, offset)
+                    image_offset = np.reshape(offset, (-1, 2))[n if np.ndim(offset) == 2 else 0]
+                    peaks[n, c, counts[n, c]] = _refine(hm, x, y, image_offset)
                     counts[n, c] += 1
     return peaks, counts
 

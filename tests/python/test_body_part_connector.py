@@ -258,11 +258,12 @@ def test_paf_channels_must_match_the_model():
 
 def test_peaks_and_counts_shapes():
     pafs, peaks, counts = small_inputs()
-    with pytest.raises(tf.errors.InvalidArgumentError, match=r"peaks must have shape \[N,P,M,3\]"):
+    with pytest.raises(SHAPE_ERRORS, match=r"peaks must have shape \[N,P,M,3\] with N = 1.*"
+                                           r"P = 25 \(the pose model's parts\)"):
         ops.body_part_connector(pafs, peaks[:, :18], counts[:, :18])
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"peak_counts must have shape"):
         ops.body_part_connector(pafs, peaks, counts[:, :3])
-    with pytest.raises(tf.errors.InvalidArgumentError, match=r"with N = 2 \(pafs\)"):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"with N = 2 \(pafs\), P = 25"):
         ops.body_part_connector(np.concatenate([pafs, pafs]), peaks, counts)
     with pytest.raises(SHAPE_ERRORS, match=r"pafs must be 4-D \[N,H,W,C\]"):
         ops.body_part_connector(pafs[0], peaks, counts)

@@ -47,7 +47,7 @@ def test_run_modes(mode, tmp_path):
 @pytest.mark.parametrize("shape,pattern", [
     ((46, 82), r"heatmaps must be 4-D \[N,H,W,C\], got shape \[46,82\]"),
     ((1, 46, 82, 0), r"got shape \[1,46,82,0\]"),
-    ((0, 4, 4, 2), r"got shape \[0,4,4,2\]"),
+    ((1, 0, 4, 2), r"got shape \[1,0,4,2\]"),
 ])
 def test_bad_shapes(shape, pattern):
     maps = np.zeros(shape, np.float32)
@@ -55,6 +55,10 @@ def test_bad_shapes(shape, pattern):
         ops.maximum(maps)
     with pytest.raises(SHAPE_ERRORS, match=pattern):
         tf.function(lambda: ops.maximum(tf.constant(maps)))()
+
+
+def test_empty_batch_gives_an_empty_result():
+    assert ops.maximum(np.zeros((0, 4, 4, 2), np.float32)).shape == (0, 2, 3)
 
 
 def test_non_float_dtype():

@@ -67,6 +67,39 @@ def test_float64_input_is_cast():
     np.testing.assert_array_equal(a[0].numpy(), ops.nms(maps)[0].numpy())
 
 
+def test_per_image_offsets():
+    maps = blob_maps(2)
+    offsets = np.array([[0.5, 0.25], [0.125, 2.0]], np.float32)
+    peaks, counts = ops.nms(maps, offset=offsets)
+    want_peaks, want_counts = nms_reference.nms(maps, offset=offsets)
+    np.testing.assert_array_equal(counts.numpy(), want_counts)
+    np.testing.assert_array_equal(peaks.numpy(), want_peaks)
+    # Each image alone with its own pair gives the same rows.
+    for n in range(2):
+        alone, _ = ops.nms(maps[n:n + 1], offset=offsets[n])
+        np.testing.assert_array_equal(alone.numpy()[0], peaks.numpy()[n])
+
+
+def test_empty_batch_gives_empty_results():
+    peaks, counts = ops.nms(np.zeros((0, 46, 82, 25), np.float32))
+    assert peaks.shape == (0, 25, 127, 3) and counts.shape == (0, 25)
+    graph_peaks, _ = tf.function(lambda: ops.nms(tf.zeros((0, 46, 82, 25))))()
+    assert graph_peaks.shape == (0, 25, 127, 3)
+
+
+def test_positions_are_always_finite():
+    # +inf pixels, near-FLT_MAX values and a negative threshold with no positive pixel nearby:
+    # OpenPose's mean would be NaN or inf; the integer position is reported instead.
+    maps = np.full((3, 12, 12, 1), -1.0, np.float32)
+    maps[0, 5, 5, 0] = np.inf
+    maps[1, 5, 5, 0] = np.finfo(np.float32).max
+    maps[1, 5, 6, 0] = np.finfo(np.float32).max / 2
+    maps[2, 5, 5, 0] = -0.5
+    peaks, counts = ops.nms(maps, threshold=-0.75)
+    np.testing.assert_array_equal(counts.numpy()[:, 0], [1, 1, 1])
+    np.testing.assert_array_equal(peaks.numpy()[:, 0, 0, :2], [[5.5, 5.5]] * 3)
+
+
 def test_nan_and_inf_heatmaps_do_not_crash():
     maps = blob_maps(2)
     maps[0, 5:9, 5:9, 0] = np.nan
@@ -114,10 +147,9 @@ def test_no_gradient():
 @pytest.mark.parametrize("shape,pattern", [
     ((46, 82, 25), r"heatmaps must be 4-D \[N,H,W,C\], got shape \[46,82,25\]"),
     ((1, 1, 46, 82, 25), r"heatmaps must be 4-D \[N,H,W,C\], got shape \[1,1,46,82,25\]"),
-    ((1, 46, 82, 0), r"heatmaps must have N, H, W and C > 0 in \[N,H,W,C\], got shape \[1,46,82,0\]"),
+    ((1, 46, 82, 0), r"heatmaps must have H, W and C > 0 in \[N,H,W,C\], got shape \[1,46,82,0\]"),
     ((1, 0, 82, 25), r"got shape \[1,0,82,25\]"),
     ((1, 46, 0, 25), r"got shape \[1,46,0,25\]"),
-    ((0, 46, 82, 25), r"got shape \[0,46,82,25\]"),
 ])
 def test_bad_shapes(shape, pattern):
     maps = np.zeros(shape, np.float32)
@@ -165,7 +197,8 @@ def test_cpu_variant_threshold_range():
     ops.nms(maps, threshold=1.5, variant="gpu")  # OpenPose's GPU build has no such check
 
 
-@pytest.mark.parametrize("offset", [(0.5,), (0.5, 0.5, 0.5), ((0.5, 0.5),)])
+@pytest.mark.parametrize("offset", [(0.5,), (0.5, 0.5, 0.5), ((0.5, 0.5), (0.5, 0.5)),
+                                    ((0.5,),)])
 def test_bad_offset_shape(offset):
     with pytest.raises(SHAPE_ERRORS, match=r"offset must have shape \[2\]"):
         ops.nms(np.zeros((1, 5, 5, 2), np.float32), offset=offset)

@@ -135,9 +135,13 @@ def test_scales_must_agree_on_batch_and_channels():
         ops.resize_and_merge([a, np.zeros((2, 3, 3, 3), np.float32)], scale_ratios=[1, .5])
 
 
+def test_empty_batch_gives_an_empty_result():
+    out = ops.resize_and_merge([np.zeros((0, 4, 4, 3), np.float32)] * 2, scale_ratios=[1, 1])
+    assert out.shape == (0, 32, 32, 3)
+
+
 @pytest.mark.parametrize("shape,pattern", [
     ((4, 4, 3), r"net_outputs\[0\] must be 4-D \[N,H,W,C\], got shape \[4,4,3\]"),
-    ((0, 4, 4, 3), r"got shape \[0,4,4,3\]"),
     ((1, 0, 4, 3), r"got shape \[1,0,4,3\]"),
     ((1, 4, 4, 0), r"got shape \[1,4,4,0\]"),
 ])
@@ -186,3 +190,43 @@ def test_nan_input_does_not_crash():
     x[0, 2, 2, 0] = np.nan
     y = ops.resize_and_merge(x).numpy()
     assert np.isnan(y[0, :, :, 0]).any() and not np.isnan(y[0, :, :, 1]).any()
+
+
+def openpose_scales(img_w, img_h, net_w, net_h, scale_number, scale_gap):
+    """Map sizes and scaleInputToNetInputs of OpenPose's scale loop (spec 6.3)."""
+    sizes, ratios = [], []
+    for i in range(scale_number):
+        s = 1 - i * scale_gap
+        tw = min(max(int(net_w * s + 0.5) // 16 * 16, 1), net_w)
+        th = min(max(int(net_h * s + 0.5) // 16 * 16, 1), net_h)
+        sizes.append((th // 8, tw // 8))
+        ratios.append(min((tw - 1) / (img_w - 1), (th - 1) / (img_h - 1)))
+    return sizes, ratios
+
+
+def test_openpose_scale_ratios_are_accepted():
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        img_w, img_h = (int(v) for v in rng.integers(64, 2500, 2))
+        net_h = 16 * int(rng.integers(8, 40))
+        net_w = max(16, 16 * int(round(net_h * img_w / img_h / 16)))
+        sizes, ratios = openpose_scales(img_w, img_h, net_w, net_h, int(rng.integers(2, 5)),
+                                        float(rng.uniform(0.1, 0.3)))
+        if min(min(hw) for hw in sizes) < 1:
+            continue
+        maps = [np.zeros((1, h, w, 1), np.float32) for h, w in sizes]
+        ops.resize_and_merge(maps, scale_ratios=ratios)
+
+
+def test_ratios_that_contradict_the_maps_are_an_error():
+    sizes, ratios = openpose_scales(1920, 1080, 656, 368, 2, 0.25)
+    maps = [np.ones((1, h, w, 2), np.float32) for h, w in sizes]
+    out = ops.resize_and_merge(maps, scale_ratios=ratios).numpy()
+    assert np.abs(out).max() < 2
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"scale_ratios contradict the maps' sizes: scale_ratios\[1\] / "
+                             r"scale_ratios\[0\] = 1\.36.* net_outputs\[1\], whose height is 34"):
+        ops.resize_and_merge(maps, scale_ratios=ratios[::-1])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="contradict the maps' sizes"):
+        ops.resize_and_merge(maps, scale_ratios=[1.0, 1e30])
+    ops.resize_and_merge(maps, scale_ratios=ratios[::-1], variant="cpu")  # ratios unused there

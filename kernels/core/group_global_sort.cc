@@ -1,5 +1,5 @@
-// OpenPose's GPU-build grouping (bodyPartConnectorBase.cpp: pafPtrIntoVector,
-// pafVectorIntoPeopleVector), spec 4.4.
+// OpenPose's GPU-build grouping, one global sort over all limbs (bodyPartConnectorBase.cpp:
+// pafPtrIntoVector, pafVectorIntoPeopleVector), spec 4.4. Any topology; no model rule applies.
 #include <algorithm>
 #include <limits>
 #include <tuple>
@@ -19,16 +19,14 @@ struct Candidate {
 };
 
 std::vector<Candidate> SortedCandidates(const Topology& t, const PeakSet& peaks,
-                                        const float* pair_scores) {
+                                        const PairScores& scores) {
   std::vector<Candidate> candidates;
-  const int m = peaks.max_peaks;
   for (int l = 0; l < t.num_pairs; ++l) {
     const int part_a = t.pairs[2 * l];
     const int part_b = t.pairs[2 * l + 1];
-    const float* scores = pair_scores + static_cast<int64_t>(l) * m * m;
     for (int a = 0; a < peaks.counts[part_a]; ++a) {
       for (int b = 0; b < peaks.counts[part_b]; ++b) {
-        const float paf = scores[a * m + b];
+        const float paf = scores.at(l, a, b);
         if (!(paf > 1e-6)) continue;
         float total = paf + 0.1f * peaks.score(part_a, a + 1) + 0.1f * peaks.score(part_b, b + 1);
         // A NaN peak score (NaN maps) sorts last: std::sort needs a strict weak order.
@@ -46,13 +44,14 @@ std::vector<Candidate> SortedCandidates(const Topology& t, const PeakSet& peaks,
 
 }  // namespace
 
-std::vector<Person> GroupGpu(const Topology& t, const PeakSet& peaks, const float* pair_scores) {
-  const int m = peaks.max_peaks;
+std::vector<Person> GroupGlobalSort(const Topology& t, const PeakSet& peaks,
+                                    const PairScores& scores) {
+  const int64_t m = scores.k;  // every peak index is below the counts, so below K
   std::vector<Person> people;
   std::vector<char> deleted;
-  // assigned[part * M + peak - 1]: the person holding that peak, or -1.
+  // assigned[part * K + peak - 1]: the person holding that peak, or -1.
   std::vector<int> assigned(static_cast<size_t>(t.num_parts) * m, -1);
-  for (const Candidate& c : SortedCandidates(t, peaks, pair_scores)) {
+  for (const Candidate& c : SortedCandidates(t, peaks, scores)) {
     const int part_a = t.pairs[2 * c.limb];
     const int part_b = t.pairs[2 * c.limb + 1];
     int& a_person = assigned[static_cast<size_t>(part_a) * m + c.a - 1];

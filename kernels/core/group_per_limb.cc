@@ -1,4 +1,5 @@
-// OpenPose's CPU-build grouping (bodyPartConnectorBase.cpp: createPeopleVector), spec 4.3.
+// OpenPose's CPU-build grouping, greedy per limb (bodyPartConnectorBase.cpp: createPeopleVector),
+// spec 4.3. The model's rules come as data (GroupingRules).
 #include <algorithm>
 #include <tuple>
 #include <vector>
@@ -8,18 +9,13 @@
 namespace openpose_tf {
 namespace {
 
-// COCO (18 parts): limbs 17, 18; BODY_25 (25 parts): limbs 18, 19 (shoulder-ear).
-bool IsEarLimb(int num_parts, int limb) {
-  return (num_parts == 18 && (limb == 17 || limb == 18)) ||
-         (num_parts == 25 && (limb == 18 || limb == 19));
-}
-
-// One side of the limb has no peaks: each peak of `part` starts a person, unless some person
-// already holds it (MPI, 15 parts: no such check).
-void AddLonePeaks(const Topology& t, const PeakSet& peaks, int part, std::vector<Person>* people) {
+// One side of the limb has no peaks: each peak of `part` starts a person, unless the rules
+// deduplicate and some person already holds it (OpenPose's MPI code does not check).
+void AddLonePeaks(const Topology& t, const GroupingRules& rules, const PeakSet& peaks, int part,
+                  std::vector<Person>* people) {
   for (int k = 1; k <= peaks.counts[part]; ++k) {
     bool held = false;
-    if (t.num_parts != 15) {
+    if (rules.dedup_lone_peaks) {
       for (const Person& p : *people) held = held || p.slot[part] == k;
     }
     if (held) continue;
@@ -40,11 +36,11 @@ struct Connection {
 
 // All candidates with score > 1e-6, sorted by (score, a, b) descending, matched greedily one to
 // one until min(#A, #B) connections are made.
-std::vector<Connection> MatchLimb(const float* scores, int max_peaks, int count_a, int count_b) {
+std::vector<Connection> MatchLimb(const PairScores& scores, int limb, int count_a, int count_b) {
   std::vector<std::tuple<double, int, int>> all;
   for (int a = 1; a <= count_a; ++a) {
     for (int b = 1; b <= count_b; ++b) {
-      const float s = scores[(a - 1) * max_peaks + (b - 1)];
+      const float s = scores.at(limb, a - 1, b - 1);
       if (s > 1e-6) all.emplace_back(s, a, b);
     }
   }
@@ -63,8 +59,8 @@ std::vector<Connection> MatchLimb(const float* scores, int max_peaks, int count_
 
 }  // namespace
 
-std::vector<Person> GroupCpu(const Topology& t, const PeakSet& peaks, const float* pair_scores) {
-  const int m = peaks.max_peaks;
+std::vector<Person> GroupPerLimb(const Topology& t, const GroupingRules& rules,
+                                 const PeakSet& peaks, const PairScores& scores) {
   std::vector<Person> people;
   for (int l = 0; l < t.num_pairs; ++l) {
     const int part_a = t.pairs[2 * l];
@@ -73,22 +69,21 @@ std::vector<Person> GroupCpu(const Topology& t, const PeakSet& peaks, const floa
     const int count_b = peaks.counts[part_b];
     if (count_a == 0 || count_b == 0) {
       if (count_a == 0) {
-        AddLonePeaks(t, peaks, part_b, &people);
+        AddLonePeaks(t, rules, peaks, part_b, &people);
       } else {
-        AddLonePeaks(t, peaks, part_a, &people);
+        AddLonePeaks(t, rules, peaks, part_a, &people);
       }
       continue;
     }
-    const std::vector<Connection> connections =
-        MatchLimb(pair_scores + static_cast<int64_t>(l) * m * m, m, count_a, count_b);
+    const std::vector<Connection> connections = MatchLimb(scores, l, count_a, count_b);
     for (const Connection& c : connections) {
       const float score_a = peaks.score(part_a, c.a);
       const float score_b = peaks.score(part_b, c.b);
       if (l == 0) {
         people.push_back(PairPerson(t.num_parts, part_a, c.a, part_b, c.b,
                                     score_a + score_b + c.score));
-      } else if (IsEarLimb(t.num_parts, l)) {
-        // Fill only (count and score unchanged), in every person that matches.
+      } else if (rules.ear_limb[l]) {
+        // OpenPose's ear rule: fill only (count and score unchanged), in every matching person.
         for (Person& p : people) {
           if (p.slot[part_a] == c.a && p.slot[part_b] == 0) {
             p.slot[part_b] = c.b;

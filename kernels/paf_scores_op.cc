@@ -1,0 +1,76 @@
+// CPU kernel of OpenPose>PafScores: validates (connector_args), then scores every candidate limb
+// with kernels/core/paf_score, sharded over (image, limb).
+#include "kernels/connector_args.h"
+#include "kernels/core/paf_score.h"
+#include "kernels/map_input.h"
+#include "ops/errors.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/tensor.h"
+#include "tensorflow/core/util/work_sharder.h"
+
+namespace openpose_tf {
+namespace tf_glue {
+
+using tensorflow::OpKernel;
+using tensorflow::OpKernelConstruction;
+using tensorflow::OpKernelContext;
+using tensorflow::Tensor;
+using tensorflow::TensorShape;
+
+class PafScoresOp : public OpKernel {
+ public:
+  explicit PafScoresOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
+    OP_REQUIRES_OK(ctx, ReadTopology(ctx, /*with_paf_indices=*/true, &topology_));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("inter_min_above_threshold",
+                                     &params_.inter_min_above_threshold));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("inter_threshold", &params_.inter_threshold));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("nms_threshold", &params_.nms_threshold));
+  }
+
+  void Compute(OpKernelContext* ctx) override {
+    const Tensor& pafs = ctx->input(0);
+    MapLayout layout;
+    OP_REQUIRES_OK(ctx, GetMapLayout("pafs", pafs, false, &layout));
+    const int num_pairs = topology_.num_pairs();
+    OP_REQUIRES(ctx, layout.channels == 2 * num_pairs,
+                InvalidArgument("pafs must have 2L = ", 2 * num_pairs, " channels (", num_pairs,
+                                " limbs), got shape ", pafs.shape().DebugString()));
+    const int64_t batch = pafs.dim_size(0);
+    PeakInput in;
+    OP_REQUIRES_OK(ctx, ReadPeaks(ctx->input(1), ctx->input(2), batch, "pafs",
+                                  topology_.num_parts, &in));
+    const int64_t k = in.max_count;
+    OP_REQUIRES_OK(ctx, CheckPairScoreCount(batch, num_pairs, k));
+    Tensor* pair_scores = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({batch, num_pairs, k, k}),
+                                             &pair_scores));
+    if (pair_scores->NumElements() == 0) return;
+
+    float* out = pair_scores->flat<float>().data();
+    const float* paf_data = pafs.flat<float>().data();
+    const float* peak_data = ctx->input(1).flat<float>().data();
+    const int num_parts = topology_.num_parts;
+    const int64_t peaks_per_image = static_cast<int64_t>(num_parts) * in.max_peaks * 3;
+    auto score = [&](int64_t begin, int64_t end) {
+      for (int64_t u = begin; u < end; ++u) {
+        const int64_t n = u / num_pairs;
+        const int l = static_cast<int>(u % num_pairs);
+        ScorePairs(paf_data + n * layout.image_size(), layout, peak_data + n * peaks_per_image,
+                   in.counts.data() + n * num_parts, in.max_peaks, k, topology_.pairs.data(),
+                   topology_.paf_indices.data(), params_, l, l + 1, out + n * num_pairs * k * k);
+      }
+    };
+    auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
+    tensorflow::Shard(workers->num_threads, workers->workers, batch * num_pairs, 200 * k * k + 100,
+                      score);
+  }
+
+ private:
+  ConnectorTopology topology_;
+  PafScoreParams params_;
+};
+
+REGISTER_KERNEL_BUILDER(Name("OpenPose>PafScores").Device(tensorflow::DEVICE_CPU), PafScoresOp);
+
+}  // namespace tf_glue
+}  // namespace openpose_tf
