@@ -117,9 +117,9 @@ ResizeBuffers PrepareResize(const ResizePlan& plan, int32_t* index, float* float
 // The GPU build places scale i by its ratio: with ratios that contradict the maps' sizes the last
 // target pixel reads far past a map's edge and the cubic extrapolates to garbage. Returns the
 // first scale (and axis: 0 = y, 1 = x) whose last target pixel falls more than `tolerance` source
-// 2.4 map pixels (measured over 20,000 random OpenPose flows).
+// pixels past its edge, or whose map overshoots the target by more than `tolerance` pixels on both
 // axes; -1 if none. OpenPose's own scales (floored to multiples of 16 input pixels) stay within
-// 2.2 map pixels.
+// 2.4 map pixels (measured over 20,000 random OpenPose flows).
 int FirstMisplacedScale(const ResizePlan& plan, float tolerance, int* axis, float* source_end);
 
 // Pass 1: rows [row_begin, row_end) of scale s's source image [h_s, w_s, C] -> buffers.rows[s].
