@@ -6,7 +6,10 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(CURDIR)/$(VENV)/bin/python3
-BAZEL := bazel
+# .bazelversion pins Bazel 4.2.3. Debian's `bazel` wrapper reads it and looks for `bazel-4.2.3`
+# beside itself, but bazel-bootstrap installs the binary as `bazel-4`: call the binary directly.
+# (Evaluated when used, i.e. after `apt` has installed it.) Override with BAZEL=... .
+BAZEL = $(shell command -v bazel-4.2.3 || command -v bazel-4 || echo bazel)
 # Bazel's TensorFlow repository rule (third_party/tensorflow) uses this Python.
 export PYTHON_BIN_PATH := $(PY)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
@@ -40,12 +43,13 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	@touch $@
 
+# The op library only (the C++ tests are built by test-cc; the wheel needs none of them).
 build: setup
-	$(BAZEL) build //...
+	$(BAZEL) build //:_openpose_ops.so
 
 # Editable install of python/openpose_tf into the venv; the library is found in bazel-bin/.
 install: build $(VENV)/.package
-$(VENV)/.package: pyproject.toml $(VENV)/.installed
+$(VENV)/.package: pyproject.toml setup.py $(VENV)/.installed
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
@@ -73,7 +77,8 @@ build-cuda: setup
 # TensorFlow, no Bazel), for a machine with a GPU. Each binary ends with "N passed, N failed".
 NVCC ?= nvcc
 GPU_TESTS := $(patsubst tests/gpu/%.cc,build/gpu/%,$(wildcard tests/gpu/*_test.cc))
-NVCC_FLAGS := -std=c++17 -O2 --fmad=false -I.
+# The same flags as the Bazel build (third_party/cuda/nvcc_flags: --fmad=false, -gencode list).
+NVCC_FLAGS := $(shell grep -v '^\#' third_party/cuda/nvcc_flags) -I.
 build/gpu/%: tests/gpu/%.cc $(wildcard kernels/*.cu.cc kernels/*_gpu.h kernels/core/*) tests/gpu/gpu_check.h
 	@mkdir -p build/gpu/obj
 	@set -e; objs=""; \
@@ -81,9 +86,10 @@ build/gpu/%: tests/gpu/%.cc $(wildcard kernels/*.cu.cc kernels/*_gpu.h kernels/c
 	  obj=build/gpu/obj/$$(echo $$src | tr / _).o; $(NVCC) $(NVCC_FLAGS) -x cu -c $$src -o $$obj; \
 	  objs="$$objs $$obj"; done; \
 	for src in $(wildcard kernels/core/*.cc); do \
-	  obj=build/gpu/obj/$$(echo $$src | tr / _).o; $(NVCC) $(NVCC_FLAGS) -x c++ -c $$src -o $$obj; \
+	  obj=build/gpu/obj/$$(echo $$src | tr / _).o; \
+	  $(NVCC) $(filter-out -gencode%,$(NVCC_FLAGS)) -x c++ -c $$src -o $$obj; \
 	  objs="$$objs $$obj"; done; \
-	$(NVCC) $$objs -o $@; echo "built $@"
+	$(NVCC) $(filter -gencode%,$(NVCC_FLAGS)) $$objs -o $@; echo "built $@"
 
 gpu-test: $(GPU_TESTS)
 	@status=0; for t in $(GPU_TESTS); do echo "== $$t"; $$t || status=1; done; exit $$status

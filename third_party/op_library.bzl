@@ -1,18 +1,10 @@
 """openpose_op_library: one macro that builds a TensorFlow custom-op shared library."""
 
-load("@local_cuda//:build_config.bzl", "NVCC")
+load("@local_cuda//:build_config.bzl", "NVCC", "NVCC_FLAGS")
 load("@local_tensorflow//:build_config.bzl", "TF_COPTS", "TF_VERSION")
 
-# Hopper-first but portable: SASS for sm_75..sm_90 and PTX for newer GPUs. --fmad=false keeps
-# float results equal to the CPU kernels (no fused multiply-add contraction).
-_NVCC_FLAGS = " ".join([
-    "-x cu -std=c++17 -O3 --fmad=false -Xcompiler -fPIC -I.",
-    "-gencode=arch=compute_75,code=sm_75",
-    "-gencode=arch=compute_80,code=sm_80",
-    "-gencode=arch=compute_86,code=sm_86",
-    "-gencode=arch=compute_90,code=sm_90",
-    "-gencode=arch=compute_90,code=compute_90",
-])
+# The project's nvcc flags (third_party/cuda/nvcc_flags), plus what a genrule compile needs.
+_NVCC_FLAGS = "-x cu -Xcompiler -fPIC -I. " + NVCC_FLAGS
 
 def _cuda_objects(name, gpu_srcs, gpu_hdrs):
     """One nvcc genrule per .cu.cc, wrapped in a cc_library with static cudart (manual)."""

@@ -1,7 +1,8 @@
 """Repository rule finding a local CUDA toolkit: $CUDA_PATH, $CUDA_HOME, else /usr/local/cuda.
 
 Never fails: without CUDA, `CUDA_FOUND = False` and only --config=cuda builds complain. Generates
-  build_config.bzl  CUDA_FOUND, NVCC (absolute path: nvcc finds its own tree from it)
+  build_config.bzl  CUDA_FOUND, NVCC (absolute path: nvcc finds its own tree from it), NVCC_FLAGS
+                    (from //third_party/cuda:nvcc_flags, the one list `make gpu-test` also reads)
   BUILD             :cuda_headers, :cudart_static
 """
 
@@ -24,9 +25,15 @@ def _cuda_configure_impl(ctx):
         ctx.file("include/cuda_not_found.h", "#error CUDA was not found (set CUDA_PATH)\n")
         ctx.file("libcudart_static.a", "")
     ctx.template("BUILD", Label("//third_party/cuda:BUILD.tpl"), {})
-    ctx.file("build_config.bzl", "CUDA_FOUND = %s\nNVCC = %s\n" % (
+    flags = [
+        line.strip()
+        for line in ctx.read(Label("//third_party/cuda:nvcc_flags")).split("\n")
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    ctx.file("build_config.bzl", "CUDA_FOUND = %s\nNVCC = %s\nNVCC_FLAGS = %s\n" % (
         "True" if found else "False",
         repr(root + "/bin/nvcc" if found else "nvcc-not-found"),
+        repr(" ".join(flags)),
     ))
 
 cuda_configure = repository_rule(
