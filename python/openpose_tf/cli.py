@@ -12,7 +12,8 @@ def _convert(args) -> int:
     from openpose_tf.net import export
 
     model = opnet.from_caffe(args.prototxt, args.weights)
-    metadata = export.save(model, args.output, pose_model=args.model_pose, fmt=args.format)
+    metadata = export.save(model, args.output, pose_model=args.model_pose, fmt=args.format,
+                           overwrite=args.overwrite)
     print(f"wrote {args.format} to {args.output}: {metadata['network'] or 'network'}, "
           f"{metadata['output_channels']} output channels, pose model "
           f"{metadata['pose_model'] or 'unknown (set --model_pose)'}")
@@ -41,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "(default: guessed from the output channels)")
     convert.add_argument("--format", choices=("savedmodel", "checkpoint"), default="savedmodel",
                          help="savedmodel (default) or a TF checkpoint + the prototxt")
+    convert.add_argument("--overwrite", action="store_true",
+                         help="replace a non-empty output directory (it is replaced whole)")
     convert.set_defaults(run=_convert)
     return parser
 

@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 
 import caffe_files
+from openpose_tf import cli
 from openpose_tf import net as opnet
 from openpose_tf.net import caffe_io, export
 
@@ -144,12 +145,21 @@ def test_guessed_pose_models():
 
 # --- errors -------------------------------------------------------------------------------------
 
-@pytest.fixture
-def tiny(tmp_path):
-    proto = write(tmp_path, TINY)
-    caffemodel = tmp_path / "w.caffemodel"
+@pytest.fixture(scope="module")
+def tiny_files(tmp_path_factory):
+    """The tiny net and random weights, written once per module."""
+    folder = tmp_path_factory.mktemp("tiny")
+    proto = write(folder, TINY)
+    caffemodel = folder / "w.caffemodel"
     weights = caffe_files.random_caffemodel(proto, caffemodel)
     return proto, caffemodel, weights
+
+
+@pytest.fixture
+def tiny(tiny_files):
+    """(prototxt, caffemodel, weights): a copy of the weights each test may change."""
+    proto, caffemodel, weights = tiny_files
+    return proto, caffemodel, {name: [b.copy() for b in blobs] for name, blobs in weights.items()}
 
 
 def test_truncated_caffemodel(tiny, tmp_path):
@@ -211,38 +221,69 @@ def test_unsupported_layer_and_bad_prototxt(tmp_path, tiny):
 # --- export -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("fmt", ["savedmodel", "checkpoint"])
-def test_convert_round_trip_in_a_fresh_process(tiny, tmp_path, fmt):
+def test_convert_round_trip(tiny, tmp_path, fmt, capsys):
+    proto, caffemodel, _ = tiny
+    out = tmp_path / "converted"
+    assert cli.main(["convert", str(proto), str(caffemodel), "-o", str(out), "--format", fmt,
+                     "--model_pose", "coco_18"]) == 0
+    assert "pose model COCO" in capsys.readouterr().out
+    model, meta = export.load(out)
+    assert meta["pose_model"] == "COCO" and meta["output_channels"] == 5, meta
+    x = random_input(21, 19)
+    y = model(x) if fmt == "checkpoint" else model.signatures["serving_default"](image=x)[
+        "net_output"]
+    np.testing.assert_array_equal(y.numpy(), opnet.from_caffe(proto, caffemodel)(x).numpy())
+
+
+def test_converted_savedmodel_loads_in_a_fresh_process(tiny, tmp_path):
+    """The one fresh-process check of `convert`: the command and a new process loading it."""
     proto, caffemodel, _ = tiny
     out = tmp_path / "converted"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    run = subprocess.run([sys.executable, "-m", "openpose_tf", "convert", str(proto),
-                          str(caffemodel), "-o", str(out), "--format", fmt, "--model_pose",
-                          "coco_18"], capture_output=True, text=True, env=env)
-    assert run.returncode == 0, run.stderr
-    assert "pose model COCO" in run.stdout
     x = random_input(21, 19)
     np.save(tmp_path / "x.npy", x)
     script = textwrap.dedent(f"""
-        import numpy as np
+        import sys, numpy as np
+        from openpose_tf import cli
         from openpose_tf.net import export
+        assert cli.main(["convert", {str(proto)!r}, {str(caffemodel)!r}, "-o", {str(out)!r}]) == 0
         model, meta = export.load({str(out)!r})
-        assert meta["pose_model"] == "COCO" and meta["output_channels"] == 5, meta
-        x = np.load({str(tmp_path / "x.npy")!r})
-        y = model(x) if {fmt!r} == "checkpoint" else \\
-            model.signatures["serving_default"](image=x)["net_output"]
-        np.save({str(tmp_path / "y.npy")!r}, y.numpy())
+        y = model.signatures["serving_default"](image=np.load({str(tmp_path / "x.npy")!r}))
+        np.save({str(tmp_path / "y.npy")!r}, y["net_output"].numpy())
     """)
     subprocess.run([sys.executable, "-c", script], check=True, env=env)
     want = opnet.from_caffe(proto, caffemodel)(x).numpy()
     np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), want)
 
 
-def test_convert_reports_errors(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "openpose_tf", "convert",
-                          str(tmp_path / "none.prototxt"), str(tmp_path / "none.caffemodel"),
-                          "-o", str(tmp_path / "o")], capture_output=True, text=True)
-    assert run.returncode == 2
-    assert "openpose-tf: error:" in run.stderr and "none.prototxt" in run.stderr
+def test_convert_reports_errors(tmp_path, capsys):
+    assert cli.main(["convert", str(tmp_path / "none.prototxt"),
+                     str(tmp_path / "none.caffemodel"), "-o", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "openpose-tf: error:" in err and "none.prototxt" in err
+
+
+def test_convert_refuses_a_non_empty_folder_and_replaces_it_whole(tiny, tmp_path, capsys):
+    proto, caffemodel, _ = tiny
+    out = tmp_path / "model"
+    assert cli.main(["convert", str(proto), str(caffemodel), "-o", str(out)]) == 0
+    assert (out / "saved_model.pb").is_file()
+    args = ["convert", str(proto), str(caffemodel), "-o", str(out), "--format", "checkpoint"]
+    assert cli.main(args) == 2
+    assert "is not empty; pass --overwrite" in capsys.readouterr().err
+    assert cli.main(args + ["--overwrite"]) == 0
+    # The checkpoint replaced the SavedModel whole: no saved_model.pb left to be loaded instead.
+    assert not (out / "saved_model.pb").exists()
+    assert export.load(out)[1]["format"] == "checkpoint"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no staging left behind
+
+
+def test_corrupt_metadata_is_named(tiny, tmp_path):
+    proto, caffemodel, _ = tiny
+    export.save(opnet.from_caffe(proto, caffemodel), tmp_path / "m", fmt="checkpoint")
+    (tmp_path / "m" / export.METADATA).write_text("{not json")
+    with pytest.raises(opnet.CaffeModelError, match=r"openpose_tf\.json: corrupt metadata"):
+        export.load(tmp_path / "m")
 
 
 def test_caffe_tensorflow_npy_weights(tiny, tmp_path):

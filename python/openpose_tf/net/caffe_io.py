@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
+import pickle
 
 import numpy as np
 from google.protobuf import message as protobuf_message
@@ -45,9 +46,13 @@ class NetDefinition:
 
 def _read(path: pathlib.Path, what: str, binary: bool):
     try:
-        return path.read_bytes() if binary else path.read_text()
+        return path.read_bytes() if binary else path.read_text(encoding="utf-8")
     except OSError as err:
         raise CaffeModelError(f"{path}: cannot read the {what}: {err}") from err
+    except UnicodeDecodeError as err:
+        raise CaffeModelError(f"{path}: the {what} is not UTF-8 text (byte {err.start}: "
+                              f"{err.object[err.start:err.start + 1]!r}); a binary file "
+                              f"given as the .prototxt?") from err
 
 
 def _layers(net) -> list[Layer]:
@@ -105,6 +110,8 @@ def read_caffemodel(path) -> dict[str, list[np.ndarray]]:
     """The weights of a binary .caffemodel: {layer name: [blobs]} (layers without blobs omitted)."""
     path = pathlib.Path(path)
     raw = _read(path, "weights", binary=True)
+    if not raw:
+        raise CaffeModelError(f"{path}: the weights file is empty")
     net = caffe_schema.NetParameter()
     try:
         net.ParseFromString(raw)
@@ -117,16 +124,72 @@ def read_caffemodel(path) -> dict[str, list[np.ndarray]]:
         if blobs:
             weights[layer.name] = [_blob_array(b, path, layer.name, i)
                                    for i, b in enumerate(blobs)]
-    if not weights and raw:
+    if not weights:
         raise CaffeModelError(f"{path}: no layer with weights found (not a .caffemodel?)")
     return weights
 
 
+# What a caffe-tensorflow .npy may contain: arrays, dtypes and plain containers (dict, list,
+# tuple: pickle builds those without a lookup). Anything else would run code from the file.
+_NUMPY_CORE = getattr(np, "_core", None) or np.core
+_PICKLE_ALLOWED = {
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+    ("collections", "OrderedDict"): dict,
+    # Python 3's protocol-2 pickles spell bytes as _codecs.encode(text, "latin1"): no side effect.
+    ("_codecs", "encode"): __import__("codecs").encode,
+}
+for _module in ("numpy.core.multiarray", "numpy._core.multiarray"):
+    _PICKLE_ALLOWED[(_module, "_reconstruct")] = _NUMPY_CORE.multiarray._reconstruct
+    _PICKLE_ALLOWED[(_module, "scalar")] = _NUMPY_CORE.multiarray.scalar
+for _module in ("numpy.core.numeric", "numpy._core.numeric"):
+    _PICKLE_ALLOWED[(_module, "_frombuffer")] = _NUMPY_CORE.numeric._frombuffer
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        allowed = _PICKLE_ALLOWED.get((module, name))
+        if allowed is None:
+            raise pickle.UnpicklingError(
+                f"it asks to run {module}.{name}; only NumPy arrays, dtypes and plain containers "
+                "are loaded from a weights file")
+        return allowed
+
+
+def _load_npy(path: pathlib.Path):
+    """np.load without allow_pickle: object arrays (caffe-tensorflow's pickled dicts, Python 2
+    pickles included) go through the restricted unpickler above."""
+    with open(path, "rb") as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            _, _, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            _, _, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f".npy format version {version} is not supported")
+        if dtype.hasobject:
+            return _ArrayUnpickler(f, encoding="latin1").load()
+    return np.load(path, allow_pickle=False)
+
+
+def _float_blob(value, path, name, key) -> np.ndarray:
+    try:
+        return np.asarray(value, np.float32)
+    except (TypeError, ValueError) as err:
+        raise CaffeModelError(f"{path}: layer '{name}' entry {key!r} is not numeric "
+                              f"({type(value).__name__}): {err}") from err
+
+
 def read_npy(path) -> dict[str, list[np.ndarray]]:
-    """caffe-tensorflow's .npy weights, converted to Caffe's layouts."""
+    """caffe-tensorflow's .npy weights, converted to Caffe's layouts. Loaded without running any
+    code from the file (a restricted unpickler admits only arrays and plain containers)."""
     path = pathlib.Path(path)
     try:
-        data = np.load(path, allow_pickle=True, encoding="latin1").item()
+        data = _load_npy(path)
+        data = data.item() if isinstance(data, np.ndarray) and data.dtype.hasobject \
+            and data.shape == () else data
+    except OSError as err:
+        raise CaffeModelError(f"{path}: cannot read the weights: {err}") from err
     except Exception as err:  # noqa: BLE001 - any unreadable file is the same error to a user
         raise CaffeModelError(f"{path}: not a caffe-tensorflow .npy weight dict: {err}") from err
     if not isinstance(data, dict):
@@ -137,14 +200,17 @@ def read_npy(path) -> dict[str, list[np.ndarray]]:
         if isinstance(entry, dict):
             blobs = []
             if "weights" in entry:
-                w = np.asarray(entry["weights"], np.float32)
+                w = _float_blob(entry["weights"], path, name, "weights")
                 blobs.append(w.transpose(3, 2, 0, 1) if w.ndim == 4 else w)  # HWIO -> OIHW
             if "biases" in entry:
-                blobs.append(np.asarray(entry["biases"], np.float32))
+                blobs.append(_float_blob(entry["biases"], path, name, "biases"))
             if "alpha" in entry:  # PReLU slopes
-                blobs.append(np.asarray(entry["alpha"], np.float32))
+                blobs.append(_float_blob(entry["alpha"], path, name, "alpha"))
+        elif isinstance(entry, (list, tuple)):
+            blobs = [_float_blob(b, path, name, i) for i, b in enumerate(entry)]
         else:
-            blobs = [np.asarray(b, np.float32) for b in entry]
+            raise CaffeModelError(f"{path}: layer '{name}' holds a {type(entry).__name__}, not "
+                                  "a dict or list of arrays")
         weights[str(name)] = blobs
     return weights
 

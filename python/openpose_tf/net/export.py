@@ -8,8 +8,10 @@ Beside it, `openpose_tf.json` says which pose model it is and how many channels 
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import shutil
+import tempfile
 
 import tensorflow as tf
 
@@ -31,13 +33,21 @@ def guess_pose_model(net: CaffeNet) -> str | None:
     return matches[0] if matches else None
 
 
-def save(net: CaffeNet, out_dir, pose_model: str | None = None, fmt: str = "savedmodel") -> dict:
+def save(net: CaffeNet, out_dir, pose_model: str | None = None, fmt: str = "savedmodel",
+         overwrite: bool = False) -> dict:
     """Writes `net` to `out_dir` as a SavedModel (default) or a checkpoint (+ a copy of the
-    prototxt, needed to rebuild it). Returns the metadata written to openpose_tf.json."""
+    prototxt, needed to rebuild it). Returns the metadata written to openpose_tf.json.
+
+    A non-empty `out_dir` is refused unless `overwrite`; then it is replaced whole. The model is
+    written beside it first and renamed into place, so no file of an earlier model survives and
+    an interrupted save leaves the earlier model intact."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
     out = pathlib.Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise ValueError(f"{out} is not empty; pass --overwrite (overwrite=True) to replace it")
     model = pose_models.get(pose_model).name if pose_model else guess_pose_model(net)
     metadata = {
         "format": fmt,
@@ -49,18 +59,35 @@ def save(net: CaffeNet, out_dir, pose_model: str | None = None, fmt: str = "save
         "input": "image: float32 [N, H, W, 3], BGR, x/256 - 0.5 (openpose_tf.net.preprocess)",
         "output": "net_output: float32 [N, H/8, W/8, C], channels in network order",
     }
-    if fmt == "savedmodel":
-        @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32,
-                                                    name="image")])
-        def serve(image):
-            return {"net_output": net(image)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        if fmt == "savedmodel":
+            @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32,
+                                                        name="image")])
+            def serve(image):
+                return {"net_output": net(image)}
 
-        tf.saved_model.save(net, str(out), signatures={"serving_default": serve})
-    else:
-        tf.train.Checkpoint(net=net).write(str(out / "weights"))
-        shutil.copyfile(net.definition.path, out / "network.prototxt")
-    (out / METADATA).write_text(json.dumps(metadata, indent=2) + "\n")
+            tf.saved_model.save(net, str(staging), signatures={"serving_default": serve})
+        else:
+            tf.train.Checkpoint(net=net).write(str(staging / "weights"))
+            shutil.copyfile(net.definition.path, staging / "network.prototxt")
+        (staging / METADATA).write_text(json.dumps(metadata, indent=2) + "\n")
+        _replace(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return metadata
+
+
+def _replace(staging: pathlib.Path, out: pathlib.Path) -> None:
+    """Moves `staging` to `out`, the earlier `out` (if any) out of the way first."""
+    old = None
+    if out.exists():
+        old = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+        os.replace(out, old / "model")
+    os.replace(staging, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def load(path):
@@ -70,7 +97,13 @@ def load(path):
     if not meta_path.is_file():
         raise caffe_io.CaffeModelError(f"{path}: no {METADATA}; not written by openpose-tf "
                                        "convert?")
-    metadata = json.loads(meta_path.read_text())
+    try:
+        metadata = json.loads(meta_path.read_text())
+        if not isinstance(metadata, dict):
+            raise ValueError(f"a JSON object was expected, got {type(metadata).__name__}")
+    except (ValueError, UnicodeDecodeError) as err:
+        raise caffe_io.CaffeModelError(f"{meta_path}: corrupt metadata ({err}); convert the "
+                                       "model again") from err
     if metadata.get("format") == "checkpoint":
         net = CaffeNet(caffe_io.read_prototxt(path / "network.prototxt"))
         tf.train.Checkpoint(net=net).read(str(path / "weights")).assert_existing_objects_matched()

@@ -29,6 +29,11 @@ def _pair(repeated, single_h, single_w, default, has_h, has_w):
                                                                        int(values[1]))
 
 
+def _at_least(name, what, values, low):
+    if any(v < low for v in values):
+        raise ValueError(f"layer '{name}': {what} must be >= {low}, got {list(values)}")
+
+
 @dataclasses.dataclass
 class Conv:
     out: int
@@ -60,6 +65,10 @@ class Conv:
         if self.out <= 0 or self.channels_in % self.group or self.out % self.group:
             raise ValueError(f"layer '{name}': num_output {self.out} and {self.channels_in} "
                              f"input channels must be positive multiples of group {self.group}")
+        _at_least(name, "kernel size", self.kernel, 1)
+        _at_least(name, "stride", self.stride, 1)
+        _at_least(name, "dilation", self.dilation, 1)
+        _at_least(name, "pad", self.pad, 0)
 
     def to_tf(self, blobs):
         """Caffe [O, I/g, kh, kw] -> TF [kh, kw, I/g, O]."""
@@ -91,6 +100,10 @@ class ReLU:
     def weight_shapes(self):
         return []
 
+    def check(self, name):
+        if not math.isfinite(self.slope):
+            raise ValueError(f"layer '{name}': negative_slope must be finite, got {self.slope}")
+
     def __call__(self, x, weights):
         if self.slope == 0:
             return tf.nn.relu(x)
@@ -108,6 +121,9 @@ class PReLU:
 
     def weight_shapes(self):
         return [(1,) if self.shared else (self.channels,)]
+
+    def check(self, name):
+        pass
 
     def __call__(self, x, weights):
         return tf.maximum(x, 0.0) + weights[0] * tf.minimum(x, 0.0)
@@ -136,6 +152,17 @@ class Pool:
 
     def weight_shapes(self):
         return []
+
+    def check(self, name):
+        if self.global_pooling:
+            return
+        _at_least(name, "kernel size", self.kernel, 1)
+        _at_least(name, "stride", self.stride, 1)
+        _at_least(name, "pad", self.pad, 0)
+        # Caffe's PoolingLayer::LayerSetUp: CHECK_LT(pad, kernel) (else windows of padding only).
+        if any(p >= k for p, k in zip(self.pad, self.kernel)):
+            raise ValueError(f"layer '{name}': pad {list(self.pad)} must be smaller than the "
+                             f"kernel {list(self.kernel)} (as Caffe requires)")
 
     def _out(self, size, k, s, p):
         """Caffe's pooled size (pooling_layer.cpp), ceil mode by default."""
@@ -179,10 +206,15 @@ class Concat:
         c = p.concat_param
         axis = int(c.axis) if c.HasField("axis") or not c.HasField("concat_dim") else \
             int(c.concat_dim)
-        return Concat(axis + 4 if axis < 0 else axis)
+        return Concat(axis + 4 if -4 <= axis < 0 else axis)
 
     def weight_shapes(self):
         return []
+
+    def check(self, name):
+        if self.axis not in _NHWC_AXIS:
+            raise ValueError(f"layer '{name}': Concat axis must be in [-4, 3] (N, C, H, W), got "
+                             f"{self.axis}")
 
     def __call__(self, xs, weights):
         return tf.concat(xs, axis=_NHWC_AXIS[self.axis])

@@ -83,16 +83,24 @@ def plan_layers(definition: caffe_io.NetDefinition):
             raise CaffeModelError(
                 f"{path}: layer '{layer.name}' has type '{layer.type}', which is not "
                 f"supported (supported: {', '.join(caffe_layers.SUPPORTED)})")
+        if not layer.bottom or not layer.top:
+            raise CaffeModelError(f"{path}: layer '{layer.name}' ({layer.type}) has "
+                                  f"{len(layer.bottom)} bottom and {len(layer.top)} top blobs; "
+                                  "it needs at least one of each")
         missing = [b for b in layer.bottom if b not in channels]
-        if missing or not layer.top:
+        if missing:
             raise CaffeModelError(f"{path}: layer '{layer.name}' reads undefined blob(s) "
-                                  f"{missing} or writes none")
+                                  f"{missing}")
         try:
             spec = caffe_layers.PARSERS[layer.type](layer.param, channels[layer.bottom[0]])
-            if isinstance(spec, caffe_layers.Conv):
-                spec.check(layer.name)
+            spec.check(layer.name)
         except ValueError as err:
             raise CaffeModelError(f"{path}: {err}") from err
+        if isinstance(spec, caffe_layers.Concat) and spec.axis != 1 and \
+                len({channels[b] for b in layer.bottom}) > 1:
+            raise CaffeModelError(f"{path}: layer '{layer.name}' concatenates along axis "
+                                  f"{spec.axis} blobs of different channels "
+                                  f"{[channels[b] for b in layer.bottom]}")
         if isinstance(spec, caffe_layers.Conv):
             out = spec.out
         elif isinstance(spec, caffe_layers.Concat):
