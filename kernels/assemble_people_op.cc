@@ -76,6 +76,7 @@ class AssemblePeopleOp : public OpKernel {
                                 pair_scores.shape().DebugString()));
     std::vector<float> factors;
     OP_REQUIRES_OK(ctx, ReadScaleFactor(ctx->input(3), batch, &factors));
+    OP_REQUIRES_OK(ctx, CheckScaledPeaks(peaks, in, factors));
 
     // Group and filter each image; a failed allocation is reported, never thrown.
     const Topology topology{num_parts, num_pairs, topology_.pairs.data()};

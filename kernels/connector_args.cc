@@ -65,6 +65,19 @@ absl::Status ReadPeaks(const Tensor& peaks, const Tensor& counts, int64_t batch,
     input->counts[i] = static_cast<int32_t>(c);
     if (c > input->max_count) input->max_count = static_cast<int>(c);
   }
+  // Counted peaks need finite positions (ops.nms never reports others): a keypoint is a peak
+  // position times scale_factor, so a NaN or inf here would reach the output as is.
+  const float* rows = peaks.flat<float>().data();
+  for (int64_t i = 0; i < counts.NumElements(); ++i) {
+    for (int k = 0; k < input->counts[i]; ++k) {
+      const float* row = rows + (i * input->max_peaks + k) * 3;
+      if (!std::isfinite(row[0]) || !std::isfinite(row[1])) {
+        return InvalidArgument("peaks must have finite x and y in the counted rows, got (",
+                               row[0], ", ", row[1], ") at [", i / num_parts, ",",
+                               i % num_parts, ",", k, "]");
+      }
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -77,6 +90,23 @@ absl::Status CheckPairScoreCount(int64_t batch, int num_pairs, int64_t k) {
     return InvalidArgument("pair scores [N,L,K,K] = [", batch, ",", num_pairs, ",", k, ",", k,
                            "] would exceed 2^31-1 elements: too many peaks (K, the largest ",
                            "count in peak_counts); raise the NMS threshold or lower max_peaks");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckScaledPeaks(const Tensor& peaks, const PeakInput& input,
+                              const std::vector<float>& factors) {
+  const float* rows = peaks.flat<float>().data();
+  const int64_t parts = input.batch ? static_cast<int64_t>(input.counts.size()) / input.batch : 0;
+  for (int64_t i = 0; i < static_cast<int64_t>(input.counts.size()); ++i) {
+    const float factor = factors[i / parts];
+    for (int k = 0; k < input.counts[i]; ++k) {
+      const float* row = rows + (i * input.max_peaks + k) * 3;
+      if (!std::isfinite(row[0] * factor) || !std::isfinite(row[1] * factor)) {
+        return InvalidArgument("peak (", row[0], ", ", row[1], ") times scale_factor ", factor,
+                               " overflows float32 (image ", i / parts, ")");
+      }
+    }
   }
   return absl::OkStatus();
 }

@@ -40,6 +40,10 @@ absl::Status CheckPairScoreCount(int64_t batch, int num_pairs, int64_t k);
 absl::Status ReadScaleFactor(const tensorflow::Tensor& scale, int64_t batch,
                              std::vector<float>* factors);
 
+// Every counted peak's x and y times its image's scale factor (the keypoint) must be finite.
+absl::Status CheckScaledPeaks(const tensorflow::Tensor& peaks, const PeakInput& input,
+                              const std::vector<float>& factors);
+
 }  // namespace tf_glue
 }  // namespace openpose_tf
 

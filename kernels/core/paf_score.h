@@ -29,7 +29,8 @@ OPENPOSE_HOST_DEVICE inline int RoundClamp(float v, int hi) {
 // paf_x / paf_y: the limb's two PAF maps, element (y, x) at [y * ys + x * xs] in an h x w map.
 // N = clamp(round(sqrt(5 * max(|dx|, |dy|))), 5, 25) samples at A + m * (d / N), m = 0..N-1
 // (B excluded), each rounded and clamped into the map. Returns the mean of the samples above
-// inter_threshold if more than inter_min_above_threshold of them are; else, for peaks closer than
+// inter_threshold if more than inter_min_above_threshold of them are (0 if that mean is not
+// finite); else, for peaks closer than
 // sqrt(W*H)/150, nms_threshold + 1e-6 (the "very close keypoints" rescue); else 0 (rejected).
 // float32 throughout, in OpenPose's order.
 OPENPOSE_HOST_DEVICE inline float PafScore(const float* paf_x, const float* paf_y, int64_t ys,
@@ -62,7 +63,10 @@ OPENPOSE_HOST_DEVICE inline float PafScore(const float* paf_x, const float* paf_
     }
   }
   if (static_cast<float>(count) / static_cast<float>(n) > p.inter_min_above_threshold) {
-    return sum / static_cast<float>(count);
+    const float mean = sum / static_cast<float>(count);
+    // Not in OpenPose: infinite PAF values (or sums that overflow) would give an infinite score
+    // and infinite person scores; such a limb is rejected instead.
+    return mean - mean == 0.f ? mean : 0.f;
   }
   const float close = sqrtf(static_cast<float>(static_cast<int64_t>(w) * h)) / 150;
   if (norm < close) return static_cast<float>(p.nms_threshold + 1e-6);

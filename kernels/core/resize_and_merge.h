@@ -70,12 +70,15 @@ OPENPOSE_HOST_DEVICE inline void CpuBuildTaps(int d, int source_length, int targ
                                               int32_t* index /* 4 */, float* weight /* 4 */) {
   const double scale = 1. / (static_cast<double>(target_length) / source_length);
   float f = static_cast<float>((d + 0.5) * scale - 0.5);
-  const int s = static_cast<int>(floorf(f));
-  f -= static_cast<float>(s);
   const int last = source_length - 1;
+  // floor(f) <= last in exact arithmetic; clamped in float first, as float rounding near 2^31
+  // could make the cast overflow.
+  const float fl = floorf(f);
+  const int s = fl >= static_cast<float>(last) ? last : static_cast<int>(fl);
+  f -= static_cast<float>(s);
   for (int k = 0; k < 4; ++k) {
-    const int i = s - 1 + k;
-    index[k] = i < 0 ? 0 : (i > last ? last : i);
+    const int64_t i = static_cast<int64_t>(s) - 1 + k;
+    index[k] = i < 0 ? 0 : (i > last ? last : static_cast<int32_t>(i));
   }
   KeysWeights(f, weight);
 }

@@ -155,10 +155,17 @@ def _filter(model, people, params, maximize_positives):
     return kept
 
 
-def connect(model, pafs, peaks, counts, variant="gpu", scale=1.0, **params):
+def scores(model, pafs, peaks, counts, **params):
+    """The reference pair scores of one image, to share between calls of :func:`connect`."""
+    return _scores(model, pafs, peaks, counts, params)
+
+
+def connect(model, pafs, peaks, counts, variant="gpu", scale=1.0, pair_scores=None, **params):
     """One image: pafs [H, W, 2L], peaks [P, M, 3], counts [P] -> (keypoints [T, P, 3], scores
-    [T]). params: the five thresholds and maximize_positives, all given."""
-    scores = _scores(model, pafs, peaks, counts, params)
+    [T]). params: the five thresholds and maximize_positives, all given. pair_scores: what
+    :func:`scores` returned for the same inputs (computed here if None)."""
+    scores = pair_scores if pair_scores is not None else _scores(model, pafs, peaks, counts,
+                                                                  params)
     people = (group_gpu if variant == "gpu" else group_cpu)(model, peaks, counts, scores)
     kept = _filter(model, people, params, params["maximize_positives"])
     if not kept and not params["maximize_positives"]:

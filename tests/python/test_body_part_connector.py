@@ -70,13 +70,26 @@ def test_crowds_match_reference(model, counts, variant):
     connect(model, nets, variant, scale=2.5)
 
 
-@pytest.mark.parametrize("variant", ["gpu", "cpu"])
-def test_thirty_people_full_resolution(variant):
+def test_thirty_people_full_resolution():
+    # Both groupings on one crowd, against one set of reference pair scores (the slow part).
+    model = pose_models.get("BODY_25")
     rng = np.random.default_rng(30)
-    people = synthetic.random_crowd("BODY_25", rng, 30, 368, 656, min_size=50, max_size=100,
+    people = synthetic.random_crowd(model, rng, 30, 368, 656, min_size=50, max_size=100,
                                     overlap=True, inside=False)
     assert len(people) == 30
-    connect("BODY_25", [synthetic.render("BODY_25", people, 368, 656)], variant)
+    net = synthetic.render(model, people, 368, 656)[None]
+    params = defaults(model)
+    peaks, counts = ops.nms(net[..., :25], threshold=params["nms_threshold"])
+    pafs, peaks, counts = net[0, ..., 26:], peaks[0].numpy(), counts[0].numpy()
+    pair_scores = connector_reference.scores(model, pafs, peaks, counts, **params)
+    for variant in ("gpu", "cpu"):
+        keypoints, scores = ops.body_part_connector(net[..., 26:], peaks[None], counts[None],
+                                                    variant=variant, **params)
+        want = connector_reference.connect(model, pafs, peaks, counts, variant,
+                                           pair_scores=pair_scores, **params)
+        np.testing.assert_array_equal(keypoints[0].numpy(), want[0])
+        np.testing.assert_array_equal(scores[0].numpy(), want[1])
+        assert len(want[0]) >= 25
 
 
 def test_batch_images_with_different_people_counts():

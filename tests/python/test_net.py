@@ -139,8 +139,8 @@ def test_guessed_pose_models():
     if not MODELS_DIR.is_dir():
         pytest.skip(f"{MODELS_DIR} missing")
     for prototxt, name in expected.items():
-        net = opnet.CaffeNet(caffe_io.read_prototxt(MODELS_DIR / prototxt))  # shapes only
-        assert export.guess_pose_model(net) == name
+        definition = caffe_io.read_prototxt(MODELS_DIR / prototxt)  # shapes only
+        assert export.guess_pose_model(definition) == name
 
 
 # --- errors -------------------------------------------------------------------------------------

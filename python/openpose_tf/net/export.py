@@ -17,18 +17,25 @@ import tensorflow as tf
 
 from openpose_tf import pose_models
 from openpose_tf.net import caffe_io
-from openpose_tf.net.model import CaffeNet
+from openpose_tf.net.model import CaffeNet, plan_layers
 
 METADATA = "openpose_tf.json"
 FORMATS = ("savedmodel", "checkpoint")
 
 
-def guess_pose_model(net: CaffeNet) -> str | None:
-    """The pose model whose net output has this many channels (None if none does). MPI's two
-    prototxts share 44 channels: the 4-stage one has no stage 5."""
-    matches = [m.name for m in pose_models.MODELS.values() if m.num_channels == net.output_channels]
+def guess_pose_model(net) -> str | None:
+    """The pose model whose net output has this many channels (None if none does), for a
+    CaffeNet or a bare NetDefinition (shapes only, no weights). MPI's two prototxts share 44
+    channels: the 4-stage one has no stage 5."""
+    if isinstance(net, caffe_io.NetDefinition):
+        definition = net
+        plan, channels = plan_layers(definition)
+        output_channels = channels[plan[-1][0].top[0]]
+    else:
+        definition, output_channels = net.definition, net.output_channels
+    matches = [m.name for m in pose_models.MODELS.values() if m.num_channels == output_channels]
     if len(matches) > 1 and "MPI" in matches:
-        has_stage5 = any("stage5" in layer.name for layer in net.definition.layers)
+        has_stage5 = any("stage5" in layer.name for layer in definition.layers)
         return "MPI" if has_stage5 else "MPI_4_layers"
     return matches[0] if matches else None
 
