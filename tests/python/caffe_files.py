@@ -45,7 +45,8 @@ def random_weights(definition, seed=0):
         for i, shape in enumerate(shapes):
             if len(shape) == 4:  # conv weights [O, I, kh, kw]
                 fan_in = shape[1] * shape[2] * shape[3]
-                blobs.append(rng.normal(0, np.sqrt(2.0 / fan_in), shape).astype(np.float32))
+                scale = np.float32(np.sqrt(2.0 / fan_in))
+                blobs.append(rng.standard_normal(shape, np.float32) * scale)
             elif i == 0:  # PReLU slopes
                 blobs.append(rng.uniform(0.0, 0.3, shape).astype(np.float32))
             else:  # biases

@@ -1,6 +1,10 @@
-"""Shared pytest setup: quiet TensorFlow, the op module, and helpers for the four run modes."""
+"""Shared pytest setup: quiet TensorFlow, the op module, helpers for the four run modes, and the
+fuzz run started in the background (it needs its own process; the other tests run meanwhile)."""
 
 import os
+import pathlib
+import subprocess
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -9,6 +13,35 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from openpose_tf import ops  # noqa: E402
+
+FUZZ_SCRIPT = pathlib.Path(__file__).with_name("fuzz_ops.py")
+_background = {}
+
+
+def fuzz_args():
+    """fuzz_ops.py's arguments: seed, cases, address-space limit (GiB)."""
+    return [os.environ.get("OPENPOSE_TF_FUZZ_SEED", "2026"),
+            os.environ.get("OPENPOSE_TF_FUZZ_CASES", "800"), "8"]
+
+
+def pytest_collection_modifyitems(session, config, items):
+    # Start the fuzz process as soon as it is known to be wanted: it overlaps the other tests.
+    if any(item.module.__name__ == "test_fuzz" for item in items):
+        _background["fuzz"] = subprocess.Popen(
+            [sys.executable, str(FUZZ_SCRIPT)] + fuzz_args(), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+
+
+def fuzz_result(timeout=600):
+    """(returncode, stdout, stderr) of the background fuzz run (started here if it was not)."""
+    if "fuzz" not in _background:
+        _background["fuzz"] = subprocess.Popen(
+            [sys.executable, str(FUZZ_SCRIPT)] + fuzz_args(), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+    process = _background["fuzz"]
+    stdout, stderr = process.communicate(timeout=timeout)
+    return process.returncode, stdout, stderr
+
 
 # Every op test runs the op in each of these ways and expects the same result.
 MODES = ("eager", "function", "v1_graph", "saved_model")

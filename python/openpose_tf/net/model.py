@@ -56,7 +56,10 @@ class CaffeNet(tf.Module):
             out.append(blob.reshape(wanted).astype(np.float32))
         return out
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
+    # autograph=False: the layer loop is plain Python over a fixed plan (no tensor-dependent control
+    # flow), and converting every layer call made the first trace of BODY_25 take ~6 s.
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)],
+                 autograph=False)
     def __call__(self, image):
         blobs = {blob: image for blob, _ in self.definition.inputs}
         for layer, spec in self._plan:
