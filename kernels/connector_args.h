@@ -22,8 +22,9 @@ struct ConnectorTopology {
 absl::Status ReadTopology(tensorflow::OpKernelConstruction* ctx, bool with_paf_indices,
                           ConnectorTopology* topology);
 
-// peaks [N, P, M, 3] with N = batch (taken from the input named batch_from) and P = num_parts; peak_counts [N, P] of int32 or int64, each
-// in [0, M] (checked before narrowing). Returns the counts as int32 and the largest one.
+// peaks [N, P, M, 3] with N = batch (taken from the input named batch_from) and P = num_parts;
+// peak_counts [N, P] of int32 or int64, each in [0, M] (checked before narrowing), and the counted
+// rows' x, y finite. Returns the counts as int32 and the largest one.
 struct PeakInput {
   int64_t batch = 0;
   int max_peaks = 0;  // M

@@ -79,7 +79,9 @@ class NmsOp : public OpKernel {
     // One (x, y) for the whole batch, or one per image (images at different scales).
     const Tensor& offset = ctx->input(2);
     const bool shared = offset.dims() == 1 && offset.dim_size(0) == 2;
-    if (!shared && !(offset.dims() == 2 && offset.dim_size(0) == batch && offset.dim_size(1) == 2)) {
+    const bool per_image =
+        offset.dims() == 2 && offset.dim_size(0) == batch && offset.dim_size(1) == 2;
+    if (!shared && !per_image) {
       return InvalidArgument("offset must have shape [2] (x, y) or [N,2] = [", batch,
                              ",2], got ", offset.shape().DebugString());
     }

@@ -16,7 +16,8 @@ namespace {
 absl::Status OffsetShape(InferenceContext* c, DimensionHandle n) {
   tensorflow::shape_inference::ShapeHandle s = c->input(2);
   if (!c->RankKnown(s)) return absl::OkStatus();
-  const bool pair = c->Rank(s) == 1 && (!c->ValueKnown(c->Dim(s, 0)) || c->Value(c->Dim(s, 0)) == 2);
+  const bool pair =
+      c->Rank(s) == 1 && (!c->ValueKnown(c->Dim(s, 0)) || c->Value(c->Dim(s, 0)) == 2);
   const bool per_image =
       c->Rank(s) == 2 && (!c->ValueKnown(c->Dim(s, 1)) || c->Value(c->Dim(s, 1)) == 2) &&
       (!c->ValueKnown(c->Dim(s, 0)) || !c->ValueKnown(n) || c->Value(c->Dim(s, 0)) == c->Value(n));

@@ -9,8 +9,8 @@
 namespace openpose_tf {
 namespace shape_fns {
 
-// Checks a 4-D map input (rank 4, no known zero H, W or C; N may be 0) and returns its N, H, W, C handles
-// whatever the data format.
+// Checks a 4-D map input (rank 4, no known zero H, W or C; N may be 0) and returns its N, H, W,
+// C handles whatever the data format.
 absl::Status MapDims(tensorflow::shape_inference::InferenceContext* c, int input,
                      const std::string& name, bool nchw,
                      tensorflow::shape_inference::DimensionHandle* n,

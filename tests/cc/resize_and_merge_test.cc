@@ -154,7 +154,8 @@ TEST(ResizeAndMergeTest, OnePixelSourcesAndDownscaling) {
     // Catmull-Rom over 4 equal taps; Keys weights sum to 1 only up to rounding).
     const std::vector<float> row = Resize({0.f, 1.f, 0.f}, 1, 3, 4, 24, v);
     for (int y = 1; y < 4; ++y)
-      for (int x = 0; x < 24; ++x) ASSERT_NEAR(row[y * 24 + x], row[x], v == OpenPoseBuild::kGpu ? 0 : 1e-6);
+      for (int x = 0; x < 24; ++x)
+        ASSERT_NEAR(row[y * 24 + x], row[x], v == OpenPoseBuild::kGpu ? 0 : 1e-6);
     // Downscaling also works (taps stay in range).
     const std::vector<float> down = Resize(std::vector<float>(64, 1.f), 8, 8, 3, 2, v);
     for (float d : down) ASSERT_NEAR(d, 1.f, 1e-6);
