@@ -1,6 +1,8 @@
 """openpose-tf: OpenPose's multi-person 2D pose estimation as TensorFlow custom ops.
 
-The ops live in :mod:`openpose_tf.ops`; the compiled library is loaded on first use.
+The ops live in :mod:`openpose_tf.ops`; :func:`postprocess` runs OpenPose's whole
+post-processing (network output -> people). The compiled library is loaded on first use, and
+TensorFlow is imported only when one of these is used (so `openpose-tf --help` is instant).
 
 Dimension letters used throughout: N batch, H height, W width, C channels, P parts, L limbs,
 M max peaks, S scales. Tensors are NHWC unless a function says otherwise.
@@ -8,4 +10,12 @@ M max peaks, S scales. Tensors are NHWC unless a function says otherwise.
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "postprocess"]
+
+
+def __getattr__(name):
+    if name == "postprocess":
+        from openpose_tf.postprocessing import postprocess
+
+        return postprocess
+    raise AttributeError(f"module 'openpose_tf' has no attribute {name!r}")

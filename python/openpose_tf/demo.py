@@ -2,9 +2,9 @@
 
 Until the full pipeline (image -> network -> keypoints) lands, this is the project's main job.
 It renders the network output OpenPose's BODY_25 model would give for a synthetic crowd (at 1/8
-of a 368x656 net input), then runs the ops exactly as OpenPose's poseExtractor does:
-ResizeAndMerge (x8) -> Nms (offset 0.5/scale) -> BodyPartConnector (scaled to image pixels),
-for both OpenPose builds, and compares the people found with the people drawn.
+of a 368x656 net input), then runs `openpose_tf.postprocess`, OpenPose's poseExtractor chain:
+ResizeAndMerge (x8) -> Nms (offset 0.5/scale) -> the body part connector (scaled to image
+pixels), for both OpenPose builds, and compares the people found with the people drawn.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ def main(argv=None) -> int:
 
     import tensorflow as tf
 
-    from openpose_tf import ops, pose_models, synthetic
+    import openpose_tf
+    from openpose_tf import pose_models, synthetic
 
     model = pose_models.get(args.model)
     net_h, net_w = 368, 656
@@ -47,16 +48,12 @@ def main(argv=None) -> int:
     failures = 0
     for variant in ("gpu", "cpu"):
         start = time.perf_counter()
-        heatmaps = ops.resize_and_merge(net_output, variant=variant)
-        peaks, counts = ops.nms(heatmaps[..., :model.num_parts], variant=variant,
-                                offset=(0.5 / scale, 0.5 / scale))
-        keypoints, scores = ops.body_part_connector(
-            heatmaps[..., model.num_heatmaps:], peaks, counts, pose_model=model,
-            variant=variant, scale_factor=scale)
+        keypoints, scores = openpose_tf.postprocess(net_output, model, scale_factor=scale,
+                                                    variant=variant)
         elapsed = (time.perf_counter() - start) * 1e3
         found = keypoints[0].numpy()
         print(f"\nvariant={variant!r}: {len(found)} people found in {elapsed:.0f} ms "
-              "(resize_and_merge + nms + body_part_connector)")
+              "(postprocess: resize_and_merge + nms + connector)")
         for i, person in enumerate(people):
             drawn = person[:, :2] * scale
             errors = [np.abs(f[:, :2] - drawn)[f[:, 2] > 0].max(axis=1).mean() for f in found]

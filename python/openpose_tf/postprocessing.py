@@ -1,0 +1,80 @@
+"""OpenPose's post-processing from network output(s) to people, as one function.
+
+`resize_and_merge` -> `nms` on the P part channels with offset `0.5 / scale_factor` -> the body
+part connector with `scale_factor` (OpenPose's poseExtractorCaffe::forwardPass, steps 3-5). Every
+caller (the pose extractor, the CLI, the fast CPU path and the CUDA path to come) goes through it,
+so the scale bookkeeping lives in one place.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import tensorflow as tf
+
+from openpose_tf import ops, pose_models
+
+
+def nms_offset(scale_factor):
+    """OpenPose's NMS offset `float(0.5 / double(scaleNetToOutput))` (poseExtractorCaffe.cpp):
+    with it, a keypoint is `(peak + offset) * scale`, the pixel centre convention. A number gives
+    `[2]`; a `[N]` tensor gives `[N, 2]` (one per image)."""
+    if isinstance(scale_factor, numbers.Real):
+        offset = np.float32(0.5 / float(np.float32(scale_factor)))
+        return tf.constant([offset, offset], tf.float32)
+    scale = tf.convert_to_tensor(scale_factor, tf.float32)
+    offset = tf.cast(0.5 / tf.cast(scale, tf.float64), tf.float32)
+    if scale.shape.rank == 0:
+        return tf.stack([offset, offset])
+    return tf.stack([offset, offset], axis=-1)
+
+
+def postprocess(net_outputs, pose_model="BODY_25", *, target_size=None, scale_ratios=None,
+                scale_factor=1.0, variant="gpu", maximize_positives=False, nms_threshold=None,
+                inter_min_above_threshold=None, inter_threshold=None, min_subset_cnt=None,
+                min_subset_score=None, max_peaks=127, name=None):
+    """People from OpenPose network output(s): OpenPose's post-processing, exactly.
+
+    Args:
+      net_outputs: float32 `[N, h, w, C]` (C = the pose model's `num_channels`: part heatmaps,
+        background, PAFs), or a list of them, one per scale (OpenPose's `--scale_number`).
+      pose_model: a model name or a `pose_models.PoseModel`.
+      target_size: `(H, W)` the maps are upsampled to; default 8x the first scale's size (the net
+        input size of scale 0, OpenPose's rule).
+      scale_ratios: OpenPose's `scaleInputToNetInputs`, one per scale (required for several scales
+        with `variant="gpu"`; see :func:`ops.resize_and_merge`).
+      scale_factor: scalar or `[N]`: OpenPose's `scaleNetToOutput`, from pixels of the upsampled
+        maps to the pixels the keypoints should be in (1 keeps map pixels).
+      variant: `"gpu"` or `"cpu"`: which OpenPose build to reproduce, in every stage.
+      maximize_positives, nms_threshold, inter_min_above_threshold, inter_threshold,
+      min_subset_cnt, min_subset_score: OpenPose's flags; `None` takes the model's default.
+        `nms_threshold` is the NMS threshold and the connector's close-pair rescue score, as in
+        OpenPose.
+      max_peaks: peaks kept per part (OpenPose: 127).
+      name: optional name scope.
+
+    Returns:
+      `(keypoints, scores)` ragged: `[N, (people), P, 3]` `(x, y, score)` and `[N, (people)]`,
+      identical to composing :func:`ops.resize_and_merge`, :func:`ops.nms` and
+      :func:`ops.body_part_connector` by hand with OpenPose's arguments.
+    """
+    model = pose_models.get(pose_model)
+    defaults = model.connector_defaults(maximize_positives)
+    threshold = defaults.nms_threshold if nms_threshold is None else nms_threshold
+    with tf.name_scope(name or "postprocess"):
+        heatmaps = ops.resize_and_merge(net_outputs, target_size, scale_ratios, variant)
+        channels = heatmaps.shape[-1]
+        if channels is not None and channels != model.num_channels:
+            raise ValueError(f"net_outputs must have {model.num_channels} channels for "
+                             f"{model.name} ({model.num_parts} parts, "
+                             f"{int(model.background)} background, {model.num_pafs} PAFs), "
+                             f"got {channels}")
+        peaks, counts = ops.nms(heatmaps[..., :model.num_parts], threshold, max_peaks,
+                                nms_offset(scale_factor), variant)
+        return ops.body_part_connector(
+            heatmaps[..., model.num_heatmaps:], peaks, counts, model, variant,
+            inter_min_above_threshold=inter_min_above_threshold, inter_threshold=inter_threshold,
+            min_subset_cnt=min_subset_cnt, min_subset_score=min_subset_score,
+            nms_threshold=threshold, maximize_positives=maximize_positives,
+            scale_factor=scale_factor)
