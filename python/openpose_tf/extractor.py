@@ -1,0 +1,132 @@
+"""`PoseExtractor`: OpenPose's poseExtractor flow, from BGR images to people in image pixels.
+
+Per image size: the net input size from `net_resolution` and each scale's input built as OpenPose
+builds it (`geometry`: cv2.warpAffine anchored top-left, black padding), OpenPose's normalisation,
+one network call per scale for all images of that size, then `openpose_tf.postprocess` with the
+scale bookkeeping (`scale_ratios`, `scaleNetToOutput`), and `--number_people_max`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from openpose_tf import geometry, pose_models
+
+INPUT_FORMATS = ("openpose", "bgr255", "rgb255", "rgb01")
+
+
+def normalise(bgr: np.ndarray, input_format: str = "openpose") -> np.ndarray:
+    """BGR uint8 `[..., 3]` -> the float32 a network expects: `openpose` (x/256 - 0.5, BGR: exact
+    in float32), `bgr255`, `rgb255` (raw 0..255) or `rgb01` (x/255)."""
+    if input_format not in INPUT_FORMATS:
+        raise ValueError(f"input_format must be one of {INPUT_FORMATS}, got {input_format!r}")
+    x = np.asarray(bgr, np.float32)
+    if input_format == "openpose":
+        return x * np.float32(1 / 256) - np.float32(0.5)
+    if input_format == "bgr255":
+        return x
+    x = x[..., ::-1]
+    return np.ascontiguousarray(x if input_format == "rgb255" else x / np.float32(255))
+
+
+@dataclasses.dataclass
+class People:
+    """One image's people: keypoints `[T, P, 3]` (x, y, score) in image pixels, scores `[T]`."""
+
+    keypoints: np.ndarray
+    scores: np.ndarray
+
+
+class PoseExtractor:
+    """OpenPose's body pose pipeline around any network.
+
+    Args:
+      network: a callable `[N, h, w, 3] float32 -> [N, h/8, w/8, C]`: a model from
+        `openpose_tf.net`, or the `serving_default` of a converted SavedModel (then it is called as
+        `network(image=x)["net_output"]`).
+      pose_model: the network's pose model (name or `pose_models.PoseModel`).
+      net_resolution: OpenPose's `--net_resolution` ("-1x368": the width follows each image's
+        aspect ratio, a multiple of 16).
+      net_resolution_dynamic: OpenPose's `--net_resolution_dynamic` (1: the width is capped at
+        16:9; its wrapper uses -1, no cap, except for image folders).
+      scale_number, scale_gap: OpenPose's multi-scale flags.
+      number_people_max: OpenPose's `--number_people_max` (-1: all).
+      variant: which OpenPose build to reproduce in the post-processing ("gpu" or "cpu").
+      input_format: how the network wants its input (see `normalise`; OpenPose's nets: openpose).
+      **postprocess_args: thresholds for `openpose_tf.postprocess` (`maximize_positives`,
+        `nms_threshold`, ...).
+    """
+
+    def __init__(self, network, pose_model="BODY_25", net_resolution="-1x368",
+                 net_resolution_dynamic=1.0, scale_number=1, scale_gap=0.25,
+                 number_people_max=-1, variant="gpu", input_format="openpose",
+                 **postprocess_args):
+        self.network = network
+        self.model = pose_models.get(pose_model)
+        if isinstance(net_resolution, str):
+            geometry.parse_resolution(net_resolution)  # a clear error now, not at the first image
+        self.net_resolution = net_resolution
+        self.net_resolution_dynamic = net_resolution_dynamic
+        self.scale_number = int(scale_number)
+        self.scale_gap = float(scale_gap)
+        self.number_people_max = int(number_people_max)
+        self.variant = variant
+        normalise(np.zeros((1, 1, 3), np.uint8), input_format)  # validates the name
+        self.input_format = input_format
+        self.postprocess_args = postprocess_args
+
+    def _net_output(self, batch: np.ndarray):
+        import tensorflow as tf
+
+        x = tf.constant(normalise(batch, self.input_format))
+        out = self.network(x) if not hasattr(self.network, "structured_outputs") else \
+            self.network(image=x)["net_output"]
+        return out
+
+    def _same_size(self, images: np.ndarray) -> list[People]:
+        """A batch of images of one size: one network call per scale."""
+        import openpose_tf
+
+        height, width = images.shape[1:3]
+        net_size = geometry.net_input_size(width, height, self.net_resolution,
+                                           self.net_resolution_dynamic)
+        scales = geometry.scale_sizes(width, height, net_size, self.scale_number, self.scale_gap)
+        outputs = [self._net_output(np.stack([geometry.warp_input(im, s) for im in images]))
+                   for s in scales]
+        scale = geometry.scale_net_to_output(width, height, (scales[0].width, scales[0].height))
+        keypoints, scores = openpose_tf.postprocess(
+            outputs if len(outputs) > 1 else outputs[0], self.model,
+            target_size=(scales[0].height, scales[0].width),
+            scale_ratios=[s.input_to_net for s in scales], scale_factor=scale,
+            variant=self.variant, **self.postprocess_args)
+        people = []
+        for n in range(len(images)):
+            k = keypoints[n].numpy().reshape(-1, self.model.num_parts, 3)
+            s = scores[n].numpy()
+            kept = geometry.keep_top_people(k, s, self.number_people_max)
+            people.append(People(k[kept], s[kept]))
+        return people
+
+    def __call__(self, images) -> list[People]:
+        """People of each image: `images` is a uint8 BGR batch `[N, H, W, 3]` or a list of
+        `[H, W, 3]` images of any sizes (batched per size). Returns one `People` per image."""
+        if isinstance(images, np.ndarray) and images.ndim == 4:
+            images = list(images)
+        if not isinstance(images, (list, tuple)):
+            raise TypeError(f"images must be a [N, H, W, 3] array or a list of [H, W, 3] images, "
+                            f"got {type(images).__name__}")
+        by_size: dict[tuple, list[int]] = {}
+        for i, image in enumerate(images):
+            image = np.asarray(image)
+            if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or \
+                    0 in image.shape:
+                raise ValueError(f"image {i} must be a non-empty [H, W, 3] uint8 BGR array, got "
+                                 f"{image.dtype} {list(image.shape)}")
+            by_size.setdefault(image.shape, []).append(i)
+        result: list[People | None] = [None] * len(images)
+        for indices in by_size.values():
+            for i, people in zip(indices, self._same_size(np.stack([images[i] for i in indices]))):
+                result[i] = people
+        return result
