@@ -20,7 +20,7 @@ LIB := bazel-bin/_openpose_ops.so
 .PHONY: demo test setup apt venv build install test-cc test-asan test-python bench bench-net wheel gpu-test build-cuda clean
 
 demo: install
-	$(PY) -m openpose_tf.demo
+	$(PY) -m openpose_tf demo --output demo_output
 
 test: build test-cc test-asan test-python
 

@@ -21,6 +21,7 @@ def main(argv=None) -> int:
     parser.add_argument("--people", type=int, default=6, help="people to draw (default 6)")
     parser.add_argument("--model", default="BODY_25", help="BODY_25, COCO or MPI")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--output", help="also write OpenPose JSON of each build's people here")
     parser.add_argument("--image-scale", type=float, default=2.0,
                         help="image pixels per net-input pixel (default 2: a 1312x736 image)")
     args = parser.parse_args(argv)
@@ -28,7 +29,7 @@ def main(argv=None) -> int:
     import tensorflow as tf
 
     import openpose_tf
-    from openpose_tf import pose_models, synthetic
+    from openpose_tf import openpose_json, pose_models, synthetic
 
     model = pose_models.get(args.model)
     net_h, net_w = 368, 656
@@ -45,13 +46,16 @@ def main(argv=None) -> int:
           f"people, net output {list(net_output.shape)} -> heatmaps {net_h}x{net_w}, image "
           f"{round(net_w * scale)}x{round(net_h * scale)}")
 
-    failures = 0
+    failures = total = 0
     for variant in ("gpu", "cpu"):
         start = time.perf_counter()
         keypoints, scores = openpose_tf.postprocess(net_output, model, scale_factor=scale,
                                                     variant=variant)
         elapsed = (time.perf_counter() - start) * 1e3
         found = keypoints[0].numpy()
+        if args.output:
+            path = openpose_json.write_people_json(args.output, f"demo_{variant}", found)
+            print(f"wrote {path}")
         print(f"\nvariant={variant!r}: {len(found)} people found in {elapsed:.0f} ms "
               "(postprocess: resize_and_merge + nms + connector)")
         for i, person in enumerate(people):
@@ -61,10 +65,11 @@ def main(argv=None) -> int:
             ok = best >= 0 and errors[best] < 3 * scale and (found[best][:, 2] > 0).sum() >= \
                 model.num_parts - 2
             failures += not ok
+            total += 1
             detail = (f"{(found[best][:, 2] > 0).sum()}/{model.num_parts} parts, mean error "
                       f"{errors[best]:.1f} px, score {scores[0][best]:.2f}") if best >= 0 else "-"
             print(f"  person {i}: {'found' if ok else 'MISSED'}  {detail}")
-    print("\nall people recovered" if not failures else f"\n{failures} misses")
+    print(f"\nrecovered {total - failures}/{total} people (both builds)")
     return 1 if failures else 0
 
 

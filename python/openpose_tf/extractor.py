@@ -43,9 +43,9 @@ class PoseExtractor:
     """OpenPose's body pose pipeline around any network.
 
     Args:
-      network: a callable `[N, h, w, 3] float32 -> [N, h/8, w/8, C]`: a model from
-        `openpose_tf.net`, or the `serving_default` of a converted SavedModel (then it is called as
-        `network(image=x)["net_output"]`).
+      network: a callable `[N, h, w, 3] float32 -> [N, h/8, w/8, C]` (or a dict holding it as
+        "net_output"): a model from `openpose_tf.net`, a converted SavedModel's
+        `lambda x: model.signatures["serving_default"](image=x)`, a pruned frozen graph...
       pose_model: the network's pose model (name or `pose_models.PoseModel`).
       net_resolution: OpenPose's `--net_resolution` ("-1x368": the width follows each image's
         aspect ratio, a multiple of 16).
@@ -65,8 +65,8 @@ class PoseExtractor:
                  **postprocess_args):
         self.network = network
         self.model = pose_models.get(pose_model)
-        if isinstance(net_resolution, str):
-            geometry.parse_resolution(net_resolution)  # a clear error now, not at the first image
+        # A clear error now rather than at the first image.
+        geometry.net_input_size(16, 16, net_resolution, net_resolution_dynamic)
         self.net_resolution = net_resolution
         self.net_resolution_dynamic = net_resolution_dynamic
         self.scale_number = int(scale_number)
@@ -80,9 +80,9 @@ class PoseExtractor:
     def _net_output(self, batch: np.ndarray):
         import tensorflow as tf
 
-        x = tf.constant(normalise(batch, self.input_format))
-        out = self.network(x) if not hasattr(self.network, "structured_outputs") else \
-            self.network(image=x)["net_output"]
+        out = self.network(tf.constant(normalise(batch, self.input_format)))
+        if isinstance(out, dict):  # a signature's outputs
+            out = out["net_output"] if "net_output" in out else next(iter(out.values()))
         return out
 
     def _same_size(self, images: np.ndarray) -> list[People]:

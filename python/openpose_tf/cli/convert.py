@@ -1,10 +1,6 @@
-"""The `openpose-tf` command line (also `python -m openpose_tf`)."""
+"""`openpose-tf convert`: an OpenPose Caffe model -> a TensorFlow SavedModel (or checkpoint)."""
 
 from __future__ import annotations
-
-import argparse
-import os
-import sys
 
 
 def _convert(args) -> int:
@@ -20,11 +16,7 @@ def _convert(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="openpose-tf",
-        description="OpenPose's pose estimation in TensorFlow.")
-    commands = parser.add_subparsers(dest="command", required=True)
+def register(commands) -> None:
     convert = commands.add_parser(
         "convert",
         help="convert an OpenPose Caffe model to a TensorFlow SavedModel",
@@ -45,20 +37,3 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--overwrite", action="store_true",
                          help="replace a non-empty output directory (it is replaced whole)")
     convert.set_defaults(run=_convert)
-    return parser
-
-
-def main(argv=None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    args = build_parser().parse_args(argv)
-    from openpose_tf.net import CaffeModelError
-
-    try:
-        return args.run(args)
-    except (CaffeModelError, ValueError, OSError) as err:
-        print(f"openpose-tf: error: {err}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,51 @@
+"""The `openpose-tf` command line (also `python -m openpose_tf`): one module per subcommand, each
+with `register(subparsers)`; heavy imports happen inside the commands, so `--help` is instant."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from openpose_tf.cli import convert, demo, run
+
+COMMANDS = (run, convert, demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="openpose-tf",
+        description="OpenPose's multi-person pose estimation in TensorFlow.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        command.register(commands)
+    return parser
+
+
+def openpose_syntax(argv: list[str]) -> list[str]:
+    """OpenPose writes `--net_resolution -1x368`; argparse takes a value starting with '-' for an
+    option. Join such `--flag -value` pairs into `--flag=-value` for the flags that take one."""
+    out, i = [], 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in run.NEGATIVE_VALUE_FLAGS and i + 1 < len(argv) and \
+                argv[i + 1].startswith("-") and not argv[i + 1].startswith("--"):
+            out.append(f"{arg}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(arg)
+            i += 1
+    return out
+
+
+def main(argv=None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(openpose_syntax(argv))
+    from openpose_tf.net import CaffeModelError
+
+    try:
+        return args.run(args)
+    except (CaffeModelError, ValueError, OSError) as err:
+        print(f"openpose-tf: error: {err}", file=sys.stderr)
+        return 2
