@@ -118,3 +118,14 @@ def test_errors_are_reported(model_dir, tmp_path, capsys):
     assert cli.main(["run", "--model", str(model_dir), "--image_dir", str(tmp_path),
                      "--net_resolution", "650x368"]) == 2
     assert "multiples of 16" in capsys.readouterr().err
+
+
+def test_bench_prints_every_stage(model_dir, capsys):
+    assert cli.main(["bench", "--model", str(model_dir), "--net_resolution", "128x64",
+                     "--repeats", "1", "--people", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "TensorFlow" in out and "BODY_25 at 128x64" in out
+    for stage in ("decode", "network", "resize_and_merge", "nms", "paf_scores",
+                  "assemble_people", "postprocess"):
+        assert stage in out
+    assert cli.main(["bench", "--model", str(model_dir), "--net_resolution", "-1x368"]) == 2

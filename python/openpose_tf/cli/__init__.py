@@ -7,9 +7,9 @@ import argparse
 import os
 import sys
 
-from openpose_tf.cli import convert, demo, run
+from openpose_tf.cli import bench, convert, demo, run
 
-COMMANDS = (run, convert, demo)
+COMMANDS = (run, convert, demo, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,106 @@
+"""`openpose-tf bench`: per-stage times of the body pipeline (median over repeats).
+
+Stages: decode (OpenCV, a JPEG of the image size), network (the model on one net input), then
+OpenPose's post-processing stage by stage (resize_and_merge, nms, paf_scores, assemble_people) on
+the network output of a synthetic crowd (random weights would give meaningless peak counts), and
+the whole `postprocess`. Prints the TensorFlow version and the devices.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+
+def register(commands) -> None:
+    bench = commands.add_parser(
+        "bench", help="per-stage times of the pipeline",
+        description=__doc__.split("\n\n")[0].split(": ", 1)[1] + " " +
+        " ".join(__doc__.split("\n\n")[1].split()))
+    network = bench.add_mutually_exclusive_group(required=True)
+    network.add_argument("--model", help="a model written by `openpose-tf convert`")
+    network.add_argument("--prototxt", help="an OpenPose .prototxt, run with random weights "
+                                            "(timing only)")
+    bench.add_argument("--model_pose", default=None,
+                       help="the pose model (default: the model's, or BODY_25)")
+    bench.add_argument("--net_resolution", default="656x368",
+                       help="net input WxH, multiples of 16 (default 656x368)")
+    bench.add_argument("--people", type=int, default=10,
+                       help="people in the synthetic crowd (default 10)")
+    bench.add_argument("--repeats", type=int, default=5, help="timed runs per stage (default 5)")
+    bench.add_argument("--variant", choices=("gpu", "cpu"), default="gpu")
+    bench.set_defaults(run=_bench)
+
+
+def median_ms(fn, repeats: int) -> float:
+    fn()  # warm-up (tracing, allocations)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+def _bench(args) -> int:
+    import platform
+
+    import cv2
+    import numpy as np
+    import tensorflow as tf
+
+    from openpose_tf import geometry, ops, pose_models, postprocess, synthetic
+    from openpose_tf.net import caffe_io
+    from openpose_tf.net.model import CaffeNet
+
+    if args.repeats < 1:
+        raise ValueError(f"--repeats must be >= 1, got {args.repeats}")
+    width, height = geometry.parse_resolution(args.net_resolution)
+    if width <= 0 or height <= 0 or width % 16 or height % 16:
+        raise ValueError(f"--net_resolution must be a fixed WxH in multiples of 16, got "
+                         f"{args.net_resolution}")
+    if args.model:
+        from openpose_tf.cli.run import _network as load_converted
+
+        network, pose = load_converted(args.model, args.model_pose)
+    else:
+        definition = caffe_io.read_prototxt(args.prototxt)
+        rng = np.random.default_rng(0)
+        net = CaffeNet(definition)  # shapes only, then random weights of the right shapes
+        for variables in net.layer_weights.values():
+            for v in variables:
+                v.assign(rng.standard_normal(v.shape, np.float32) * np.float32(0.01))
+        network, pose = net, args.model_pose or "BODY_25"
+    model = pose_models.get(pose)
+
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 256, (height, width, 3), np.uint8)
+    jpeg = cv2.imencode(".jpg", image)[1]
+    x = tf.constant(rng.uniform(-0.5, 0.5, (1, height, width, 3)).astype(np.float32))
+    people = synthetic.random_crowd(model, rng, args.people, height, width, min_size=100,
+                                    max_size=200)
+    small = [np.concatenate([(p[:, :2] + 0.5) / 8 - 0.5, p[:, 2:]], axis=1) for p in people]
+    net_output = tf.constant(synthetic.render(model, small, height // 8, width // 8, sigma=0.9,
+                                              paf_width=0.7)[None])
+    v = args.variant
+    heatmaps = ops.resize_and_merge(net_output, variant=v)
+    peaks, counts = ops.nms(heatmaps[..., :model.num_parts], variant=v)
+    pafs = heatmaps[..., model.num_heatmaps:]
+    scores = ops.paf_scores(pafs, peaks, counts, model)
+
+    stages = [
+        ("decode (cv2.imdecode)", lambda: cv2.imdecode(jpeg, cv2.IMREAD_COLOR)),
+        ("network", lambda: network(x)),
+        ("resize_and_merge", lambda: ops.resize_and_merge(net_output, variant=v)),
+        ("nms", lambda: ops.nms(heatmaps[..., :model.num_parts], variant=v)),
+        ("paf_scores", lambda: ops.paf_scores(pafs, peaks, counts, model)),
+        ("assemble_people", lambda: ops.assemble_people(peaks, counts, scores, model, v)),
+        ("postprocess (all of the above)", lambda: postprocess(net_output, model, variant=v)),
+    ]
+    devices = ", ".join(d.name for d in tf.config.list_physical_devices())
+    print(f"openpose-tf bench: TensorFlow {tf.__version__}, devices {devices}, "
+          f"{platform.processor() or platform.machine()}; {model.name} at {width}x{height}, "
+          f"variant={v}, {len(people)} synthetic people, median of {args.repeats}")
+    for name, fn in stages:
+        print(f"  {name:32s} {median_ms(fn, args.repeats):9.2f} ms")
+    return 0
