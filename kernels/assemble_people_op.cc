@@ -83,14 +83,17 @@ class AssemblePeopleOp : public OpKernel {
     const int64_t k = batch > 0 ? pair_scores.dim_size(2) : 0;
     const float* peak_data = peaks.flat<float>().data();
     const int64_t peaks_per_image = static_cast<int64_t>(num_parts) * in.max_peaks * 3;
+    auto image_peaks = [&](int64_t n) {
+      return PeakSet{peak_data + n * peaks_per_image, in.counts.data() + n * num_parts,
+                     in.max_peaks};
+    };
     std::vector<std::vector<Person>> people(batch);
     std::vector<std::vector<int>> kept(batch);
     std::atomic<bool> failed{false};
     auto group = [&](int64_t begin, int64_t end) {
       const absl::Status status = CatchAllocation("OpenPose>AssemblePeople", [&] {
         for (int64_t n = begin; n < end; ++n) {
-          const PeakSet set{peak_data + n * peaks_per_image, in.counts.data() + n * num_parts,
-                            in.max_peaks};
+          const PeakSet set = image_peaks(n);
           const PairScores scores{pair_scores.flat<float>().data() + n * num_pairs * k * k, k};
           people[n] = build_ == OpenPoseBuild::kGpu
                           ? GroupGlobalSort(topology, set, scores)
@@ -115,9 +118,7 @@ class AssemblePeopleOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->allocate_output(2, TensorShape({batch}), &per_image));
     int64_t row = 0;
     for (int64_t n = 0; n < batch; ++n) {
-      const PeakSet set{peak_data + n * peaks_per_image, in.counts.data() + n * num_parts,
-                        in.max_peaks};
-      WritePeople(people[n], kept[n], topology, set, factors[n],
+      WritePeople(people[n], kept[n], topology, image_peaks(n), factors[n],
                   keypoints->flat<float>().data() + row * num_parts * 3,
                   person_scores->flat<float>().data() + row);
       per_image->vec<int64_t>()(n) = static_cast<int64_t>(kept[n].size());

@@ -10,6 +10,23 @@ namespace tf_glue {
 
 using tensorflow::Tensor;
 
+namespace {
+
+// Calls check(image, part, row) for every counted peak row (x, y, score) until it fails.
+template <typename Check>
+absl::Status ForEachCountedPeak(const Tensor& peaks, const PeakInput& input, const Check& check) {
+  const float* rows = peaks.flat<float>().data();
+  const int64_t parts = input.batch ? static_cast<int64_t>(input.counts.size()) / input.batch : 0;
+  for (int64_t i = 0; i < static_cast<int64_t>(input.counts.size()); ++i) {
+    for (int k = 0; k < input.counts[i]; ++k) {
+      TF_RETURN_IF_ERROR(check(i / parts, i % parts, k, rows + (i * input.max_peaks + k) * 3));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ReadTopology(tensorflow::OpKernelConstruction* ctx, bool with_paf_indices,
                           ConnectorTopology* t) {
   TF_RETURN_IF_ERROR(ctx->GetAttr("pairs", &t->pairs));
@@ -67,18 +84,11 @@ absl::Status ReadPeaks(const Tensor& peaks, const Tensor& counts, int64_t batch,
   }
   // Counted peaks need finite positions (ops.nms never reports others): a keypoint is a peak
   // position times scale_factor, so a NaN or inf here would reach the output as is.
-  const float* rows = peaks.flat<float>().data();
-  for (int64_t i = 0; i < counts.NumElements(); ++i) {
-    for (int k = 0; k < input->counts[i]; ++k) {
-      const float* row = rows + (i * input->max_peaks + k) * 3;
-      if (!std::isfinite(row[0]) || !std::isfinite(row[1])) {
-        return InvalidArgument("peaks must have finite x and y in the counted rows, got (",
-                               row[0], ", ", row[1], ") at [", i / num_parts, ",",
-                               i % num_parts, ",", k, "]");
-      }
-    }
-  }
-  return absl::OkStatus();
+  return ForEachCountedPeak(peaks, *input, [](int64_t n, int64_t p, int k, const float* row) {
+    if (std::isfinite(row[0]) && std::isfinite(row[1])) return absl::OkStatus();
+    return InvalidArgument("peaks must have finite x and y in the counted rows, got (", row[0],
+                           ", ", row[1], ") at [", n, ",", p, ",", k, "]");
+  });
 }
 
 absl::Status CheckPairScoreCount(int64_t batch, int num_pairs, int64_t k) {
@@ -96,19 +106,14 @@ absl::Status CheckPairScoreCount(int64_t batch, int num_pairs, int64_t k) {
 
 absl::Status CheckScaledPeaks(const Tensor& peaks, const PeakInput& input,
                               const std::vector<float>& factors) {
-  const float* rows = peaks.flat<float>().data();
-  const int64_t parts = input.batch ? static_cast<int64_t>(input.counts.size()) / input.batch : 0;
-  for (int64_t i = 0; i < static_cast<int64_t>(input.counts.size()); ++i) {
-    const float factor = factors[i / parts];
-    for (int k = 0; k < input.counts[i]; ++k) {
-      const float* row = rows + (i * input.max_peaks + k) * 3;
-      if (!std::isfinite(row[0] * factor) || !std::isfinite(row[1] * factor)) {
-        return InvalidArgument("peak (", row[0], ", ", row[1], ") times scale_factor ", factor,
-                               " overflows float32 (image ", i / parts, ")");
-      }
+  return ForEachCountedPeak(peaks, input, [&](int64_t n, int64_t, int, const float* row) {
+    const float factor = factors[n];
+    if (std::isfinite(row[0] * factor) && std::isfinite(row[1] * factor)) {
+      return absl::OkStatus();
     }
-  }
-  return absl::OkStatus();
+    return InvalidArgument("peak (", row[0], ", ", row[1], ") times scale_factor ", factor,
+                           " overflows float32 (image ", n, ")");
+  });
 }
 
 absl::Status ReadScaleFactor(const Tensor& scale, int64_t batch, std::vector<float>* factors) {

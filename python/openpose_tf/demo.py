@@ -34,13 +34,10 @@ def main(argv=None) -> int:
     model = pose_models.get(args.model)
     net_h, net_w = 368, 656
     rng = np.random.default_rng(args.seed)
-    # People drawn in net-input pixels; the network output is 8x smaller and its pixel i is
-    # centred on input pixel 8i + 3.5 (the half-pixel mapping ResizeAndMerge inverts).
+    # People drawn in net-input pixels; the network output is 8x smaller.
     people = synthetic.random_crowd(model, rng, args.people, net_h, net_w, min_size=130,
                                     max_size=250)
-    small = [np.concatenate([(p[:, :2] + 0.5) / 8 - 0.5, p[:, 2:]], axis=1) for p in people]
-    net_output = synthetic.render(model, small, net_h // 8, net_w // 8, sigma=0.9,
-                                  paf_width=0.7)[None]
+    net_output = synthetic.render_net_output(model, people, net_h, net_w)[None]
     scale = args.image_scale
     print(f"openpose-tf demo (TensorFlow {tf.__version__}): {len(people)} synthetic {model.name} "
           f"people, net output {list(net_output.shape)} -> heatmaps {net_h}x{net_w}, image "

@@ -17,11 +17,16 @@ from openpose_tf import geometry, pose_models
 INPUT_FORMATS = ("openpose", "bgr255", "rgb255", "rgb01")
 
 
+def check_input_format(input_format: str) -> str:
+    if input_format not in INPUT_FORMATS:
+        raise ValueError(f"input_format must be one of {INPUT_FORMATS}, got {input_format!r}")
+    return input_format
+
+
 def normalise(bgr: np.ndarray, input_format: str = "openpose") -> np.ndarray:
     """BGR uint8 `[..., 3]` -> the float32 a network expects: `openpose` (x/256 - 0.5, BGR: exact
     in float32), `bgr255`, `rgb255` (raw 0..255) or `rgb01` (x/255)."""
-    if input_format not in INPUT_FORMATS:
-        raise ValueError(f"input_format must be one of {INPUT_FORMATS}, got {input_format!r}")
+    check_input_format(input_format)
     x = np.asarray(bgr, np.float32)
     if input_format == "openpose":
         return x * np.float32(1 / 256) - np.float32(0.5)
@@ -73,8 +78,7 @@ class PoseExtractor:
         self.scale_gap = float(scale_gap)
         self.number_people_max = int(number_people_max)
         self.variant = variant
-        normalise(np.zeros((1, 1, 3), np.uint8), input_format)  # validates the name
-        self.input_format = input_format
+        self.input_format = check_input_format(input_format)
         self.postprocess_args = postprocess_args
 
     def _net_output(self, batch: np.ndarray):

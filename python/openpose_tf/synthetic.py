@@ -163,3 +163,18 @@ def render(model, people, height: int, width: int, sigma: float = 2.5,
         out[:, :, model.num_heatmaps + cx] = vx / hits
         out[:, :, model.num_heatmaps + cy] = vy / hits
     return out
+
+
+# OpenPose's networks output maps at 1/8 of their input (the net stride).
+NET_STRIDE = 8
+
+
+def render_net_output(model, people, net_height: int, net_width: int) -> np.ndarray:
+    """What an OpenPose network would output, `[net_height / 8, net_width / 8, C]`, for `people`
+    drawn in net-input pixels (`[P, 3]` x, y, visible): output pixel i is centred on input pixel
+    8i + 3.5 (the half-pixel mapping that resize_and_merge inverts), with Gaussians and PAFs sized
+    for that stride."""
+    small = [np.concatenate([(np.asarray(p)[:, :2] + 0.5) / NET_STRIDE - 0.5,
+                             np.asarray(p)[:, 2:]], axis=1) for p in people]
+    return render(model, small, net_height // NET_STRIDE, net_width // NET_STRIDE, sigma=0.9,
+                  paf_width=0.7)

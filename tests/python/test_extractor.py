@@ -28,11 +28,8 @@ class DrawingNetwork:
             (size, crowds) for size, crowds in self.people.items()
             if len(crowds) == n and (w, h) in self._net_sizes(size))
         s = geometry.resize_scale_factor((img_w, img_h), (w, h))
-        maps = []
-        for crowd in crowds:
-            small = [np.concatenate([(p[:, :2] * s + 0.5) / 8 - 0.5, p[:, 2:]], axis=1)
-                     for p in crowd]
-            maps.append(synthetic.render(MODEL, small, h // 8, w // 8, sigma=0.9, paf_width=0.7))
+        maps = [synthetic.render_net_output(MODEL, [p * [s, s, 1] for p in crowd], h, w)
+                for crowd in crowds]
         return tf.constant(np.stack(maps))
 
     def _net_sizes(self, size):

@@ -21,20 +21,14 @@ def by_hand(nets, model, ratios, scale, variant):
                                    scale_factor=scale)
 
 
-def render_net(model, people, map_h, map_w):
-    """The net output for `people` drawn in net-input pixels: map pixel i is centred on input pixel
-    8i + 3.5 (the half-pixel mapping resize_and_merge inverts)."""
-    small = [np.concatenate([(p[:, :2] + 0.5) / 8 - 0.5, p[:, 2:]], axis=1) for p in people]
-    return synthetic.render(model, small, map_h, map_w, sigma=0.9, paf_width=0.7)
-
-
 def crowd_nets(model, sizes, seed):
     """A batch of 2 synthetic crowds rendered at each scale's map size (scale 0 first)."""
     rng = np.random.default_rng(seed)
     h0, w0 = sizes[0]
     crowds = [synthetic.random_crowd(model, rng, 3 + n, 8 * h0, 8 * w0, min_size=130,
                                      max_size=170) for n in range(2)]
-    return [np.stack([render_net(model, [p * [h / h0, h / h0, 1] for p in crowd], h, w)
+    return [np.stack([synthetic.render_net_output(model, [p * [h / h0, h / h0, 1] for p in crowd],
+                                                  8 * h, 8 * w)
                       for crowd in crowds]).astype(np.float32) for h, w in sizes]
 
 
@@ -65,7 +59,7 @@ def test_keypoints_in_image_pixels():
     model = pose_models.get("BODY_25")
     rng = np.random.default_rng(4)
     people = synthetic.random_crowd(model, rng, 4, 368, 656, min_size=130, max_size=200)
-    net = render_net(model, people, 46, 82)[None]
+    net = synthetic.render_net_output(model, people, 368, 656)[None]
     keypoints, _ = openpose_tf.postprocess(net, model, scale_factor=2.0)
     found = keypoints[0].numpy()
     assert len(found) == len(people)

@@ -60,9 +60,9 @@ def _bench(args) -> int:
         raise ValueError(f"--net_resolution must be a fixed WxH in multiples of 16, got "
                          f"{args.net_resolution}")
     if args.model:
-        from openpose_tf.cli.run import _network as load_converted
+        from openpose_tf.cli.run import load_network
 
-        network, pose = load_converted(args.model, args.model_pose)
+        network, pose = load_network(args.model, args.model_pose)
     else:
         definition = caffe_io.read_prototxt(args.prototxt)
         rng = np.random.default_rng(0)
@@ -79,9 +79,7 @@ def _bench(args) -> int:
     x = tf.constant(rng.uniform(-0.5, 0.5, (1, height, width, 3)).astype(np.float32))
     people = synthetic.random_crowd(model, rng, args.people, height, width, min_size=100,
                                     max_size=200)
-    small = [np.concatenate([(p[:, :2] + 0.5) / 8 - 0.5, p[:, 2:]], axis=1) for p in people]
-    net_output = tf.constant(synthetic.render(model, small, height // 8, width // 8, sigma=0.9,
-                                              paf_width=0.7)[None])
+    net_output = tf.constant(synthetic.render_net_output(model, people, height, width)[None])
     v = args.variant
     heatmaps = ops.resize_and_merge(net_output, variant=v)
     peaks, counts = ops.nms(heatmaps[..., :model.num_parts], variant=v)

@@ -65,7 +65,8 @@ def list_images(args) -> list[pathlib.Path]:
                   if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
 
 
-def _network(model_dir, pose_model):
+def load_network(model_dir, pose_model=None):
+    """(network callable, pose model name) of a model written by `openpose-tf convert`."""
     from openpose_tf.net import export
 
     network, metadata = export.load(model_dir)
@@ -91,7 +92,7 @@ def _run(args) -> int:
     out = pathlib.Path(args.write_json) if args.write_json else None
     todo = [p for p in images
             if out is None or not openpose_json.json_path(out, p.stem).exists()]
-    network, pose = _network(args.model, args.model_pose)
+    network, pose = load_network(args.model, args.model_pose)
     extractor = PoseExtractor(network, pose, net_resolution=args.net_resolution,
                               net_resolution_dynamic=args.net_resolution_dynamic,
                               scale_number=args.scale_number, scale_gap=args.scale_gap,
