@@ -38,10 +38,12 @@ def normalise(bgr: np.ndarray, input_format: str = "openpose") -> np.ndarray:
 
 @dataclasses.dataclass
 class People:
-    """One image's people: keypoints `[T, P, 3]` (x, y, score) in image pixels, scores `[T]`."""
+    """One image's people: keypoints `[T, P, 3]` (x, y, score) in image pixels, scores `[T]`,
+    and OpenPose's scaleNetToOutput (heatmap pixels -> image pixels, for `--keypoint_scale 1`)."""
 
     keypoints: np.ndarray
     scores: np.ndarray
+    scale_net_to_output: float = 1.0
 
 
 class PoseExtractor:
@@ -110,7 +112,7 @@ class PoseExtractor:
             k = keypoints[n].numpy().reshape(-1, self.model.num_parts, 3)
             s = scores[n].numpy()
             kept = geometry.keep_top_people(k, s, self.number_people_max)
-            people.append(People(k[kept], s[kept]))
+            people.append(People(k[kept], s[kept], scale))
         return people
 
     def __call__(self, images) -> list[People]:

@@ -151,16 +151,63 @@ def keep_top_people(keypoints: np.ndarray, scores: np.ndarray, number_people_max
     return np.array(kept, np.int64)
 
 
-def _box_area(person: np.ndarray) -> np.float32:
-    """getKeypointsRectangle(...).area() with threshold 0.05: OpenPose starts max at 0 and min
-    at FLT_MAX, so all-negative coordinates give a box from the minimum to 0."""
+def keypoints_box(person: np.ndarray, threshold: float = 0.05):
+    """OpenPose's getKeypointsRectangle: `(x, y, width, height)` (float32) of the keypoints
+    scoring above `threshold`, or None. OpenPose starts the maxima at 0 and the minima at FLT_MAX,
+    so all-negative coordinates give a box from the minimum to 0."""
     f32 = np.float32
     min_x = min_y = f32(np.finfo(np.float32).max)
     max_x = max_y = f32(0)
     for x, y, score in np.asarray(person, np.float32):
-        if score > f32(0.05):
+        if score > f32(threshold):
             max_x, min_x = max(max_x, x), min(min_x, x)
             max_y, min_y = max(max_y, y), min(min_y, y)
     if max_x >= min_x and max_y >= min_y:
-        return f32(max_x - min_x) * f32(max_y - min_y)
-    return f32(0)
+        return min_x, min_y, f32(max_x - min_x), f32(max_y - min_y)
+    return None
+
+
+def _box_area(person: np.ndarray) -> np.float32:
+    """getKeypointsRectangle(..., 0.05).area(), as keepTopNPeople ranks people."""
+    box = keypoints_box(person, 0.05)
+    return np.float32(0) if box is None else box[2] * box[3]
+
+
+# OpenPose's --keypoint_scale (flagsToScaleMode, keypointScaler.cpp).
+KEYPOINT_SCALES = {0: "input image pixels", 1: "net output (heatmap) pixels",
+                   2: "output pixels (= input pixels: no --output_resolution here)",
+                   3: "[0, 1] of the image", 4: "[-1, 1] of the image"}
+
+
+def check_keypoint_scale(keypoint_scale: int) -> int:
+    if keypoint_scale not in KEYPOINT_SCALES:
+        raise ValueError(f"keypoint_scale must be one of {sorted(KEYPOINT_SCALES)} "
+                         f"({'; '.join(f'{k}: {v}' for k, v in KEYPOINT_SCALES.items())}), got "
+                         f"{keypoint_scale}")
+    return keypoint_scale
+
+
+def scale_keypoints(keypoints: np.ndarray, keypoint_scale: int, image_size: tuple[int, int],
+                    scale_net_to_output: float = 1.0) -> np.ndarray:
+    """Keypoints `[..., 3]` in image pixels -> OpenPose's `--keypoint_scale` units (x and y only,
+    scores kept; missing `0,0,0` keypoints are scaled too, as OpenPose does). `image_size` is
+    (width, height); `scale_net_to_output` is OpenPose's scaleNetToOutput (for mode 1). float32
+    arithmetic, as OpenPose's scaleKeypoints2d."""
+    check_keypoint_scale(keypoint_scale)
+    out = np.array(keypoints, np.float32, copy=True)
+    if keypoint_scale in (0, 2):
+        return out
+    f32 = np.float32
+    width, height = image_size
+    if keypoint_scale == 1:
+        sx = sy = f32(1.0 / float(f32(scale_net_to_output)))
+        offset = None
+    elif keypoint_scale == 3:
+        sx, sy, offset = f32(1) / (f32(width) - f32(1)), f32(1) / (f32(height) - f32(1)), None
+    else:
+        sx, sy, offset = f32(2) / (f32(width) - f32(1)), f32(2) / (f32(height) - f32(1)), f32(-1)
+    out[..., 0] *= sx
+    out[..., 1] *= sy
+    if offset is not None:
+        out[..., :2] += offset
+    return out

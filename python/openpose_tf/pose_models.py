@@ -45,6 +45,12 @@ class PoseModel:
     foot_parts: tuple[int, ...] = ()  # parts that do not count; a person with a foot and <= 4
     #                                   other parts is dropped (the foot rule)
     cpu_connector: bool = True  # OpenPose's CPU-build connector supports it (variant="cpu")
+    # Drawing (poseParametersRender.hpp): the limbs drawn and one RGB colour per part; a limb
+    # takes the colour of its second part (renderKeypointsCpu).
+    render_pairs: tuple[tuple[int, int], ...] = ()
+    colors: tuple[tuple[int, int, int], ...] = ()
+    # --write_coco_json (cocoJsonSaver.cpp): the parts in COCO's 17-keypoint order.
+    coco_order: tuple[int, ...] = ()
     prototxt: str = ""          # under OpenPose's models/ folder
     caffemodel: str = ""
 
@@ -146,6 +152,42 @@ _FACE_PAIRS = tuple(_chain(0, 16) + _chain(17, 21) + _chain(22, 26) + _chain(27,
                     + _chain(31, 35) + _chain(36, 41, True) + _chain(42, 47, True)
                     + _chain(48, 59, True) + _chain(60, 67, True))
 
+# OpenPose's render colours (RGB), one per part (poseParametersRender.hpp).
+_BODY_25_COLORS = (
+    (255, 0, 85), (255, 0, 0), (255, 85, 0), (255, 170, 0), (255, 255, 0), (170, 255, 0),
+    (85, 255, 0), (0, 255, 0), (255, 0, 0), (0, 255, 85), (0, 255, 170), (0, 255, 255),
+    (0, 170, 255), (0, 85, 255), (0, 0, 255), (255, 0, 170), (170, 0, 255), (255, 0, 255),
+    (85, 0, 255), (0, 0, 255), (0, 0, 255), (0, 0, 255), (0, 255, 255), (0, 255, 255),
+    (0, 255, 255))
+_COCO_COLORS = _BODY_25_COLORS[:8] + _BODY_25_COLORS[9:19]
+_MPI_COLORS = _BODY_25_COLORS[:7] + ((43, 255, 0),) + _BODY_25_COLORS[7:8] + \
+    _BODY_25_COLORS[9:15]
+_BODY_25B_COLORS = (
+    (255, 0, 85), (170, 0, 255), (255, 0, 170), (85, 0, 255), (255, 0, 255), (170, 255, 0),
+    (255, 85, 0), (85, 255, 0), (255, 170, 0), (0, 255, 0), (255, 255, 0), (0, 170, 255),
+    (0, 255, 85), (0, 85, 255), (0, 255, 170), (0, 0, 255), (0, 255, 255), (255, 0, 0),
+    (255, 0, 0), (0, 0, 255), (0, 0, 255), (0, 0, 255), (0, 255, 255), (0, 255, 255),
+    (0, 255, 255))
+_BODY_25_RENDER = (
+    (1, 8), (1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (8, 9), (9, 10), (10, 11), (8, 12),
+    (12, 13), (13, 14), (1, 0), (0, 15), (15, 17), (0, 16), (16, 18), (14, 19), (19, 20),
+    (14, 21), (11, 22), (22, 23), (11, 24))
+_COCO_RENDER = (
+    (1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (1, 8), (8, 9), (9, 10), (1, 11), (11, 12),
+    (12, 13), (1, 0), (0, 14), (14, 16), (0, 15), (15, 17))
+_MPI_RENDER = (
+    (0, 1), (1, 2), (2, 3), (3, 4), (1, 5), (5, 6), (6, 7), (1, 14), (14, 8), (8, 9), (9, 10),
+    (14, 11), (11, 12), (12, 13))
+_BODY_25B_RENDER = (
+    (0, 1), (0, 2), (1, 3), (2, 4), (5, 7), (6, 8), (7, 9), (8, 10), (5, 11), (6, 12), (11, 13),
+    (12, 14), (13, 15), (14, 16), (15, 19), (19, 20), (15, 21), (16, 22), (22, 23), (16, 24),
+    (5, 17), (6, 17), (17, 18), (11, 12))
+# cocoJsonSaver's COCO order: nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles
+# (left before right). OpenPose has no order for MPI; it uses BODY_25's for every 25-part model,
+# BODY_25B included, whose first 17 parts are already COCO's (ours: identity for BODY_25B).
+_BODY_25_COCO = (0, 16, 15, 18, 17, 5, 2, 6, 3, 7, 4, 12, 9, 13, 10, 14, 11)
+_COCO_COCO = (0, 15, 14, 17, 16, 5, 2, 6, 3, 7, 4, 11, 8, 12, 9, 13, 10)
+
 # OpenPose's getPoseDefault* (poseParameters.cpp): (nms_threshold, inter_min_above_threshold,
 # inter_threshold, min_subset_cnt, min_subset_score), without and with --maximize_positives. MPI
 # keeps its NMS threshold and its 0.01 inter_threshold either way.
@@ -158,20 +200,24 @@ _FEET = tuple(range(19, 25))
 MODELS: dict[str, PoseModel] = {
     # createPeopleVector's ear rule: limbs 18, 19 (RShoulder-REar, LShoulder-LEar).
     "BODY_25": PoseModel("BODY_25", _BODY_25_PARTS, *_BODY_25_LIMBS, **_BODY,
-                         ear_limbs=(18, 19), foot_parts=_FEET,
+                         ear_limbs=(18, 19), foot_parts=_FEET, render_pairs=_BODY_25_RENDER,
+                         colors=_BODY_25_COLORS, coco_order=_BODY_25_COCO,
                          prototxt="pose/body_25/pose_deploy.prototxt",
                          caffemodel="pose/body_25/pose_iter_584000.caffemodel"),
     # Ear rule: limbs 17, 18 (RShoulder-REar, LShoulder-LEar).
     "COCO": PoseModel("COCO", _COCO_PARTS, *_COCO_LIMBS, **_BODY, ear_limbs=(17, 18),
+                      render_pairs=_COCO_RENDER, colors=_COCO_COLORS, coco_order=_COCO_COCO,
                       prototxt="pose/coco/pose_deploy_linevec.prototxt",
                       caffemodel="pose/coco/pose_iter_440000.caffemodel"),
     # OpenPose's CPU code starts a person from every lone MPI peak, held or not.
     "MPI": PoseModel("MPI", _MPI_PARTS, *_MPI_LIMBS, dedup_lone_peaks=False,
+                     render_pairs=_MPI_RENDER, colors=_MPI_COLORS,
                      defaults=ConnectorDefaults(0.6, 0.95, 0.01, 3, 0.4),
                      defaults_maximize_positives=ConnectorDefaults(0.6, 0.75, 0.01, 2, 0.05),
                      prototxt="pose/mpi/pose_deploy_linevec.prototxt",
                      caffemodel="pose/mpi/pose_iter_160000.caffemodel"),
     "MPI_4_layers": PoseModel("MPI_4_layers", _MPI_PARTS, *_MPI_LIMBS, dedup_lone_peaks=False,
+                              render_pairs=_MPI_RENDER, colors=_MPI_COLORS,
                               defaults=ConnectorDefaults(0.3, 0.95, 0.01, 3, 0.4),
                               defaults_maximize_positives=ConnectorDefaults(0.3, 0.75, 0.01, 2,
                                                                             0.05),
@@ -180,7 +226,9 @@ MODELS: dict[str, PoseModel] = {
     # Experimental in OpenPose: no background channel, GPU connector only, prototxt not public.
     "BODY_25B": PoseModel("BODY_25B", _BODY_25B_PARTS, _BODY_25B_PAIRS,
                           tuple((2 * k, 2 * k + 1) for k in range(len(_BODY_25B_PAIRS))),
-                          background=False, cpu_connector=False, foot_parts=_FEET, **_BODY),
+                          background=False, cpu_connector=False, foot_parts=_FEET, **_BODY,
+                          render_pairs=_BODY_25B_RENDER, colors=_BODY_25B_COLORS,
+                          coco_order=tuple(range(17))),
     "HAND": PoseModel("HAND", _HAND_PARTS, _HAND_PAIRS,
                       prototxt="hand/pose_deploy.prototxt",
                       caffemodel="hand/pose_iter_102000.caffemodel"),

@@ -129,3 +129,37 @@ def test_bench_prints_every_stage(model_dir, capsys):
                   "assemble_people", "postprocess"):
         assert stage in out
     assert cli.main(["bench", "--model", str(model_dir), "--net_resolution", "-1x368"]) == 2
+
+
+def test_video_to_json_images_video_and_coco(model_dir, tmp_path, capsys):
+    clip = tmp_path / "clip.avi"
+    rng = np.random.default_rng(1)
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 12.0, (96, 64))
+    for _ in range(5):
+        writer.write(rng.integers(0, 256, (64, 96, 3), np.uint8))
+    writer.release()
+    out = tmp_path / "out"
+    code = cli.main(["run", "--model", str(model_dir), "--video", str(clip), "--frame_step", "2",
+                     "--write_json", str(out / "json"), "--write_images", str(out / "img"),
+                     "--write_video", str(out / "rendered.avi"), "--write_coco_json",
+                     str(out / "coco.json"), "--net_resolution", "-1x64", "--no_progress"])
+    assert code == 0, capsys.readouterr().err
+    names = ["clip_000000000000", "clip_000000000002", "clip_000000000004"]
+    assert sorted(p.name for p in (out / "json").iterdir()) == \
+        [f"{n}_keypoints.json" for n in names]
+    assert sorted(p.name for p in (out / "img").iterdir()) == [f"{n}_rendered.png" for n in names]
+    video = cv2.VideoCapture(str(out / "rendered.avi"))
+    assert video.get(cv2.CAP_PROP_FRAME_COUNT) == 3 and video.get(cv2.CAP_PROP_FPS) == 12.0
+    assert (video.get(cv2.CAP_PROP_FRAME_WIDTH), video.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (96, 64)
+    video.release()
+    coco = json.loads((out / "coco.json").read_text())
+    assert {entry["image_id"] for entry in coco} <= {0, 2, 4}
+    assert not list(out.glob(".*"))  # no temporary file left
+    assert "wrote" in capsys.readouterr().err
+
+
+def test_coco_json_needs_numbered_names(model_dir, images, tmp_path, capsys):
+    assert cli.main(["run", "--model", str(model_dir), "--image_dir", str(images),
+                     "--write_coco_json", str(tmp_path / "c.json")]) == 2
+    assert "ending in a number" in capsys.readouterr().err
+    assert not (tmp_path / "c.json").exists()

@@ -1,68 +1,75 @@
-"""`openpose-tf run`: OpenPose's body pipeline over images, with OpenPose's flags and JSON.
+"""`openpose-tf run`: OpenPose's body pipeline over images, folders and videos, with OpenPose's
+flags, JSON, rendered images and videos.
 
     openpose-tf run --model DIR --image_dir DIR --write_json OUT [--net_resolution -1x368] ...
+    openpose-tf run --model DIR --video clip.mp4 --write_video out.avi --write_json OUT
 
-`--model` is what `openpose-tf convert` wrote. Images are read with OpenCV, in name order; an
-unreadable image is reported and skipped (the exit code is then 1); a re-run skips images whose
-JSON exists, and every file is written to a temporary name, then renamed, so an interrupted run
-loses no finished work and leaves no half file.
+`--model` is what `openpose-tf convert` wrote. Inputs are read with OpenCV, images in name order;
+an unreadable image or frame is reported and skipped (the exit code is then 1); a re-run skips
+frames whose files all exist (unless a video or COCO file is written, which need every frame), and
+every file is written to a temporary name, then renamed, so an interrupted run loses no finished
+work and leaves no half file.
 """
 
 from __future__ import annotations
 
-import pathlib
+import argparse
 import sys
 import time
 
 # Flags whose value may start with '-' (OpenPose writes `--net_resolution -1x368`).
-NEGATIVE_VALUE_FLAGS = ("--net_resolution", "--number_people_max", "--net_resolution_dynamic")
-
-# OpenPose's image extensions (fileSystem.cpp: getFilesOnDirectory with the image extensions).
-IMAGE_EXTENSIONS = (".bmp", ".dib", ".pbm", ".pgm", ".ppm", ".sr", ".ras", ".jpg", ".jpeg",
-                    ".png", ".jpe", ".jp2", ".tiff", ".tif", ".webp")
+NEGATIVE_VALUE_FLAGS = ("--net_resolution", "--number_people_max", "--net_resolution_dynamic",
+                        "--write_video_fps")
 
 
 def register(commands) -> None:
     run = commands.add_parser(
-        "run", help="people in images: OpenPose JSON (OpenPose's flags)",
-        description=__doc__.split("\n\n")[0] + " " + __doc__.split("\n\n")[2].replace("\n", " "))
+        "run", help="people in images and videos: OpenPose JSON, pictures (OpenPose's flags)",
+        description=__doc__.split("\n\n")[0] + " " + __doc__.split("\n\n")[2].replace("\n", " "),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     run.add_argument("--model", required=True,
                      help="a model written by `openpose-tf convert` (SavedModel or checkpoint)")
     source = run.add_mutually_exclusive_group(required=True)
     source.add_argument("--image", help="one image file")
     source.add_argument("--image_dir", help="a folder of images (OpenPose's extensions)")
-    run.add_argument("--write_json", help="folder for OpenPose's <image>_keypoints.json files")
-    run.add_argument("--model_pose", help="the network's pose model (default: from the model)")
-    run.add_argument("--net_resolution", default="-1x368",
-                     help="net input WxH, multiples of 16; -1 follows the aspect ratio "
-                          "(default -1x368)")
-    run.add_argument("--net_resolution_dynamic", type=float, default=1.0,
-                     help="cap a -1 dimension at this times 16:9 (OpenPose's default for "
-                          "images: 1; -1: no cap)")
-    run.add_argument("--scale_number", type=int, default=1, help="scales (default 1)")
-    run.add_argument("--scale_gap", type=float, default=0.25,
-                     help="scale i is 1 - i * scale_gap (default 0.25)")
-    run.add_argument("--number_people_max", type=int, default=-1,
-                     help="keep at most this many people per image (default -1: all)")
-    run.add_argument("--maximize_positives", action="store_true",
+    source.add_argument("--video", help="a video file (frames named <stem>_<12-digit index>)")
+    run.add_argument("--frame_step", type=int, default=1,
+                     help="process every n-th frame or image (0, n, 2n...)")
+    out = run.add_argument_group("outputs (OpenPose's names)")
+    out.add_argument("--write_json", help="folder for <name>_keypoints.json files")
+    out.add_argument("--write_images", help="folder for <name>_rendered.<format> pictures")
+    out.add_argument("--write_images_format", default="png", help="picture format (extension)")
+    out.add_argument("--write_video", help="a rendered video (.avi MJPG or .mp4)")
+    out.add_argument("--write_video_fps", type=float, default=-1.0,
+                     help="its frame rate; -1: the input video's (30 for images)")
+    out.add_argument("--write_coco_json", help="one COCO keypoint-results file for the run")
+    out.add_argument("--keypoint_scale", type=int, default=0,
+                     help="JSON coordinates: 0 image pixels, 1 heatmap pixels, 2 output pixels "
+                          "(= image), 3 [0,1], 4 [-1,1]")
+    out.add_argument("--render_threshold", type=float, default=0.05,
+                     help="draw parts scoring above this")
+    out.add_argument("--alpha_pose", type=float, default=0.6,
+                     help="opacity of the drawing (1: OpenPose's CPU renderer exactly)")
+    out.add_argument("--disable_blending", action="store_true", help="draw on black")
+    net = run.add_argument_group("pose estimation (OpenPose's flags)")
+    net.add_argument("--model_pose", help="the network's pose model (default: from the model)")
+    net.add_argument("--net_resolution", default="-1x368",
+                     help="net input WxH, multiples of 16; -1 follows the aspect ratio")
+    net.add_argument("--net_resolution_dynamic", type=float, default=1.0,
+                     help="cap a -1 dimension at this times 16:9 (-1: no cap)")
+    net.add_argument("--scale_number", type=int, default=1, help="scales")
+    net.add_argument("--scale_gap", type=float, default=0.25, help="scale i is 1 - i * gap")
+    net.add_argument("--number_people_max", type=int, default=-1,
+                     help="keep at most this many people per frame (-1: all)")
+    net.add_argument("--maximize_positives", action="store_true",
                      help="OpenPose's lower thresholds (more people, more false positives)")
-    run.add_argument("--variant", choices=("gpu", "cpu"), default="gpu",
-                     help="which OpenPose build's post-processing to reproduce (default gpu: its "
-                          "CUDA build; cpu: its CPU build). Runs on any device either way.")
+    net.add_argument("--variant", choices=("gpu", "cpu"), default="gpu",
+                     help="which OpenPose build's post-processing to reproduce (gpu: its CUDA "
+                          "build; cpu: its CPU build). Runs on any device either way.")
     run.add_argument("--batch_size", type=int, default=4,
-                     help="images per network call, same-sized images together (default 4)")
+                     help="frames per network call (same-sized frames together)")
     run.add_argument("--no_progress", action="store_true", help="no progress bar")
     run.set_defaults(run=_run)
-
-
-def list_images(args) -> list[pathlib.Path]:
-    if args.image:
-        return [pathlib.Path(args.image)]
-    folder = pathlib.Path(args.image_dir)
-    if not folder.is_dir():
-        raise ValueError(f"--image_dir {folder} is not a folder")
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
 
 
 def load_network(model_dir, pose_model=None):
@@ -79,50 +86,96 @@ def load_network(model_dir, pose_model=None):
     return network, pose
 
 
-def _run(args) -> int:
-    import cv2
-    import tqdm
+def output_options(args):
+    from openpose_tf.outputs import OutputOptions
 
-    from openpose_tf import openpose_json
+    return OutputOptions(
+        write_json=args.write_json, write_images=args.write_images,
+        write_images_format=args.write_images_format, write_video=args.write_video,
+        write_video_fps=args.write_video_fps, write_coco_json=args.write_coco_json,
+        keypoint_scale=args.keypoint_scale, render_threshold=args.render_threshold,
+        alpha_pose=args.alpha_pose, disable_blending=args.disable_blending)
+
+
+def _run(args) -> int:
+    import pathlib
+
+    from openpose_tf import coco_json, media
     from openpose_tf.extractor import PoseExtractor
+    from openpose_tf.outputs import Outputs
 
     if args.batch_size < 1:
         raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
-    images = list_images(args)
-    out = pathlib.Path(args.write_json) if args.write_json else None
-    todo = [p for p in images
-            if out is None or not openpose_json.json_path(out, p.stem).exists()]
+    if args.video:
+        total, fps = media.video_properties(args.video)
+        total = -(-total // max(args.frame_step, 1))
+        names = None
+    else:
+        paths = [pathlib.Path(args.image)] if args.image else media.list_images(args.image_dir)
+        paths = paths[::max(args.frame_step, 1)]
+        total, fps, names = len(paths), 30.0, [p.stem for p in paths]
     network, pose = load_network(args.model, args.model_pose)
+    outputs = Outputs(output_options(args), pose, source_fps=fps)
+    if outputs.coco and names is not None:
+        for name in names:  # every name must give an image id before any work is done
+            coco_json.image_id(name)
     extractor = PoseExtractor(network, pose, net_resolution=args.net_resolution,
                               net_resolution_dynamic=args.net_resolution_dynamic,
                               scale_number=args.scale_number, scale_gap=args.scale_gap,
                               number_people_max=args.number_people_max, variant=args.variant,
                               maximize_positives=args.maximize_positives)
-    print(f"openpose-tf run: {len(images)} images, {len(images) - len(todo)} already done, "
-          f"model {args.model} ({pose})", file=sys.stderr)
-    failed = 0
+    if args.video:
+        frames = media.video_frames(args.video, args.frame_step, outputs.done)
+    else:
+        frames = media.image_frames(paths, 1, outputs.done)
+    done_before = 0 if names is None else sum(map(outputs.done, names))
+    print(f"openpose-tf run: {total} {'frames' if args.video else 'images'}, {done_before} "
+          f"already done, model {args.model} ({pose})", file=sys.stderr)
     start = time.perf_counter()
-    bar = tqdm.tqdm(total=len(todo), unit="img", disable=args.no_progress, file=sys.stderr)
-    for begin in range(0, len(todo), args.batch_size):
-        batch, names = [], []
-        for path in todo[begin:begin + args.batch_size]:
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            if image is None:
-                failed += 1
-                tqdm.tqdm.write(f"openpose-tf: skipped {path}: not a readable image",
-                                file=sys.stderr)
-                bar.update(1)
-                continue
-            batch.append(image)
-            names.append(path)
-        for path, people in zip(names, extractor(batch) if batch else []):
-            if out is not None:
-                openpose_json.write_people_json(out, path.stem, people.keypoints)
-            else:
-                print(f"{path}: {len(people.keypoints)} people")
-            bar.update(1)
-    bar.close()
+    complete = False
+    try:
+        processed, failed = _process(frames, extractor, outputs, args, total - done_before)
+        complete = True
+    finally:
+        written = outputs.close(complete)
+    for path in written:
+        print(f"openpose-tf run: wrote {path}", file=sys.stderr)
     seconds = time.perf_counter() - start
-    print(f"openpose-tf run: {len(todo) - failed} images in {seconds:.1f} s"
+    rate = f", {processed / seconds:.2f} frames/s" if processed and seconds > 0 else ""
+    print(f"openpose-tf run: {processed} frames in {seconds:.1f} s{rate}"
           f"{f', {failed} unreadable' if failed else ''}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _process(frames, extractor, outputs, args, total) -> tuple[int, int]:
+    """Runs the extractor over `frames` in batches and writes each frame's outputs."""
+    import tqdm
+
+    processed = failed = 0
+    bar = tqdm.tqdm(total=max(total, 0), unit="frame", disable=args.no_progress,
+                    file=sys.stderr)
+    batch = []
+
+    def flush():
+        nonlocal processed
+        for frame, people in zip(batch, extractor([f.image for f in batch]) if batch else []):
+            if outputs.writes_anything:
+                outputs.write(frame.name, frame.image, people)
+            else:
+                print(f"{frame.name}: {len(people.keypoints)} people")
+            processed += 1
+            bar.update(1)
+        batch.clear()
+
+    for frame in frames:
+        if frame.image is None:
+            failed += 1
+            tqdm.tqdm.write(f"openpose-tf: skipped {frame.error}", file=sys.stderr)
+            bar.update(1)
+            continue
+        batch.append(frame)
+        if len(batch) == args.batch_size:
+            flush()
+    flush()
+    bar.close()
+    return processed, failed

@@ -1,0 +1,172 @@
+"""Frames in and pictures out, with OpenCV, named as OpenPose names them.
+
+- `image_frames(paths)`: one frame per image, named by the file's stem (`p3.jpg` -> `p3`).
+- `video_frames(path, frame_step)`: frames of a video, named `<video stem>_<frame index, 12
+  digits>` (OpenPose's VideoReader: `clip_000000000012`), every `frame_step`-th frame.
+- `write_image(path, image)`: an image written to a temporary name, then renamed.
+- `VideoWriter`: a video written to a temporary file, renamed into place only when closed after
+  a complete run (an interrupted run leaves no half video).
+
+A frame that cannot be read is yielded with `image=None` and the reason, so callers report it and
+go on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+import tempfile
+from typing import Callable, Iterator
+
+import numpy as np
+
+# OpenPose's image extensions (fileSystem.cpp: getFilesOnDirectory with the image extensions).
+IMAGE_EXTENSIONS = (".bmp", ".dib", ".pbm", ".pgm", ".ppm", ".sr", ".ras", ".jpg", ".jpeg",
+                    ".png", ".jpe", ".jp2", ".tiff", ".tif", ".webp")
+# Containers and the codecs OpenCV's pip wheels write them with.
+VIDEO_CODECS = {".avi": "MJPG", ".mp4": "mp4v"}
+
+
+@dataclasses.dataclass
+class Frame:
+    name: str                   # OpenPose's name for the frame (JSON and image file names)
+    image: np.ndarray | None    # BGR uint8 [H, W, 3], or None if unreadable
+    error: str = ""             # why it is None
+
+
+def list_images(folder) -> list[pathlib.Path]:
+    """The images of a folder (OpenPose's extensions), in name order."""
+    folder = pathlib.Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"--image_dir {folder} is not a folder")
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+
+
+def image_frames(paths, frame_step: int = 1,
+                 skip: Callable[[str], bool] = lambda name: False) -> Iterator[Frame]:
+    """Frames of image files (every `frame_step`-th); `skip(name)` true: not read (already
+    done), not yielded."""
+    import cv2
+
+    for path in list(paths)[::_check_step(frame_step)]:
+        path = pathlib.Path(path)
+        if skip(path.stem):
+            continue
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        yield Frame(path.stem, image, "" if image is not None else
+                    f"{path}: not a readable image")
+
+
+def video_properties(path) -> tuple[int, float]:
+    """(frame count as the container says, frames per second) of a video."""
+    import cv2
+
+    capture = _open_video(path)
+    try:
+        return int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), float(capture.get(cv2.CAP_PROP_FPS))
+    finally:
+        capture.release()
+
+
+def video_frames(path, frame_step: int = 1,
+                 skip: Callable[[str], bool] = lambda name: False) -> Iterator[Frame]:
+    """Frames 0, step, 2 step... of a video; frames in between (and skipped ones) are grabbed
+    but not decoded."""
+    step = _check_step(frame_step)
+    capture = _open_video(path)
+    stem = pathlib.Path(path).stem
+    try:
+        index = 0
+        while capture.grab():
+            name = f"{stem}_{index:012d}"
+            if index % step == 0 and not skip(name):
+                ok, image = capture.retrieve()
+                yield Frame(name, image if ok else None,
+                            "" if ok else f"{path}: frame {index} could not be decoded")
+            index += 1
+    finally:
+        capture.release()
+
+
+def write_image(path, image: np.ndarray) -> pathlib.Path:
+    """Writes `image` with OpenCV (format from the extension) via a temporary file."""
+    import cv2
+
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok, data = cv2.imencode(path.suffix, image)
+    if not ok:
+        raise ValueError(f"OpenCV cannot encode {path.suffix!r} images")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.tobytes())
+        os.replace(tmp, path)
+    except BaseException:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+class VideoWriter:
+    """OpenPose's `--write_video`: frames of one size into `path` (.avi MJPG or .mp4 mp4v)."""
+
+    def __init__(self, path, fps: float):
+        self.path = pathlib.Path(path)
+        codec = VIDEO_CODECS.get(self.path.suffix.lower())
+        if codec is None:
+            raise ValueError(f"--write_video must end in one of {', '.join(VIDEO_CODECS)}, got "
+                             f"{self.path.name!r}")
+        if not fps > 0:
+            raise ValueError(f"video frames per second must be > 0, got {fps}")
+        self.codec, self.fps = codec, fps
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
+        self.writer = None
+        self.size = None
+
+    def write(self, image: np.ndarray, name: str = "") -> None:
+        import cv2
+
+        size = (image.shape[1], image.shape[0])
+        if self.writer is None:
+            self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*self.codec),
+                                          self.fps, size)
+            if not self.writer.isOpened():
+                raise OSError(f"OpenCV cannot write {self.codec} video to {self.tmp}")
+            self.size = size
+        elif size != self.size:
+            raise ValueError(f"--write_video needs frames of one size: {name} is "
+                             f"{size[0]}x{size[1]}, the video is {self.size[0]}x{self.size[1]}")
+        self.writer.write(image)
+
+    def close(self, complete: bool = True) -> pathlib.Path | None:
+        """Finishes the file; renames it into place if `complete`, else deletes it."""
+        if self.writer is None:
+            return None
+        self.writer.release()
+        self.writer = None
+        if complete:
+            os.replace(self.tmp, self.path)
+            return self.path
+        self.tmp.unlink(missing_ok=True)
+        return None
+
+
+def _check_step(frame_step: int) -> int:
+    if int(frame_step) < 1:
+        raise ValueError(f"--frame_step must be >= 1, got {frame_step}")
+    return int(frame_step)
+
+
+def _open_video(path):
+    import cv2
+
+    if not pathlib.Path(path).is_file():
+        raise ValueError(f"--video {path} is not a file")
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise ValueError(f"--video {path}: OpenCV cannot open it as a video")
+    return capture

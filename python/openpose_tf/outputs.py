@@ -1,0 +1,93 @@
+"""What a run writes for each frame, as OpenPose's flags ask, in one place for the CLI and Beam.
+
+- `--write_json DIR`: `DIR/<name>_keypoints.json` (openpose_json), keypoints in `--keypoint_scale`
+  units;
+- `--write_images DIR`: `DIR/<name>_rendered.<--write_images_format>` (render);
+- `--write_video FILE`: every rendered frame, in order (media.VideoWriter);
+- `--write_coco_json FILE`: one COCO results file for the run (coco_json).
+
+Per-frame files are written to a temporary name, then renamed. A frame is `done` when every
+per-frame file it needs exists; runs that write a video or a COCO file need every frame again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+
+from openpose_tf import coco_json, geometry, media, openpose_json, pose_models, render
+
+
+@dataclasses.dataclass
+class OutputOptions:
+    write_json: str | None = None
+    write_images: str | None = None
+    write_images_format: str = "png"
+    write_video: str | None = None
+    write_video_fps: float = -1.0     # -1: the source video's rate (30 for images)
+    write_coco_json: str | None = None
+    keypoint_scale: int = 0
+    render_threshold: float = render.RENDER_THRESHOLD
+    alpha_pose: float = render.ALPHA_POSE
+    disable_blending: bool = False
+
+
+class Outputs:
+    def __init__(self, options: OutputOptions, pose_model, source_fps: float = 30.0):
+        self.options = options
+        self.model = pose_models.get(pose_model)
+        geometry.check_keypoint_scale(options.keypoint_scale)
+        self.json_dir = pathlib.Path(options.write_json) if options.write_json else None
+        self.images_dir = pathlib.Path(options.write_images) if options.write_images else None
+        self.image_format = options.write_images_format.lstrip(".").lower()
+        fps = options.write_video_fps if options.write_video_fps > 0 else source_fps
+        self.video = media.VideoWriter(options.write_video, fps) if options.write_video \
+            else None
+        self.coco = coco_json.CocoResults(self.model) if options.write_coco_json else None
+
+    @property
+    def writes_anything(self) -> bool:
+        return any((self.json_dir, self.images_dir, self.video, self.coco))
+
+    def done(self, name: str) -> bool:
+        """True when `name`'s per-frame files all exist and no whole-run file needs it."""
+        if self.video or self.coco or not (self.json_dir or self.images_dir):
+            return False
+        return all(path.exists() for path in self._paths(name))
+
+    def _paths(self, name):
+        if self.json_dir:
+            yield openpose_json.json_path(self.json_dir, name)
+        if self.images_dir:
+            yield self.images_dir / f"{name}_rendered.{self.image_format}"
+
+    def write(self, name: str, image, people) -> None:
+        """Writes one frame's outputs (`people`: an extractor.People)."""
+        height, width = image.shape[:2]
+        keypoints = geometry.scale_keypoints(people.keypoints, self.options.keypoint_scale,
+                                             (width, height), people.scale_net_to_output)
+        if self.coco:
+            self.coco.add(name, keypoints, people.scores)
+        if self.json_dir:
+            openpose_json.write_people_json(self.json_dir, name, keypoints)
+        if self.images_dir or self.video:
+            rendered = render.draw_people(image, people.keypoints, self.model,
+                                          self.options.render_threshold, self.options.alpha_pose,
+                                          not self.options.disable_blending)
+            if self.images_dir:
+                media.write_image(self.images_dir / f"{name}_rendered.{self.image_format}",
+                                  rendered)
+            if self.video:
+                self.video.write(rendered, name)
+
+    def close(self, complete: bool = True) -> list[pathlib.Path]:
+        """Finishes the whole-run files (only a complete run leaves them); returns those
+        written."""
+        written = []
+        if self.video:
+            path = self.video.close(complete)
+            written += [path] if path else []
+        if self.coco and complete:
+            self.coco.write(self.options.write_coco_json)
+            written.append(pathlib.Path(self.options.write_coco_json))
+        return written
