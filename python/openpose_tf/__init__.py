@@ -10,7 +10,7 @@ M max peaks, S scales. Tensors are NHWC unless a function says otherwise.
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "postprocess"]
+__all__ = ["__version__", "postprocess", "PoseExtractor", "load_saved_model"]
 
 
 def __getattr__(name):
@@ -18,4 +18,12 @@ def __getattr__(name):
         from openpose_tf.postprocessing import postprocess
 
         return postprocess
+    if name == "PoseExtractor":
+        from openpose_tf.extractor import PoseExtractor
+
+        return PoseExtractor
+    if name == "load_saved_model":
+        from openpose_tf.serving import load_saved_model
+
+        return load_saved_model
     raise AttributeError(f"module 'openpose_tf' has no attribute {name!r}")

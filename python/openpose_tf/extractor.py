@@ -115,6 +115,15 @@ class PoseExtractor:
             people.append(People(k[kept], s[kept], scale))
         return people
 
+    def save(self, directory):
+        """Writes this extractor, network included, as one SavedModel (see
+        `openpose_tf.serving`): images in, keypoints and scores out; load it with
+        `openpose_tf.load_saved_model`. The network must be trackable (a `tf.Module`, a loaded
+        SavedModel, a concrete function...) so that its weights are saved with it."""
+        from openpose_tf import serving
+
+        return serving.save(self, directory)
+
     def __call__(self, images) -> list[People]:
         """People of each image: `images` is a uint8 BGR batch `[N, H, W, 3]` or a list of
         `[H, W, 3]` images of any sizes (batched per size). Returns one `People` per image."""

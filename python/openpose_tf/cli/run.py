@@ -78,8 +78,7 @@ def load_network(model_dir, pose_model=None):
 
     network, metadata = export.load(model_dir)
     if metadata.get("format") != "checkpoint":
-        serving = network.signatures["serving_default"]
-        network = lambda x: serving(image=x)["net_output"]  # noqa: E731
+        network = export.ServingNetwork(network)
     pose = pose_model or metadata.get("pose_model")
     if not pose:
         raise ValueError(f"{model_dir} does not say its pose model; give --model_pose")

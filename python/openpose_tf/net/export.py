@@ -117,3 +117,16 @@ def load(path):
         return net, metadata
     loaded = tf.saved_model.load(str(path))
     return loaded, metadata
+
+
+class ServingNetwork(tf.Module):
+    """A loaded SavedModel's `serving_default` as a network callable `image -> net_output` that
+    stays trackable (so a whole-pipeline SavedModel can save it again)."""
+
+    def __init__(self, loaded):
+        super().__init__(name="serving_network")
+        self.loaded = loaded
+        self._serving = loaded.signatures["serving_default"]
+
+    def __call__(self, image):
+        return self._serving(image=image)["net_output"]

@@ -1,0 +1,114 @@
+"""OpenCV's `warpAffine` for OpenPose's input matrix, as TensorFlow ops (for the whole-pipeline
+SavedModel, which cannot call OpenCV).
+
+OpenPose builds each scale's input with `cv::warpAffine(img, M = [[s,0,0],[0,s,0]], size,
+s > 1 ? INTER_CUBIC : INTER_AREA (= linear), BORDER_CONSTANT, 0)` (`geometry.warp_input` calls
+OpenCV itself). OpenCV computes that in fixed point, and so do we:
+- source coordinates in 1/32 pixel: `X(x) = (round(x / s * 1024) + 16) >> 5` with `1/s`
+  evaluated as OpenCV inverts M (`s * (1 / (s * s))`, double), separately for rows and columns;
+- 2-D integer weights (sum 32768) for each of the 32 x 32 fractions, built as OpenCV's
+  initInterTab2D does (float 1-D weights, Keys A = -0.75 for cubic, products rounded, the
+  rounding error moved onto one central tap);
+- `(sum(tap * weight) + 16384) >> 15`, saturated to 0..255; taps outside the image read 0.
+Checked pixel for pixel against `cv2.warpAffine` (tests/python/test_graph_warp.py).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import tensorflow as tf
+
+_BITS = 5            # OpenCV's INTER_BITS: 1/32 pixel
+_TAB = 1 << _BITS
+_COEF_SCALE = 1 << 15  # INTER_REMAP_COEF_SCALE
+_PAD = 4             # zero border wide enough for every clamped tap
+
+
+def _weights_1d(cubic: bool) -> np.ndarray:
+    """OpenCV's initInterTab1D: `[32, k]` float32 weights per 1/32 fraction."""
+    f32 = np.float32
+    rows = []
+    for i in range(_TAB):
+        x = f32(i) * f32(1.0 / _TAB)
+        if not cubic:
+            rows.append([f32(1) - x, x])
+            continue
+        a, one = f32(-0.75), f32(1)  # interpolateCubic, evaluated step by step in float
+        c0 = ((a * (x + one) - f32(5) * a) * (x + one) + f32(8) * a) * (x + one) - f32(4) * a
+        c1 = ((a + f32(2)) * x - (a + f32(3))) * x * x + one
+        c2 = ((a + f32(2)) * (one - x) - (a + f32(3))) * (one - x) * (one - x) + one
+        rows.append([c0, c1, c2, one - c0 - c1 - c2])
+    return np.array(rows, np.float32)
+
+
+@functools.lru_cache(maxsize=2)
+def weights_2d(cubic: bool) -> np.ndarray:
+    """OpenCV's initInterTab2D (fixed point): `[32 * 32, k, k]` int32, index `fy * 32 + fx`."""
+    t = _weights_1d(cubic)
+    k = t.shape[1]
+    # One spare entry: OpenCV's fix-up scans taps (k/2 .. k/2+1), which for k = 2 reaches into
+    # the next entry (harmless there: linear weights always sum to 32768 exactly).
+    flat = np.zeros((_TAB * _TAB + 1) * k * k, np.int64)
+    for i in range(_TAB):
+        for j in range(_TAB):
+            base = (i * _TAB + j) * k * k
+            for k1 in range(k):
+                for k2 in range(k):
+                    v = np.float32(t[i, k1] * t[j, k2]) * np.float32(_COEF_SCALE)
+                    flat[base + k1 * k + k2] = np.clip(np.rint(v), -32768, 32767)
+            diff = int(flat[base:base + k * k].sum()) - _COEF_SCALE
+            if diff:
+                h = k // 2
+                low = high = (h, h)
+                for k1 in range(h, h + 2):
+                    for k2 in range(h, h + 2):
+                        value = flat[base + k1 * k + k2]
+                        if value < flat[base + low[0] * k + low[1]]:
+                            low = (k1, k2)
+                        elif value > flat[base + high[0] * k + high[1]]:
+                            high = (k1, k2)
+                k1, k2 = high if diff < 0 else low
+                flat[base + k1 * k + k2] -= diff
+    return flat[:_TAB * _TAB * k * k].reshape(_TAB * _TAB, k, k).astype(np.int32)
+
+
+def _fixed_coordinates(scale, count):
+    """OpenCV's source coordinates in 1/32 pixel for destination indices 0..count-1."""
+    inverse = scale * (1.0 / (scale * scale))  # warpAffine's inversion of M, in double
+    index = tf.range(count, dtype=tf.float64)
+    # X = (round(x * M[0] * 1024) + 16) >> 5: AB_BITS = 10, rounded to INTER_BITS = 5.
+    fixed = tf.cast(tf.round(inverse * index * 1024.0), tf.int32)
+    return tf.bitwise.right_shift(fixed + 16, 10 - _BITS)
+
+
+def _warp(images, scale, width, height, cubic: bool):
+    k = 4 if cubic else 2
+    table = tf.constant(weights_2d(cubic))
+    xs, ys = _fixed_coordinates(scale, width), _fixed_coordinates(scale, height)
+    in_h, in_w = tf.shape(images)[1], tf.shape(images)[2]
+    padded = tf.pad(tf.cast(images, tf.int32), [[0, 0], [_PAD, _PAD], [_PAD, _PAD], [0, 0]])
+    offsets = tf.range(k) - (k // 2 - 1)
+
+    def taps(coordinate, size):  # [count, k] indices into the padded axis
+        first = tf.bitwise.right_shift(coordinate, _BITS)[:, None] + offsets[None, :]
+        return tf.clip_by_value(first, -_PAD, size + _PAD - 1) + _PAD
+
+    rows = tf.gather(padded, taps(ys, in_h), axis=1)        # [N, h, k, W+8, 3]
+    cells = tf.gather(rows, taps(xs, in_w), axis=3)         # [N, h, k, w, k, 3]
+    fractions = tf.bitwise.bitwise_and(ys, _TAB - 1)[:, None] * _TAB + \
+        tf.bitwise.bitwise_and(xs, _TAB - 1)[None, :]
+    weights = tf.transpose(tf.gather(table, fractions), [0, 2, 1, 3])  # [h, k, w, k]
+    total = tf.reduce_sum(cells * weights[None, :, :, :, :, None], axis=[2, 4])
+    return tf.cast(tf.clip_by_value(tf.bitwise.right_shift(total + (1 << 14), 15), 0, 255),
+                   tf.uint8)
+
+
+def warp_input(images, scale, width, height):
+    """One scale's net input `[N, height, width, 3]` uint8 from BGR uint8 images `[N, H, W, 3]`:
+    the images scaled by `scale` (float64 scalar, OpenPose's scaleInputToNetInput), anchored
+    top-left, black padding; cubic when enlarging, else linear, as `cv2.warpAffine`."""
+    scale = tf.convert_to_tensor(scale, tf.float64)
+    return tf.cond(scale > 1.0, lambda: _warp(images, scale, width, height, True),
+                   lambda: _warp(images, scale, width, height, False))
