@@ -108,7 +108,8 @@ def keep_top_people(keypoints, scores, number_people_max):
     dense = final.to_tensor(default_value=-np.inf)
     counts = final.row_lengths()
     k = number_people_max
-    ranked = tf.sort(tf.pad(dense, [[0, 0], [0, k]], constant_values=-np.inf), direction="DESCENDING")
+    padded = tf.pad(dense, [[0, 0], [0, k]], constant_values=-np.inf)
+    ranked = tf.sort(padded, direction="DESCENDING")
     threshold = ranked[:, k - 1:k]
     above = dense > threshold
     ties = tf.cumsum(tf.cast(dense == threshold, tf.int64), axis=1)
