@@ -1,10 +1,12 @@
-"""`python -m openpose_tf.demo`: OpenPose's post-processing on a synthetic crowd, end to end.
+"""`openpose-tf demo`: OpenPose's post-processing on a synthetic crowd, end to end, with nothing
+downloaded.
 
-Until the full pipeline (image -> network -> keypoints) lands, this is the project's main job.
 It renders the network output OpenPose's BODY_25 model would give for a synthetic crowd (at 1/8
 of a 368x656 net input), then runs `openpose_tf.postprocess`, OpenPose's poseExtractor chain:
 ResizeAndMerge (x8) -> Nms (offset 0.5/scale) -> the body part connector (scaled to image
-pixels), for both OpenPose builds, and compares the people found with the people drawn.
+pixels), for both OpenPose builds, times each stage, compares the people found with the people
+drawn, and writes OpenPose JSON and a rendered picture (the heatmaps as the background) to
+`--output`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ def main(argv=None) -> int:
     parser.add_argument("--people", type=int, default=6, help="people to draw (default 6)")
     parser.add_argument("--model", default="BODY_25", help="BODY_25, COCO or MPI")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--output", help="also write OpenPose JSON of each build's people here")
+    parser.add_argument("--output", default="openpose_tf_demo",
+                        help="folder for the JSON and the rendered PNG (default "
+                             "openpose_tf_demo)")
     parser.add_argument("--image-scale", type=float, default=2.0,
                         help="image pixels per net-input pixel (default 2: a 1312x736 image)")
     args = parser.parse_args(argv)
@@ -29,7 +33,7 @@ def main(argv=None) -> int:
     import tensorflow as tf
 
     import openpose_tf
-    from openpose_tf import openpose_json, pose_models, synthetic
+    from openpose_tf import media, openpose_json, pose_models, synthetic
 
     model = pose_models.get(args.model)
     net_h, net_w = 368, 656
@@ -50,11 +54,14 @@ def main(argv=None) -> int:
                                                     variant=variant)
         elapsed = (time.perf_counter() - start) * 1e3
         found = keypoints[0].numpy()
-        if args.output:
-            path = openpose_json.write_people_json(args.output, f"demo_{variant}", found)
-            print(f"wrote {path}")
         print(f"\nvariant={variant!r}: {len(found)} people found in {elapsed:.0f} ms "
-              "(postprocess: resize_and_merge + nms + connector)")
+              f"(postprocess; stages: {stage_times(net_output, model, scale, variant)})")
+        path = openpose_json.write_people_json(args.output, f"demo_{variant}", found)
+        print(f"wrote {path}")
+        if variant == "gpu":
+            picture = media.write_image(f"{args.output}/demo_rendered.png",
+                                        rendered(net_output[0], model, found, scale))
+            print(f"wrote {picture}")
         for i, person in enumerate(people):
             drawn = person[:, :2] * scale
             errors = [np.abs(f[:, :2] - drawn)[f[:, 2] > 0].max(axis=1).mean() for f in found]
@@ -68,6 +75,43 @@ def main(argv=None) -> int:
             print(f"  person {i}: {'found' if ok else 'MISSED'}  {detail}")
     print(f"\nrecovered {total - failures}/{total} people (both builds)")
     return 1 if failures else 0
+
+
+def stage_times(net_output, model, scale, variant) -> str:
+    """Milliseconds of each post-processing op, run alone (median of 3)."""
+    from openpose_tf import ops
+    from openpose_tf.postprocessing import nms_offset
+
+    def median_ms(fn):
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            result = fn()
+            times.append((time.perf_counter() - start) * 1e3)
+        return float(np.median(times)), result
+
+    t_resize, heat = median_ms(lambda: ops.resize_and_merge(net_output, variant=variant))
+    t_nms, (peaks, counts) = median_ms(lambda: ops.nms(
+        heat[..., :model.num_parts], 0.05, 127, nms_offset(scale), variant))
+    pafs = heat[..., model.num_heatmaps:]
+    t_paf, pair_scores = median_ms(lambda: ops.paf_scores(pafs, peaks, counts, model))
+    t_assemble, _ = median_ms(lambda: ops.assemble_people(peaks, counts, pair_scores, model,
+                                                          variant, scale_factor=scale))
+    return (f"resize_and_merge {t_resize:.0f}, nms {t_nms:.0f}, paf_scores {t_paf:.1f}, "
+            f"assemble_people {t_assemble:.1f} ms")
+
+
+def rendered(net_output, model, keypoints, scale):
+    """The people drawn over the part heatmaps (their maximum, upsampled to the image)."""
+    import cv2
+
+    from openpose_tf import render
+
+    heat = net_output[..., :model.num_parts].max(axis=-1)
+    size = (round(net_output.shape[1] * 8 * scale), round(net_output.shape[0] * 8 * scale))
+    grey = np.clip(cv2.resize(heat, size, interpolation=cv2.INTER_CUBIC) * 160 + 30, 0, 255)
+    background = cv2.cvtColor(grey.astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    return render.draw_people(background, keypoints, model)
 
 
 if __name__ == "__main__":

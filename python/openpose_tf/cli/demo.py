@@ -12,7 +12,8 @@ def register(commands) -> None:
     demo.add_argument("--people", type=int, default=6, help="people to draw (default 6)")
     demo.add_argument("--model_pose", default="BODY_25", help="BODY_25, COCO or MPI")
     demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--output", help="also write OpenPose JSON of each build's people here")
+    demo.add_argument("--output", default="openpose_tf_demo",
+                      help="folder for the OpenPose JSON and the rendered PNG")
     demo.set_defaults(run=_demo)
 
 
@@ -20,4 +21,4 @@ def _demo(args) -> int:
     from openpose_tf import demo
 
     argv = ["--people", str(args.people), "--model", args.model_pose, "--seed", str(args.seed)]
-    return demo.main(argv + (["--output", args.output] if args.output else []))
+    return demo.main(argv + ["--output", args.output])
