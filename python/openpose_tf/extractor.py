@@ -61,14 +61,16 @@ class PoseExtractor:
       scale_number, scale_gap: OpenPose's multi-scale flags.
       number_people_max: OpenPose's `--number_people_max` (-1: all).
       variant: which OpenPose build to reproduce in the post-processing ("gpu" or "cpu").
-      input_format: how the network wants its input (see `normalise`; OpenPose's nets: openpose).
+      input_format: how the network wants its input (see `normalise`; OpenPose's nets:
+        openpose). Default: the network's own `input_format` attribute (e.g. a
+        `graph.FrozenGraphNetwork`), else "openpose".
       **postprocess_args: thresholds for `openpose_tf.postprocess` (`maximize_positives`,
         `nms_threshold`, ...).
     """
 
     def __init__(self, network, pose_model="BODY_25", net_resolution="-1x368",
                  net_resolution_dynamic=1.0, scale_number=1, scale_gap=0.25,
-                 number_people_max=-1, variant="gpu", input_format="openpose",
+                 number_people_max=-1, variant="gpu", input_format=None,
                  **postprocess_args):
         self.network = network
         self.model = pose_models.get(pose_model)
@@ -80,6 +82,8 @@ class PoseExtractor:
         self.scale_gap = float(scale_gap)
         self.number_people_max = int(number_people_max)
         self.variant = variant
+        if input_format is None:
+            input_format = getattr(network, "input_format", "openpose")
         self.input_format = check_input_format(input_format)
         self.postprocess_args = postprocess_args
 

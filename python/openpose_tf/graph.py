@@ -1,0 +1,125 @@
+"""OpenPose's post-processing on the TensorFlow pose graphs people already have.
+
+- TF1: `attach(output_tensor, ...)` adds `openpose_tf.postprocess` after a tensor of an existing
+  `tf.compat.v1` graph (e.g. `Openpose/concat_stage7:0`) and returns keypoint and score tensors of
+  that graph, run in a `Session` fed only with the graph's own input.
+- TF2: `FrozenGraphNetwork` wraps a frozen `GraphDef` (or a TF1 meta graph + checkpoint, frozen on
+  loading) as a network callable, with the input convention the graph wants, for
+  `PoseExtractor` (multi-scale, batching, JSON, rendering, the whole-pipeline SavedModel).
+
+Example (tf-pose-estimation's graphs: input `image:0`, raw BGR 0..255; output
+`Openpose/concat_stage7:0`, OpenPose's COCO layout):
+
+    network = openpose_tf.graph.FrozenGraphNetwork("graph_opt.pb", "image:0",
+                                                   "Openpose/concat_stage7:0", "bgr255")
+    people = openpose_tf.PoseExtractor(network, "COCO")([cv2.imread("photo.jpg")])
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import tensorflow as tf
+
+from openpose_tf import extractor
+
+
+def attach(output_tensor, pose_model="COCO", *, scale_factor=1.0, target_size=None,
+           variant="gpu", name="openpose_tf", **postprocess_args):
+    """OpenPose's post-processing after `output_tensor` (`[N, h, w, C]` network output) of a
+    `tf.compat.v1` graph, in that graph.
+
+    Args:
+      output_tensor: a tensor (or its name, looked up in the default graph), e.g.
+        `graph.get_tensor_by_name("Openpose/concat_stage7:0")`.
+      pose_model: the layout of its channels ("COCO" for tf-pose-estimation's graphs).
+      scale_factor: scalar or `[N]`: net-input pixels -> the pixels you want the keypoints in
+        (OpenPose's scaleNetToOutput; 1 keeps net-input pixels). For an image warped as OpenPose
+        does, `geometry.scale_net_to_output(image_w, image_h, (net_w, net_h))`.
+      target_size: the maps are upsampled to this `(H, W)`; default 8x their size (the net input).
+      variant, **postprocess_args: as `openpose_tf.postprocess`.
+
+    Returns:
+      `(keypoints, scores)` ragged tensors `[N, (people), P, 3]` and `[N, (people)]` of the same
+      graph (`Session.run` returns them as `tf.compat.v1.ragged.RaggedTensorValue`).
+    """
+    import openpose_tf
+
+    if isinstance(output_tensor, str):
+        output_tensor = tf.compat.v1.get_default_graph().get_tensor_by_name(output_tensor)
+    graph = getattr(output_tensor, "graph", None)
+    context = graph.as_default() if graph is not None and not tf.executing_eagerly() \
+        else _NoContext()
+    with context:
+        return openpose_tf.postprocess(output_tensor, pose_model, target_size=target_size,
+                                       scale_factor=scale_factor, variant=variant, name=name,
+                                       **postprocess_args)
+
+
+class _NoContext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def read_graph_def(path) -> tf.compat.v1.GraphDef:
+    """A frozen GraphDef from a binary `.pb` file."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise ValueError(f"frozen graph {path} is not a file")
+    graph_def = tf.compat.v1.GraphDef()
+    try:
+        graph_def.ParseFromString(path.read_bytes())
+    except Exception as err:  # protobuf's DecodeError
+        raise ValueError(f"{path} is not a binary GraphDef (.pb): {err}") from err
+    return graph_def
+
+
+def freeze_meta_graph(meta_graph, checkpoint, output_tensor) -> tf.compat.v1.GraphDef:
+    """A TF1 meta graph + checkpoint -> a frozen GraphDef holding what `output_tensor` needs."""
+    graph = tf.Graph()
+    with graph.as_default(), tf.compat.v1.Session(graph=graph) as session:
+        saver = tf.compat.v1.train.import_meta_graph(str(meta_graph), clear_devices=True)
+        saver.restore(session, str(checkpoint))
+        return tf.compat.v1.graph_util.convert_variables_to_constants(
+            session, graph.as_graph_def(), [output_tensor.split(":")[0]])
+
+
+class FrozenGraphNetwork(tf.Module):
+    """A frozen TF1 graph as a TF2 network callable `[N, h, w, 3] float32 -> [N, h/8, w/8, C]`.
+
+    Args:
+      graph: a path to a frozen `.pb` or a `GraphDef`.
+      input_tensor, output_tensor: names in the graph (`"image:0"`,
+        `"Openpose/concat_stage7:0"`).
+      input_format: the input the graph wants (see `extractor.normalise`): `bgr255` (raw BGR
+        0..255, tf-pose-estimation's), `openpose` (x/256 - 0.5), `rgb255`, `rgb01`.
+        `PoseExtractor` uses it when it is not given its own.
+    """
+
+    def __init__(self, graph, input_tensor="image:0",
+                 output_tensor="Openpose/concat_stage7:0", input_format="bgr255"):
+        super().__init__(name="frozen_graph_network")
+        graph_def = graph if isinstance(graph, tf.compat.v1.GraphDef) else read_graph_def(graph)
+        self.input_format = extractor.check_input_format(input_format)
+        wrapped = tf.compat.v1.wrap_function(
+            lambda: tf.compat.v1.import_graph_def(graph_def, name=""), [])
+        try:
+            self._function = wrapped.prune(input_tensor, output_tensor)
+        except (KeyError, ValueError) as err:
+            names = [n.name for n in graph_def.node if n.op == "Placeholder"]
+            raise ValueError(f"{input_tensor!r} / {output_tensor!r} not found in the graph "
+                             f"(its placeholders: {names}): {err}") from err
+
+    @tf.function(autograph=False)
+    def __call__(self, image):
+        return self._function(image)
+
+    @classmethod
+    def from_meta_graph(cls, meta_graph, checkpoint, input_tensor, output_tensor,
+                        input_format="openpose"):
+        """The same from a TF1 `.meta` graph and its checkpoint (frozen on loading)."""
+        return cls(freeze_meta_graph(meta_graph, checkpoint, output_tensor), input_tensor,
+                   output_tensor, input_format)
