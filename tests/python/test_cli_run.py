@@ -126,7 +126,7 @@ def test_bench_prints_every_stage(model_dir, capsys):
     out = capsys.readouterr().out
     assert "TensorFlow" in out and "BODY_25 at 128x64" in out
     for stage in ("decode", "network", "resize_and_merge", "nms", "paf_scores",
-                  "assemble_people", "postprocess"):
+                  "assemble_people", "postprocess", "render"):
         assert stage in out
     assert cli.main(["bench", "--model", str(model_dir), "--net_resolution", "-1x368"]) == 2
 
@@ -163,3 +163,12 @@ def test_coco_json_needs_numbered_names(model_dir, images, tmp_path, capsys):
                      "--write_coco_json", str(tmp_path / "c.json")]) == 2
     assert "ending in a number" in capsys.readouterr().err
     assert not (tmp_path / "c.json").exists()
+
+
+def test_demo_writes_json_and_a_picture(tmp_path, capsys):
+    assert cli.main(["demo", "--people", "2", "--output", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.strip().splitlines()[-1] == "recovered 4/4 people (both builds)"
+    assert "resize_and_merge" in out and "assemble_people" in out
+    assert cv2.imread(str(tmp_path / "demo_rendered.png")).shape == (736, 1312, 3)
+    assert len(json.loads((tmp_path / "demo_gpu_keypoints.json").read_text())["people"]) == 2

@@ -49,7 +49,7 @@ def _bench(args) -> int:
     import numpy as np
     import tensorflow as tf
 
-    from openpose_tf import geometry, ops, pose_models, postprocess, synthetic
+    from openpose_tf import geometry, ops, pose_models, postprocess, render, synthetic
     from openpose_tf.net import caffe_io
     from openpose_tf.net.model import CaffeNet
 
@@ -85,6 +85,7 @@ def _bench(args) -> int:
     peaks, counts = ops.nms(heatmaps[..., :model.num_parts], variant=v)
     pafs = heatmaps[..., model.num_heatmaps:]
     scores = ops.paf_scores(pafs, peaks, counts, model)
+    drawn = postprocess(net_output, model, variant=v)[0][0].numpy()
 
     stages = [
         ("decode (cv2.imdecode)", lambda: cv2.imdecode(jpeg, cv2.IMREAD_COLOR)),
@@ -94,6 +95,7 @@ def _bench(args) -> int:
         ("paf_scores", lambda: ops.paf_scores(pafs, peaks, counts, model)),
         ("assemble_people", lambda: ops.assemble_people(peaks, counts, scores, model, v)),
         ("postprocess (all of the above)", lambda: postprocess(net_output, model, variant=v)),
+        ("render (draw_people)", lambda: render.draw_people(image, drawn, model)),
     ]
     devices = ", ".join(d.name for d in tf.config.list_physical_devices())
     print(f"openpose-tf bench: TensorFlow {tf.__version__}, devices {devices}, "
