@@ -36,6 +36,25 @@ def normalise(bgr: np.ndarray, input_format: str = "openpose") -> np.ndarray:
     return np.ascontiguousarray(x if input_format == "rgb255" else x / np.float32(255))
 
 
+def group_by_size(images) -> tuple[list, dict[tuple, list[int]]]:
+    """(images as a list, {shape: indices}) after checking each is a non-empty [H, W, 3] uint8
+    BGR array; `images` is a `[N, H, W, 3]` batch or a list."""
+    if isinstance(images, np.ndarray) and images.ndim == 4:
+        images = list(images)
+    if not isinstance(images, (list, tuple)):
+        raise TypeError(f"images must be a [N, H, W, 3] array or a list of [H, W, 3] images, "
+                        f"got {type(images).__name__}")
+    by_size: dict[tuple, list[int]] = {}
+    for i, image in enumerate(images):
+        image = np.asarray(image)
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or \
+                0 in image.shape:
+            raise ValueError(f"image {i} must be a non-empty [H, W, 3] uint8 BGR array, got "
+                             f"{image.dtype} {list(image.shape)}")
+        by_size.setdefault(image.shape, []).append(i)
+    return list(images), by_size
+
+
 @dataclasses.dataclass
 class People:
     """One image's people: keypoints `[T, P, 3]` (x, y, score) in image pixels, scores `[T]`,
@@ -131,19 +150,7 @@ class PoseExtractor:
     def __call__(self, images) -> list[People]:
         """People of each image: `images` is a uint8 BGR batch `[N, H, W, 3]` or a list of
         `[H, W, 3]` images of any sizes (batched per size). Returns one `People` per image."""
-        if isinstance(images, np.ndarray) and images.ndim == 4:
-            images = list(images)
-        if not isinstance(images, (list, tuple)):
-            raise TypeError(f"images must be a [N, H, W, 3] array or a list of [H, W, 3] images, "
-                            f"got {type(images).__name__}")
-        by_size: dict[tuple, list[int]] = {}
-        for i, image in enumerate(images):
-            image = np.asarray(image)
-            if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or \
-                    0 in image.shape:
-                raise ValueError(f"image {i} must be a non-empty [H, W, 3] uint8 BGR array, got "
-                                 f"{image.dtype} {list(image.shape)}")
-            by_size.setdefault(image.shape, []).append(i)
+        images, by_size = group_by_size(images)
         result: list[People | None] = [None] * len(images)
         for indices in by_size.values():
             for i, people in zip(indices, self._same_size(np.stack([images[i] for i in indices]))):

@@ -189,13 +189,9 @@ class SavedPipeline:
     def __call__(self, images):
         """`images`: uint8 BGR `[N, H, W, 3]` or a list of `[H, W, 3]` (called per size).
         Returns one `extractor.People` per image."""
-        from openpose_tf.extractor import People
+        from openpose_tf.extractor import People, group_by_size
 
-        if isinstance(images, np.ndarray) and images.ndim == 4:
-            images = list(images)
-        by_size: dict[tuple, list[int]] = {}
-        for i, image in enumerate(images):
-            by_size.setdefault(np.asarray(image).shape, []).append(i)
+        images, by_size = group_by_size(images)
         result = [None] * len(images)
         for indices in by_size.values():
             out = self.serve(images=tf.constant(np.stack([images[i] for i in indices])))
