@@ -78,27 +78,23 @@ def main(argv=None) -> int:
 
 
 def stage_times(net_output, model, scale, variant) -> str:
-    """Milliseconds of each post-processing op, run alone (median of 3)."""
+    """Milliseconds of each post-processing op, run alone (median of 3, after a warm-up)."""
     from openpose_tf import ops
+    from openpose_tf.cli.bench import median_ms
     from openpose_tf.postprocessing import nms_offset
 
-    def median_ms(fn):
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            result = fn()
-            times.append((time.perf_counter() - start) * 1e3)
-        return float(np.median(times)), result
-
-    t_resize, heat = median_ms(lambda: ops.resize_and_merge(net_output, variant=variant))
-    t_nms, (peaks, counts) = median_ms(lambda: ops.nms(
-        heat[..., :model.num_parts], 0.05, 127, nms_offset(scale), variant))
+    heat = ops.resize_and_merge(net_output, variant=variant)
+    peaks, counts = ops.nms(heat[..., :model.num_parts], 0.05, 127, nms_offset(scale), variant)
     pafs = heat[..., model.num_heatmaps:]
-    t_paf, pair_scores = median_ms(lambda: ops.paf_scores(pafs, peaks, counts, model))
-    t_assemble, _ = median_ms(lambda: ops.assemble_people(peaks, counts, pair_scores, model,
-                                                          variant, scale_factor=scale))
-    return (f"resize_and_merge {t_resize:.0f}, nms {t_nms:.0f}, paf_scores {t_paf:.1f}, "
-            f"assemble_people {t_assemble:.1f} ms")
+    pair_scores = ops.paf_scores(pafs, peaks, counts, model)
+    times = [median_ms(fn, 3) for fn in (
+        lambda: ops.resize_and_merge(net_output, variant=variant),
+        lambda: ops.nms(heat[..., :model.num_parts], 0.05, 127, nms_offset(scale), variant),
+        lambda: ops.paf_scores(pafs, peaks, counts, model),
+        lambda: ops.assemble_people(peaks, counts, pair_scores, model, variant,
+                                    scale_factor=scale))]
+    return (f"resize_and_merge {times[0]:.0f}, nms {times[1]:.0f}, paf_scores {times[2]:.1f}, "
+            f"assemble_people {times[3]:.1f} ms")
 
 
 def rendered(net_output, model, keypoints, scale):

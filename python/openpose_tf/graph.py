@@ -17,6 +17,7 @@ Example (tf-pose-estimation's graphs: input `image:0`, raw BGR 0..255; output
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
 
 import tensorflow as tf
@@ -49,19 +50,11 @@ def attach(output_tensor, pose_model="COCO", *, scale_factor=1.0, target_size=No
         output_tensor = tf.compat.v1.get_default_graph().get_tensor_by_name(output_tensor)
     graph = getattr(output_tensor, "graph", None)
     context = graph.as_default() if graph is not None and not tf.executing_eagerly() \
-        else _NoContext()
+        else contextlib.nullcontext()
     with context:
         return openpose_tf.postprocess(output_tensor, pose_model, target_size=target_size,
                                        scale_factor=scale_factor, variant=variant, name=name,
                                        **postprocess_args)
-
-
-class _NoContext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def read_graph_def(path) -> tf.compat.v1.GraphDef:

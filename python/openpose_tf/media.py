@@ -44,16 +44,12 @@ def list_images(folder) -> list[pathlib.Path]:
                   if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
 
 
-def image_frames(paths, frame_step: int = 1,
-                 skip: Callable[[str], bool] = lambda name: False) -> Iterator[Frame]:
-    """Frames of image files (every `frame_step`-th); `skip(name)` true: not read (already
-    done), not yielded."""
+def image_frames(paths) -> Iterator[Frame]:
+    """Frames of image files, read one by one."""
     import cv2
 
-    for path in list(paths)[::_check_step(frame_step)]:
+    for path in paths:
         path = pathlib.Path(path)
-        if skip(path.stem):
-            continue
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         yield Frame(path.stem, image, "" if image is not None else
                     f"{path}: not a readable image")
@@ -74,7 +70,7 @@ def video_frames(path, frame_step: int = 1,
                  skip: Callable[[str], bool] = lambda name: False) -> Iterator[Frame]:
     """Frames 0, step, 2 step... of a video; frames in between (and skipped ones) are grabbed
     but not decoded."""
-    step = _check_step(frame_step)
+    step = check_step(frame_step)
     capture = _open_video(path)
     stem = pathlib.Path(path).stem
     try:
@@ -155,7 +151,7 @@ class VideoWriter:
         return None
 
 
-def _check_step(frame_step: int) -> int:
+def check_step(frame_step: int) -> int:
     if int(frame_step) < 1:
         raise ValueError(f"--frame_step must be >= 1, got {frame_step}")
     return int(frame_step)

@@ -118,6 +118,9 @@ def test_errors_are_reported(model_dir, tmp_path, capsys):
     assert cli.main(["run", "--model", str(model_dir), "--image_dir", str(tmp_path),
                      "--net_resolution", "650x368"]) == 2
     assert "multiples of 16" in capsys.readouterr().err
+    assert cli.main(["run", "--model", str(model_dir), "--image_dir", str(tmp_path),
+                     "--frame_step", "0"]) == 2
+    assert "--frame_step must be >= 1, got 0" in capsys.readouterr().err
 
 
 def test_bench_prints_every_stage(model_dir, capsys):

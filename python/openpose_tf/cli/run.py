@@ -137,19 +137,20 @@ def _run(args) -> int:
 
     if args.batch_size < 1:
         raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
+    step = media.check_step(args.frame_step)
     if args.video:
         total, fps = media.video_properties(args.video)
-        total = -(-total // max(args.frame_step, 1))
-        names = None
+        total = -(-total // step)
+        paths = None
     else:
         paths = [pathlib.Path(args.image)] if args.image else media.list_images(args.image_dir)
-        paths = paths[::max(args.frame_step, 1)]
-        total, fps, names = len(paths), 30.0, [p.stem for p in paths]
+        paths = paths[::step]
+        total, fps = len(paths), 30.0
     network, pose = network_from_args(args)
     outputs = Outputs(output_options(args), pose, source_fps=fps)
-    if outputs.coco and names is not None:
-        for name in names:  # every name must give an image id before any work is done
-            coco_json.image_id(name)
+    if outputs.coco and paths is not None:
+        for path in paths:  # every name must give an image id before any work is done
+            coco_json.image_id(path.stem)
     extractor = PoseExtractor(network, pose, net_resolution=args.net_resolution,
                               net_resolution_dynamic=args.net_resolution_dynamic,
                               scale_number=args.scale_number, scale_gap=args.scale_gap,
@@ -157,10 +158,10 @@ def _run(args) -> int:
                               input_format=args.input_format,
                               maximize_positives=args.maximize_positives)
     if args.video:
-        frames = media.video_frames(args.video, args.frame_step, outputs.done)
+        frames, done_before = media.video_frames(args.video, step, outputs.done), 0
     else:
-        frames = media.image_frames(paths, 1, outputs.done)
-    done_before = 0 if names is None else sum(map(outputs.done, names))
+        todo = [p for p in paths if not outputs.done(p.stem)]
+        frames, done_before = media.image_frames(todo), len(paths) - len(todo)
     source = args.model or args.frozen_graph or args.meta_graph
     print(f"openpose-tf run: {total} {'frames' if args.video else 'images'}, {done_before} "
           f"already done, network {source} ({pose})", file=sys.stderr)
