@@ -17,12 +17,18 @@ APT_PACKAGES := bazel-bootstrap googletest libgtest-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LIB := bazel-bin/_openpose_ops.so
 
-.PHONY: demo test setup apt venv build install test-cc test-asan test-python bench bench-net wheel gpu-test build-cuda clean
+.PHONY: demo test setup apt venv build install test-cc test-asan test-cuda-build test-python bench bench-net wheel gpu-build gpu-test gpu-build-check build-cuda clean
 
 demo: install
 	$(PY) -m openpose_tf demo --output demo_output
 
-test: build test-cc test-asan test-python
+test: build test-cc test-asan test-cuda-build test-python
+
+# What CI can check of the CUDA code without a GPU: the op library with its CUDA kernels builds
+# (and test-python then loads it in tensorflow-cpu), and the standalone GPU tests compile and link.
+test-cuda-build: build-cuda gpu-build-check
+# test-python tests the CUDA library when `make test` built it.
+test: CUDA_LIBRARY_UNDER_TEST = $(shell $(BAZEL) info --config=cuda bazel-bin 2>/dev/null)/_openpose_ops.so
 
 setup: apt venv
 
@@ -61,7 +67,8 @@ test-asan: setup
 	$(BAZEL) test --config=asan //tests/cc/...
 
 test-python: install
-	$(PY) -m pytest -q -rs tests/python
+	OPENPOSE_TF_CUDA_LIBRARY=$(if $(CUDA_LIBRARY_UNDER_TEST),$(CUDA_LIBRARY_UNDER_TEST)) \
+	  $(PY) -m pytest -q -rs tests/python
 
 bench: install
 	$(PY) tools/bench_ops.py
@@ -73,26 +80,64 @@ bench-net: install
 build-cuda: setup
 	$(BAZEL) build --config=cuda //:_openpose_ops.so
 
-# Standalone GPU tests of the framework-free CUDA launchers against the CPU core: nvcc only (no
-# TensorFlow, no Bazel), for a machine with a GPU. Each binary ends with "N passed, N failed".
+# Standalone GPU tests of the framework-free CUDA launchers against the CPU core, and the
+# kernels' micro-benchmark: nvcc only (no TensorFlow, no Bazel), for a machine with a GPU.
+# `make gpu-test` builds and runs them all and writes, under $(GPU_TEST_OUT): summary.txt (PASS or
+# FAIL per binary, also under compute-sanitizer when it is installed), each binary's log, and
+# bench.md (the benchmark table). Each test ends with "N passed, N failed".
 NVCC ?= nvcc
-GPU_TESTS := $(patsubst tests/gpu/%.cc,build/gpu/%,$(wildcard tests/gpu/*_test.cc))
+GPU_TEST_OUT ?= build/gpu/results
 # The same flags as the Bazel build (third_party/cuda/nvcc_flags: --fmad=false, -gencode list).
 NVCC_FLAGS := $(shell grep -v '^\#' third_party/cuda/nvcc_flags) -I.
-build/gpu/%: tests/gpu/%.cc $(wildcard kernels/*.cu.cc kernels/*_gpu.h kernels/core/*) tests/gpu/gpu_check.h
-	@mkdir -p build/gpu/obj
-	@set -e; objs=""; \
-	for src in $< $(wildcard kernels/*.cu.cc); do \
-	  obj=build/gpu/obj/$$(echo $$src | tr / _).o; $(NVCC) $(NVCC_FLAGS) -x cu -c $$src -o $$obj; \
-	  objs="$$objs $$obj"; done; \
-	for src in $(wildcard kernels/core/*.cc); do \
-	  obj=build/gpu/obj/$$(echo $$src | tr / _).o; \
-	  $(NVCC) $(filter-out -gencode%,$(NVCC_FLAGS)) -x c++ -c $$src -o $$obj; \
-	  objs="$$objs $$obj"; done; \
-	$(NVCC) $(filter -gencode%,$(NVCC_FLAGS)) $$objs -o $@; echo "built $@"
+# `make gpu-build-check` (CI, no GPU): the same sources for one architecture, in its own folder.
+GPU_BUILD := build/gpu
+GPU_GENCODE = $(filter -gencode%,$(NVCC_FLAGS))
+GPU_SRCS := $(wildcard kernels/*.cu.cc) $(wildcard kernels/core/*.cc)
+GPU_HDRS := $(wildcard kernels/*_gpu.h kernels/core/*.h tests/gpu/*.h)
+GPU_MAINS := $(patsubst tests/gpu/%.cc,%,$(wildcard tests/gpu/*.cc))
+GPU_TESTS := $(filter %_test,$(GPU_MAINS))
+gpu_objs = $(patsubst %.cc,$(GPU_BUILD)/obj/%.o,$(subst /,_,$(GPU_SRCS)))
 
-gpu-test: $(GPU_TESTS)
-	@status=0; for t in $(GPU_TESTS); do echo "== $$t"; $$t || status=1; done; exit $$status
+# One object per source: .cu.cc (and the tests' mains) as CUDA, kernels/core as host C++.
+$(GPU_BUILD)/obj/kernels_%.cu.o: kernels/%.cu.cc $(GPU_HDRS)
+	@mkdir -p $(@D)
+	$(NVCC) $(filter-out -gencode%,$(NVCC_FLAGS)) $(GPU_GENCODE) -x cu -c $< -o $@
+$(GPU_BUILD)/obj/kernels_core_%.o: kernels/core/%.cc $(GPU_HDRS)
+	@mkdir -p $(@D)
+	$(NVCC) $(filter-out -gencode%,$(NVCC_FLAGS)) -x c++ -c $< -o $@
+$(GPU_BUILD)/obj/tests_gpu_%.o: tests/gpu/%.cc $(GPU_HDRS)
+	@mkdir -p $(@D)
+	$(NVCC) $(filter-out -gencode%,$(NVCC_FLAGS)) $(GPU_GENCODE) -x cu -c $< -o $@
+$(GPU_BUILD)/%: $(GPU_BUILD)/obj/tests_gpu_%.o $(gpu_objs)
+	$(NVCC) $(GPU_GENCODE) $^ -o $@
+
+# Keep the objects (make deletes chained intermediates): rebuilding is only what changed.
+.PRECIOUS: build/gpu/obj/%.o build/gpu-check/obj/%.o
+
+gpu-build: $(addprefix $(GPU_BUILD)/,$(GPU_MAINS))
+
+gpu-test: gpu-build
+	@mkdir -p $(GPU_TEST_OUT); out=$(GPU_TEST_OUT); : > $$out/summary.txt; status=0; \
+	sanitizer=$$(command -v compute-sanitizer || ls $${CUDA_PATH:-/usr/local/cuda}/bin/compute-sanitizer \
+	  /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -n1); \
+	for t in $(GPU_TESTS); do \
+	  if $(GPU_BUILD)/$$t > $$out/$$t.log 2>&1; then r=PASS; else r=FAIL; status=1; fi; \
+	  echo "$$r $$t: $$(tail -n1 $$out/$$t.log)" | tee -a $$out/summary.txt; \
+	  if [ -n "$$sanitizer" ]; then \
+	    if $$sanitizer --error-exitcode=1 $(GPU_BUILD)/$$t --quick > $$out/$$t.sanitizer.log 2>&1; \
+	    then r=PASS; else r=FAIL; status=1; fi; \
+	    echo "$$r $$t under compute-sanitizer --quick: $$(tail -n1 $$out/$$t.sanitizer.log)" \
+	      | tee -a $$out/summary.txt; \
+	  else echo "compute-sanitizer not found: $$t not run under it" | tee -a $$out/summary.txt; fi; \
+	done; \
+	if $(GPU_BUILD)/postprocess_gpu_bench > $$out/bench.md 2>&1; then cat $$out/bench.md; \
+	else status=1; echo "FAIL postprocess_gpu_bench" | tee -a $$out/summary.txt; cat $$out/bench.md; fi; \
+	echo "results in $$out"; exit $$status
+
+# CI (no GPU): every CUDA source and GPU test compiles and links, for one architecture only.
+gpu-build-check:
+	$(MAKE) --no-print-directory gpu-build GPU_BUILD=build/gpu-check \
+	  GPU_GENCODE=-gencode=arch=compute_90,code=sm_90
 
 # A wheel that carries the compiled library: dist/openpose_tf-*.whl
 wheel: build

@@ -135,6 +135,21 @@ class AssemblePeopleOp : public OpKernel {
 
 REGISTER_KERNEL_BUILDER(Name("OpenPose>AssemblePeople").Device(tensorflow::DEVICE_CPU),
                         AssemblePeopleOp);
+#if GOOGLE_CUDA
+// The grouping is sequential and its inputs are small: on a GPU device it runs this same CPU code
+// on host-memory tensors (as OpenPose groups people on the CPU), so a graph placed on the GPU
+// needs no soft placement.
+REGISTER_KERNEL_BUILDER(Name("OpenPose>AssemblePeople")
+                            .Device(tensorflow::DEVICE_GPU)
+                            .HostMemory("peaks")
+                            .HostMemory("peak_counts")
+                            .HostMemory("pair_scores")
+                            .HostMemory("scale_factor")
+                            .HostMemory("keypoints")
+                            .HostMemory("scores")
+                            .HostMemory("people_per_image"),
+                        AssemblePeopleOp);
+#endif
 
 }  // namespace tf_glue
 }  // namespace openpose_tf

@@ -69,6 +69,7 @@ int LaunchMaximum(cudaStream_t stream, const float* maps, int64_t batch, const M
                   float* out) {
   const int64_t blocks = batch * layout.channels;
   if (blocks == 0) return 0;
+  if (blocks > 0x7fffffff) return static_cast<int>(cudaErrorInvalidConfiguration);
   MaximumKernel<<<static_cast<unsigned int>(blocks), kThreads, 0, stream>>>(maps, layout, out);
   return static_cast<int>(cudaGetLastError());
 }

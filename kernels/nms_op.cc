@@ -1,5 +1,6 @@
-// CPU kernel of OpenPose>Nms: validates, allocates, and runs kernels/core/nms per image and
-// channel block.
+// Kernels of OpenPose>Nms: validate, allocate, and run kernels/core/nms per image and channel
+// block (CPU) or the CUDA launcher kernels/nms_op_gpu (GPU, built with --config=cuda). threshold
+// and offset stay in host memory on both.
 #include <cmath>
 #include <vector>
 
@@ -10,6 +11,10 @@
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
 
+#if GOOGLE_CUDA
+#include "kernels/nms_op_gpu.h"
+#endif
+
 namespace openpose_tf {
 namespace tf_glue {
 
@@ -19,6 +24,8 @@ using tensorflow::OpKernelContext;
 using tensorflow::Tensor;
 using tensorflow::TensorShape;
 
+// kOnCuda: the device the kernel runs on (not the OpenPose build: that is the attr).
+template <bool kOnCuda>
 class NmsOp : public OpKernel {
  public:
   explicit NmsOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
@@ -48,6 +55,19 @@ class NmsOp : public OpKernel {
     const float* in = heatmaps.flat<float>().data();
     float* out = peaks->flat<float>().data();
     int32_t* out_counts = counts->flat<int32_t>().data();
+    if constexpr (kOnCuda) {
+#if GOOGLE_CUDA
+      Tensor scratch;
+      OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_INT8,
+                                             TensorShape({NmsScratchBytes(batch)}), &scratch));
+      const int status = LaunchNms(OpStream(ctx), in, batch, layout, params, offsets.data(),
+                                   scratch.flat<int8_t>().data(), out, out_counts);
+      OP_REQUIRES(ctx, status == 0,
+                  absl::InternalError(absl::StrCat("OpenPose>Nms: CUDA launch failed (error ",
+                                                   status, ")")));
+#endif
+      return;
+    }
     const int64_t image_peaks = static_cast<int64_t>(channels) * max_peaks_ * 3;
     ForEachChannelBlock(ctx, batch, channels, 12 * layout.height * int64_t{layout.width},
                         [&](int64_t n, int c_begin, int c_end) {
@@ -105,7 +125,14 @@ class NmsOp : public OpKernel {
   bool nchw_ = false;
 };
 
-REGISTER_KERNEL_BUILDER(Name("OpenPose>Nms").Device(tensorflow::DEVICE_CPU), NmsOp);
+REGISTER_KERNEL_BUILDER(Name("OpenPose>Nms").Device(tensorflow::DEVICE_CPU), NmsOp<false>);
+#if GOOGLE_CUDA
+REGISTER_KERNEL_BUILDER(Name("OpenPose>Nms")
+                            .Device(tensorflow::DEVICE_GPU)
+                            .HostMemory("threshold")
+                            .HostMemory("offset"),
+                        NmsOp<true>);
+#endif
 
 }  // namespace tf_glue
 }  // namespace openpose_tf

@@ -1,5 +1,7 @@
-// CPU kernel of OpenPose>PafScores: validates (connector_args), then scores every candidate limb
-// with kernels/core/paf_score, sharded over (image, limb).
+// Kernels of OpenPose>PafScores: validate (connector_args), then score every candidate limb with
+// kernels/core/paf_score, sharded over (image, limb) (CPU), or with the CUDA launcher
+// kernels/paf_scores_op_gpu (GPU, built with --config=cuda). The peaks and their counts stay in
+// host memory on both: the output's shape and the checks need them, and they are small.
 #include "kernels/connector_args.h"
 #include "kernels/core/paf_score.h"
 #include "kernels/map_input.h"
@@ -7,6 +9,10 @@
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
 #include "tensorflow/core/util/work_sharder.h"
+
+#if GOOGLE_CUDA
+#include "kernels/paf_scores_op_gpu.h"
+#endif
 
 namespace openpose_tf {
 namespace tf_glue {
@@ -17,6 +23,8 @@ using tensorflow::OpKernelContext;
 using tensorflow::Tensor;
 using tensorflow::TensorShape;
 
+// kOnCuda: the device the kernel runs on.
+template <bool kOnCuda>
 class PafScoresOp : public OpKernel {
  public:
   explicit PafScoresOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
@@ -50,6 +58,30 @@ class PafScoresOp : public OpKernel {
     const float* paf_data = pafs.flat<float>().data();
     const float* peak_data = ctx->input(1).flat<float>().data();
     const int num_parts = topology_.num_parts;
+    if constexpr (kOnCuda) {
+#if GOOGLE_CUDA
+      PafScoresHostInput host;
+      host.batch = batch;
+      host.num_parts = num_parts;
+      host.num_pairs = num_pairs;
+      host.max_peaks = in.max_peaks;
+      host.k = k;
+      host.peaks = peak_data;
+      host.counts = in.counts.data();
+      host.pairs = topology_.pairs.data();
+      host.paf_indices = topology_.paf_indices.data();
+      Tensor scratch;
+      OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_INT8,
+                                             TensorShape({PafScoresScratchBytes(host)}),
+                                             &scratch));
+      const int status = LaunchPafScores(OpStream(ctx), paf_data, layout, host, params_,
+                                         scratch.flat<int8_t>().data(), out);
+      OP_REQUIRES(ctx, status == 0,
+                  absl::InternalError(absl::StrCat(
+                      "OpenPose>PafScores: CUDA launch failed (error ", status, ")")));
+#endif
+      return;
+    }
     const int64_t peaks_per_image = static_cast<int64_t>(num_parts) * in.max_peaks * 3;
     auto score = [&](int64_t begin, int64_t end) {
       for (int64_t u = begin; u < end; ++u) {
@@ -70,7 +102,15 @@ class PafScoresOp : public OpKernel {
   PafScoreParams params_;
 };
 
-REGISTER_KERNEL_BUILDER(Name("OpenPose>PafScores").Device(tensorflow::DEVICE_CPU), PafScoresOp);
+REGISTER_KERNEL_BUILDER(Name("OpenPose>PafScores").Device(tensorflow::DEVICE_CPU),
+                        PafScoresOp<false>);
+#if GOOGLE_CUDA
+REGISTER_KERNEL_BUILDER(Name("OpenPose>PafScores")
+                            .Device(tensorflow::DEVICE_GPU)
+                            .HostMemory("peaks")
+                            .HostMemory("peak_counts"),
+                        PafScoresOp<true>);
+#endif
 
 }  // namespace tf_glue
 }  // namespace openpose_tf

@@ -1,6 +1,7 @@
-// CPU kernel of OpenPose>ResizeAndMerge: validates (resize_and_merge_args), allocates the core's
-// workspace through TensorFlow, then runs the two separable passes of kernels/core on the intra-op
-// thread pool, one image at a time.
+// Kernels of OpenPose>ResizeAndMerge: validate (resize_and_merge_args), then either allocate the
+// core's workspace through TensorFlow and run the two separable passes of kernels/core on the
+// intra-op thread pool, one image at a time (CPU), or run the CUDA launcher
+// kernels/resize_and_merge_op_gpu on the op's stream (GPU, built with --config=cuda).
 #include <vector>
 
 #include "kernels/core/resize_and_merge.h"
@@ -9,6 +10,10 @@
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
 #include "tensorflow/core/util/work_sharder.h"
+
+#if GOOGLE_CUDA
+#include "kernels/resize_and_merge_op_gpu.h"
+#endif
 
 namespace openpose_tf {
 namespace tf_glue {
@@ -20,6 +25,8 @@ using tensorflow::OpKernelContext;
 using tensorflow::Tensor;
 using tensorflow::TensorShape;
 
+// kOnCuda: the device the kernel runs on (not the OpenPose build: that is the attr).
+template <bool kOnCuda>
 class ResizeAndMergeOp : public OpKernel {
  public:
   explicit ResizeAndMergeOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
@@ -41,6 +48,23 @@ class ResizeAndMergeOp : public OpKernel {
                                                              plan.target_width, plan.channels}),
                                              &output));
     if (batch == 0) return;
+    if constexpr (kOnCuda) {
+#if GOOGLE_CUDA
+      Tensor scratch;
+      OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_INT8,
+                                             TensorShape({ResizeScratchBytes(num_scales)}),
+                                             &scratch));
+      std::vector<const float*> sources;
+      for (int s = 0; s < num_scales; ++s) sources.push_back(inputs[s].flat<float>().data());
+      const int status = LaunchResizeAndMerge(OpStream(ctx), plan, sources.data(), batch,
+                                              scratch.flat<int8_t>().data(),
+                                              output->flat<float>().data());
+      OP_REQUIRES(ctx, status == 0,
+                  absl::InternalError(absl::StrCat(
+                      "OpenPose>ResizeAndMerge: CUDA launch failed (error ", status, ")")));
+#endif
+      return;
+    }
     Tensor index, floats;
     OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_INT32, TensorShape({size.index_count}),
                                            &index));
@@ -86,7 +110,14 @@ REGISTER_KERNEL_BUILDER(Name("OpenPose>ResizeAndMerge")
                             .Device(tensorflow::DEVICE_CPU)
                             .HostMemory("target_size")
                             .HostMemory("scale_ratios"),
-                        ResizeAndMergeOp);
+                        ResizeAndMergeOp<false>);
+#if GOOGLE_CUDA
+REGISTER_KERNEL_BUILDER(Name("OpenPose>ResizeAndMerge")
+                            .Device(tensorflow::DEVICE_GPU)
+                            .HostMemory("target_size")
+                            .HostMemory("scale_ratios"),
+                        ResizeAndMergeOp<true>);
+#endif
 
 }  // namespace tf_glue
 }  // namespace openpose_tf
