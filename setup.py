@@ -1,6 +1,6 @@
 """Tags the wheel as platform-specific (it carries a compiled library, _openpose_ops.so) and
-declares TensorFlow as extras pinned to the version that library was built for. Everything else is
-in pyproject.toml.
+declares TensorFlow as extras pinned to the version that library was built for, and the optional
+Beam SDK ([beam]). Everything else is in pyproject.toml.
 
 The library loads only into the TensorFlow it was compiled against, but users pick the package
 (tensorflow, tensorflow-cpu, tensorflow[and-cuda]); so no extra is installed by default and
@@ -34,6 +34,12 @@ def tensorflow_version() -> str:
     return pin.group(1)
 
 
+def pinned(package: str) -> str:
+    """`package==version` as requirements.txt pins it (the versions the tests ran with)."""
+    pin = re.search(rf"^{package}==(\S+)$", (HERE / "requirements.txt").read_text(), re.M)
+    return f"{package}=={pin.group(1)}"
+
+
 VERSION = tensorflow_version()
 setup(
     distclass=BinaryDistribution,
@@ -41,5 +47,7 @@ setup(
         "tensorflow": [f"tensorflow=={VERSION}"],
         "tensorflow-cpu": [f"tensorflow-cpu=={VERSION}"],
         "and-cuda": [f"tensorflow[and-cuda]=={VERSION}"],
+        # openpose_tf.beam and `openpose-tf beam`; protobuf: one version Beam and TF both take.
+        "beam": [pinned("apache-beam"), pinned("protobuf")],
     },
 )

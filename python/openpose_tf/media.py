@@ -1,8 +1,9 @@
 """Frames in and pictures out, with OpenCV, named as OpenPose names them.
 
 - `image_frames(paths)`: one frame per image, named by the file's stem (`p3.jpg` -> `p3`).
-- `video_frames(path, frame_step)`: frames of a video, named `<video stem>_<frame index, 12
-  digits>` (OpenPose's VideoReader: `clip_000000000012`), every `frame_step`-th frame.
+- `video_frames(path, frame_step, start, stop)`: frames of a video (or of a range of it), named
+  `<video stem>_<frame index, 12 digits>` (OpenPose's VideoReader: `clip_000000000012`), every
+  `frame_step`-th frame.
 - `write_image(path, image)`: an image written to a temporary name, then renamed.
 - `VideoWriter`: a video written to a temporary file, renamed into place only when closed after
   a complete run (an interrupted run leaves no half video).
@@ -24,6 +25,10 @@ import numpy as np
 # OpenPose's image extensions (fileSystem.cpp: getFilesOnDirectory with the image extensions).
 IMAGE_EXTENSIONS = (".bmp", ".dib", ".pbm", ".pgm", ".ppm", ".sr", ".ras", ".jpg", ".jpeg",
                     ".png", ".jpe", ".jp2", ".tiff", ".tif", ".webp")
+# What a glob of mixed inputs (openpose_tf.beam) takes for a video: OpenPose itself is told by
+# its --video flag. Any container OpenCV's FFmpeg reads.
+VIDEO_EXTENSIONS = (".avi", ".mp4", ".mov", ".mkv", ".mpg", ".mpeg", ".wmv", ".flv", ".webm",
+                    ".m4v")
 # Containers and the codecs OpenCV's pip wheels write them with.
 VIDEO_CODECS = {".avi": "MJPG", ".mp4": "mp4v"}
 
@@ -67,16 +72,23 @@ def video_properties(path) -> tuple[int, float]:
 
 
 def video_frames(path, frame_step: int = 1,
-                 skip: Callable[[str], bool] = lambda name: False) -> Iterator[Frame]:
-    """Frames 0, step, 2 step... of a video; frames in between (and skipped ones) are grabbed
-    but not decoded."""
+                 skip: Callable[[str], bool] = lambda name: False, start: int = 0,
+                 stop: int | None = None) -> Iterator[Frame]:
+    """Frames start, start + step... (indices that are multiples of frame_step) of a video, up to
+    `stop` (exclusive; None: the end); frames in between (and skipped ones) are grabbed but not
+    decoded. A start past 0 is reached by OpenCV's seek (frame-accurate for intra-frame codecs
+    such as MJPG; FFmpeg decodes forward from the previous key frame for others)."""
+    import cv2
+
     step = check_step(frame_step)
     capture = _open_video(path)
     stem = pathlib.Path(path).stem
     try:
-        index = 0
-        while capture.grab():
-            name = f"{stem}_{index:012d}"
+        if start > 0 and not capture.set(cv2.CAP_PROP_POS_FRAMES, start):
+            raise ValueError(f"{path}: OpenCV cannot seek to frame {start}")
+        index = start
+        while (stop is None or index < stop) and capture.grab():
+            name = video_frame_name(stem, index)
             if index % step == 0 and not skip(name):
                 ok, image = capture.retrieve()
                 yield Frame(name, image if ok else None,
@@ -84,6 +96,11 @@ def video_frames(path, frame_step: int = 1,
             index += 1
     finally:
         capture.release()
+
+
+def video_frame_name(stem: str, index: int) -> str:
+    """OpenPose's name for frame `index` of video `stem` (VideoReader::getNextFrameName)."""
+    return f"{stem}_{index:012d}"
 
 
 def write_image(path, image: np.ndarray) -> pathlib.Path:

@@ -8,41 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
-import caffe_files
 from openpose_tf import cli
-from openpose_tf import net as opnet
 from openpose_tf.extractor import PoseExtractor
-from openpose_tf.net import export
-
-# Stride 8 and BODY_25's 78 output channels: a stand-in for OpenPose's network.
-STRIDE8 = """
-name: "stride8"
-input: "data"
-input_dim: 1 input_dim: 3 input_dim: 16 input_dim: 16
-layer { name: "c1" type: "Convolution" bottom: "data" top: "c1"
-  convolution_param { num_output: 8 kernel_size: 3 stride: 2 pad: 1 } }
-layer { name: "r1" type: "ReLU" bottom: "c1" top: "c1" }
-layer { name: "c2" type: "Convolution" bottom: "c1" top: "c2"
-  convolution_param { num_output: 8 kernel_size: 3 stride: 2 pad: 1 } }
-layer { name: "r2" type: "ReLU" bottom: "c2" top: "c2" }
-layer { name: "net_output" type: "Convolution" bottom: "c2" top: "net_output"
-  convolution_param { num_output: 78 kernel_size: 3 stride: 2 pad: 1 } }
-"""
-
 
 class Killed(Exception):
     """Stands for the process being stopped mid-run."""
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("model")
-    proto = folder / "net.prototxt"
-    proto.write_text(STRIDE8)
-    caffe_files.random_caffemodel(proto, folder / "w.caffemodel", seed=3)
-    out = folder / "converted"
-    export.save(opnet.from_caffe(proto, folder / "w.caffemodel"), out, pose_model="BODY_25")
-    return out
 
 
 @pytest.fixture

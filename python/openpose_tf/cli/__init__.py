@@ -7,9 +7,9 @@ import argparse
 import os
 import sys
 
-from openpose_tf.cli import bench, convert, demo, run
+from openpose_tf.cli import beam, bench, convert, demo, run
 
-COMMANDS = (run, convert, demo, bench)
+COMMANDS = (run, convert, demo, bench, beam)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +41,12 @@ def openpose_syntax(argv: list[str]) -> list[str]:
 def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(openpose_syntax(argv))
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(openpose_syntax(argv))
+    # Only `beam` takes options it does not know itself: they are Beam's pipeline options.
+    if unknown and not getattr(args, "pipeline_options", False):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.pipeline_args = unknown
     from openpose_tf.net import CaffeModelError
 
     try:

@@ -27,21 +27,7 @@ def register(commands) -> None:
         "run", help="people in images and videos: OpenPose JSON, pictures (OpenPose's flags)",
         description=__doc__.split("\n\n")[0] + " " + __doc__.split("\n\n")[2].replace("\n", " "),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    network = run.add_argument_group("network (one of)")
-    choice = network.add_mutually_exclusive_group(required=True)
-    choice.add_argument("--model",
-                        help="a model written by `openpose-tf convert` (SavedModel or checkpoint)")
-    choice.add_argument("--frozen_graph", help="a frozen TF1 GraphDef (.pb) of a pose network")
-    choice.add_argument("--meta_graph", help="a TF1 .meta graph (with --checkpoint)")
-    network.add_argument("--checkpoint", help="the --meta_graph's checkpoint prefix")
-    network.add_argument("--input_tensor", default="image:0",
-                         help="the graph's input tensor")
-    network.add_argument("--output_tensor", default="Openpose/concat_stage7:0",
-                         help="the graph's [N, H/8, W/8, C] output tensor")
-    network.add_argument("--input_format", choices=("openpose", "bgr255", "rgb255", "rgb01"),
-                         help="the input the graph wants: openpose (x/256 - 0.5, BGR), bgr255 "
-                              "(raw BGR 0..255, tf-pose-estimation's), rgb255, rgb01 (default: "
-                              "bgr255 for --frozen_graph, openpose otherwise)")
+    add_network_arguments(run)
     source = run.add_mutually_exclusive_group(required=True)
     source.add_argument("--image", help="one image file")
     source.add_argument("--image_dir", help="a folder of images (OpenPose's extensions)")
@@ -64,7 +50,37 @@ def register(commands) -> None:
     out.add_argument("--alpha_pose", type=float, default=0.6,
                      help="opacity of the drawing (1: OpenPose's CPU renderer exactly)")
     out.add_argument("--disable_blending", action="store_true", help="draw on black")
-    net = run.add_argument_group("pose estimation (OpenPose's flags)")
+    add_pose_arguments(run)
+    run.add_argument("--batch_size", type=int, default=4,
+                     help="frames per network call (same-sized frames together)")
+    run.add_argument("--no_progress", action="store_true", help="no progress bar")
+    run.set_defaults(run=_run)
+
+
+def add_network_arguments(parser):
+    """The network flags (shared by `run` and `beam`; see network_from_args). Returns the group
+    of mutually exclusive network choices, for a command to add its own."""
+    network = parser.add_argument_group("network (one of)")
+    choice = network.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--model",
+                        help="a model written by `openpose-tf convert` (SavedModel or checkpoint)")
+    choice.add_argument("--frozen_graph", help="a frozen TF1 GraphDef (.pb) of a pose network")
+    choice.add_argument("--meta_graph", help="a TF1 .meta graph (with --checkpoint)")
+    network.add_argument("--checkpoint", help="the --meta_graph's checkpoint prefix")
+    network.add_argument("--input_tensor", default="image:0",
+                         help="the graph's input tensor")
+    network.add_argument("--output_tensor", default="Openpose/concat_stage7:0",
+                         help="the graph's [N, H/8, W/8, C] output tensor")
+    network.add_argument("--input_format", choices=("openpose", "bgr255", "rgb255", "rgb01"),
+                         help="the input the graph wants: openpose (x/256 - 0.5, BGR), bgr255 "
+                              "(raw BGR 0..255, tf-pose-estimation's), rgb255, rgb01 (default: "
+                              "bgr255 for --frozen_graph, openpose otherwise)")
+    return choice
+
+
+def add_pose_arguments(parser) -> None:
+    """OpenPose's pose-estimation flags (shared by `run` and `beam`); see make_extractor."""
+    net = parser.add_argument_group("pose estimation (OpenPose's flags)")
     net.add_argument("--model_pose", help="the network's pose model (default: from the model)")
     net.add_argument("--net_resolution", default="-1x368",
                      help="net input WxH, multiples of 16; -1 follows the aspect ratio")
@@ -79,10 +95,18 @@ def register(commands) -> None:
     net.add_argument("--variant", choices=("gpu", "cpu"), default="gpu",
                      help="which OpenPose build's post-processing to reproduce (gpu: its CUDA "
                           "build; cpu: its CPU build). Runs on any device either way.")
-    run.add_argument("--batch_size", type=int, default=4,
-                     help="frames per network call (same-sized frames together)")
-    run.add_argument("--no_progress", action="store_true", help="no progress bar")
-    run.set_defaults(run=_run)
+
+
+def make_extractor(args, network, pose):
+    """The PoseExtractor the add_pose_arguments flags ask for."""
+    from openpose_tf.extractor import PoseExtractor
+
+    return PoseExtractor(network, pose, net_resolution=args.net_resolution,
+                         net_resolution_dynamic=args.net_resolution_dynamic,
+                         scale_number=args.scale_number, scale_gap=args.scale_gap,
+                         number_people_max=args.number_people_max, variant=args.variant,
+                         input_format=getattr(args, "input_format", None),
+                         maximize_positives=args.maximize_positives)
 
 
 def network_from_args(args):
@@ -132,7 +156,6 @@ def _run(args) -> int:
     import pathlib
 
     from openpose_tf import coco_json, media
-    from openpose_tf.extractor import PoseExtractor
     from openpose_tf.outputs import Outputs
 
     if args.batch_size < 1:
@@ -151,12 +174,7 @@ def _run(args) -> int:
     if outputs.coco and paths is not None:
         for path in paths:  # every name must give an image id before any work is done
             coco_json.image_id(path.stem)
-    extractor = PoseExtractor(network, pose, net_resolution=args.net_resolution,
-                              net_resolution_dynamic=args.net_resolution_dynamic,
-                              scale_number=args.scale_number, scale_gap=args.scale_gap,
-                              number_people_max=args.number_people_max, variant=args.variant,
-                              input_format=args.input_format,
-                              maximize_positives=args.maximize_positives)
+    extractor = make_extractor(args, network, pose)
     if args.video:
         frames, done_before = media.video_frames(args.video, step, outputs.done), 0
     else:

@@ -1,0 +1,313 @@
+"""OpenPose over collections larger than one machine: an Apache Beam pipeline (RunInference).
+
+    openpose-tf beam --model DIR --input 'photos/*.jpg' --input 'clips/*.mp4' --output OUT
+        [--runner DirectRunner | DataflowRunner | FlinkRunner | SparkRunner] [pipeline options]
+
+Needs the optional Beam SDK (`pip install openpose-tf[beam]`); `import openpose_tf` does not.
+
+The stages, each a transform below:
+1. `MatchFiles` over the globs; `SplitInputs`: an image is one work item, a video is cut into
+   ranges of `frames_per_range` frames, so one long video spreads over workers. A `Reshuffle`
+   spreads the items.
+2. `DecodeFrames`: OpenCV reads the images and the ranges' frames (every `frame_step`-th, named
+   as `openpose-tf run` names them) and leaves out frames whose JSON already exists (unless a
+   COCO file is written, which needs every frame).
+3. `RunInference` with `PoseModelHandler`, keyed by frame: each worker loads our op library,
+   then the whole-pipeline SavedModel (`PoseExtractor.save`: geometry, network, post-processing
+   in one graph), and runs batches of frames (`serving.SavedPipeline`, one call per image size).
+4. `WriteFrames`: `OUT/<name>_keypoints.json`, byte for byte what `openpose-tf run --write_json`
+   writes (temporary name, then rename), optionally rendered images, and the rows of one COCO
+   results file.
+Whatever fails (a file that is neither an image nor a video, an unreadable image, a video that
+does not open, an undecodable frame, a failed inference batch) becomes a dead letter, never a
+failed job: `OUT/dead_letters/dead_letters.jsonl`, one `{"input", "frame", "reason"}` per line,
+sorted, rewritten by every run. Re-running over the same inputs rewrites identical files, so a
+failed job is simply run again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import pathlib
+import shutil
+import tempfile
+from typing import Any, Iterable, Sequence
+
+import apache_beam as beam
+from apache_beam.io import fileio
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.ml.inference import base as inference
+
+from openpose_tf import coco_json, geometry, media, openpose_json
+from openpose_tf.outputs import OutputOptions, Outputs
+
+DEAD = "dead_letters"
+DEAD_LETTERS_FILE = pathlib.PurePath("dead_letters") / "dead_letters.jsonl"
+
+
+@dataclasses.dataclass(frozen=True)
+class BeamRun:
+    """What one pipeline run does (the CLI's flags)."""
+    inputs: Sequence[str]              # file globs (any Beam file system: local, gs://, s3://...)
+    output: str                        # the JSON folder; dead letters under it
+    pipeline_model: str                # a whole-pipeline SavedModel (PoseExtractor.save)
+    pose_model: str
+    frame_step: int = 1
+    frames_per_range: int = 300
+    batch_size: int = 1                # images per network call (PoseModelHandler)
+    keypoint_scale: int = 0
+    write_images: str | None = None
+    write_images_format: str = "png"
+    write_coco_json: str | None = None
+
+
+def dead_letter(path: str, reason: str, frame: int | None = None) -> dict:
+    return {"input": str(path), "frame": frame, "reason": reason}
+
+
+class SplitInputs(beam.DoFn):
+    """A matched file -> work items `(path, first frame, stop frame)`: (path, None, None) for an
+    image, frame ranges for a video (the last one open-ended: containers' frame counts are
+    estimates)."""
+
+    def __init__(self, frame_step: int, frames_per_range: int):
+        self.frame_step = frame_step
+        # Ranges hold whole steps, so each range's first frame is one that is processed.
+        self.span = max(1, frames_per_range // frame_step) * frame_step
+
+    def process(self, path: str) -> Iterable[Any]:
+        suffix = pathlib.PurePath(path).suffix.lower()
+        if suffix in media.IMAGE_EXTENSIONS:
+            yield path, None, None
+        elif suffix in media.VIDEO_EXTENSIONS:
+            try:
+                with _local_file(path) as local:
+                    count, _ = media.video_properties(local)
+            except (ValueError, OSError) as err:
+                yield beam.pvalue.TaggedOutput(DEAD, dead_letter(path, str(err)))
+                return
+            starts = list(range(0, max(count, 1), self.span))
+            for i, start in enumerate(starts):
+                yield path, start, starts[i + 1] if i + 1 < len(starts) else None
+        else:
+            yield beam.pvalue.TaggedOutput(DEAD, dead_letter(
+                path, f"not an image or video file (extension {suffix or 'none'!r})"))
+
+
+class DecodeFrames(beam.DoFn):
+    """A work item -> `((name, path, frame index), BGR image)` per frame to process. Files are
+    read through Beam's file systems (a remote video is copied to a local temporary file first:
+    OpenCV reads local files)."""
+
+    def __init__(self, frame_step: int, json_dir: str | None, coco: bool):
+        self.frame_step = frame_step
+        self.json_dir = json_dir  # None: every frame is needed (a COCO file is written)
+        self.coco = coco
+
+    def _done(self, name: str) -> bool:
+        return self.json_dir is not None and \
+            openpose_json.json_path(self.json_dir, name).exists()
+
+    def process(self, item) -> Iterable[Any]:
+        path, start, stop = item
+        try:
+            frames = self._image(path) if start is None else self._video(path, start, stop)
+            for name, index, image, error in frames:
+                if image is not None and self.coco:
+                    coco_json.image_id(name)  # the COCO file needs a number at its end
+                if image is None:
+                    yield beam.pvalue.TaggedOutput(DEAD, dead_letter(path, error, index))
+                else:
+                    yield (name, path, index), image
+        except (ValueError, OSError) as err:
+            yield beam.pvalue.TaggedOutput(DEAD, dead_letter(path, str(err), start))
+
+    def _image(self, path):
+        import cv2
+        import numpy as np
+
+        name = pathlib.PurePath(path).stem
+        if self._done(name):
+            return
+        with FileSystems.open(path) as f:
+            data = np.frombuffer(f.read(), np.uint8)
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+        yield name, None, image, f"{path}: not a readable image"
+
+    def _video(self, path, start, stop):
+        with _local_file(path) as local:
+            stem = pathlib.PurePath(path).stem
+            for frame in media.video_frames(local, self.frame_step, self._done, start, stop):
+                # Named after the input, not the local copy.
+                index = int(frame.name.rsplit("_", 1)[1])
+                yield media.video_frame_name(stem, index), index, frame.image, \
+                    frame.error.replace(str(local), str(path))
+
+
+@contextlib.contextmanager
+def _local_file(path: str):
+    """`path` itself when it is local, else a local temporary copy."""
+    if FileSystems.get_scheme(path) in (None, "file"):
+        yield path
+        return
+    suffix = pathlib.PurePath(path).suffix
+    with tempfile.NamedTemporaryFile(suffix=suffix) as local:
+        with FileSystems.open(path) as remote:
+            shutil.copyfileobj(remote, local)
+        local.flush()
+        yield local.name
+
+
+class PoseModelHandler(inference.ModelHandler):
+    """RunInference's handler for a whole-pipeline SavedModel: `load_model` loads our op library,
+    then the model, on each worker; `run_inference` takes a batch of BGR uint8 images (any sizes)
+    and returns one `PredictionResult(image, extractor.People)` each.
+
+    The network runs on `images_per_call` images at a time (same-sized ones together). TensorFlow's
+    convolutions sum in an order that depends on the batch's shape, so an image's keypoints can
+    move in the last float digits with the images it shares a call with: with the default 1 they
+    do not depend on how Beam batches, and equal `openpose-tf run --batch_size 1`'s."""
+
+    def __init__(self, pipeline_model: str, images_per_call: int = 1):
+        super().__init__(min_batch_size=1, max_batch_size=max(8, images_per_call))
+        self.pipeline_model = pipeline_model
+        self.images_per_call = images_per_call
+
+    def load_model(self):
+        from openpose_tf import serving
+
+        return serving.load_saved_model(self.pipeline_model)  # loads the op library first
+
+    def run_inference(self, batch, model, inference_args=None):
+        """A call that fails (an image the network cannot take) gives its images the error as
+        their inference (WriteFrames makes dead letters of them); the others go on."""
+        import tensorflow as tf
+
+        batch, step, people = list(batch), self.images_per_call, []
+        for i in range(0, len(batch), step):
+            chunk = batch[i:i + step]
+            try:
+                people += model(chunk)
+            except (tf.errors.OpError, ValueError) as err:
+                people += [err] * len(chunk)
+        return [inference.PredictionResult(image, person) for image, person in zip(batch, people)]
+
+    def get_num_bytes(self, batch) -> int:
+        return sum(image.nbytes for image in batch)
+
+    def get_metrics_namespace(self) -> str:
+        return "openpose_tf"
+
+
+class WriteFrames(beam.DoFn):
+    """`(key, PredictionResult)` -> the frame's files; yields `(name, keypoints, scores)` for the
+    COCO file when one is written, and a dead letter for a frame whose inference failed."""
+
+    def __init__(self, run: BeamRun):
+        self.run = run
+
+    def setup(self):
+        run = self.run
+        self.outputs = Outputs(OutputOptions(
+            write_json=run.output, write_images=run.write_images,
+            write_images_format=run.write_images_format, keypoint_scale=run.keypoint_scale),
+            run.pose_model)
+
+    def process(self, element) -> Iterable[Any]:
+        (name, path, index), result = element
+        image, people = result.example, result.inference
+        if isinstance(people, Exception):
+            yield beam.pvalue.TaggedOutput(DEAD, inference_letter(path, index, people))
+            return
+        self.outputs.write(name, image, people)
+        if self.run.write_coco_json:
+            height, width = image.shape[:2]
+            keypoints = geometry.scale_keypoints(people.keypoints, self.run.keypoint_scale,
+                                                 (width, height), people.scale_net_to_output)
+            yield name, keypoints, people.scores
+
+
+def inference_letter(path: str, index: int | None, error: Exception) -> dict:
+    message = getattr(error, "message", None) or str(error)  # TensorFlow's, without the trace
+    return dead_letter(path, f"inference failed: {type(error).__name__}: {message}", index)
+
+
+def failed_batch_letters(failure) -> Iterable[dict]:
+    """RunInference's `(failed batch, exception)` -> one dead letter per frame of the batch."""
+    batch, error = failure
+    for (_, path, index), _ in batch:
+        yield inference_letter(path, index, error)
+
+
+def write_dead_letters(letters: list, output: str) -> None:
+    lines = sorted(json.dumps(letter, sort_keys=True) for letter in letters)
+    path = pathlib.Path(output) / DEAD_LETTERS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    openpose_json.write_atomic(path, "".join(line + "\n" for line in lines))
+
+
+def write_coco(rows: list, run: BeamRun) -> None:
+    """One COCO results file, frames in name order (as `openpose-tf run` over one folder or one
+    video writes them)."""
+    results = coco_json.CocoResults(run.pose_model)
+    for name, keypoints, scores in sorted(rows, key=lambda row: row[0]):
+        results.add(name, keypoints, scores)
+    results.write(run.write_coco_json)
+
+
+def build(pipeline: beam.Pipeline, run: BeamRun) -> None:
+    """Adds the whole job to `pipeline` (see the module docstring)."""
+    paths = (pipeline
+             | "Globs" >> beam.Create(list(run.inputs))
+             | "Match" >> fileio.MatchAll()
+             | "Paths" >> beam.Map(lambda metadata: metadata.path))
+    split = paths | "Split" >> beam.ParDo(
+        SplitInputs(run.frame_step, run.frames_per_range)).with_outputs(DEAD, main="items")
+    decoded = (split.items
+               | "Spread" >> beam.Reshuffle()
+               | "Decode" >> beam.ParDo(DecodeFrames(
+                   run.frame_step, None if run.write_coco_json else run.output,
+                   bool(run.write_coco_json)))
+               .with_outputs(DEAD, main="frames"))
+    handler = inference.KeyedModelHandler(PoseModelHandler(run.pipeline_model, run.batch_size))
+    results, failed = (decoded.frames
+                       | "Pose" >> inference.RunInference(handler).with_exception_handling())
+    written = results | "Write" >> beam.ParDo(WriteFrames(run)).with_outputs(DEAD, main="rows")
+    if run.write_coco_json:
+        _ = (written.rows | "CocoRows" >> beam.combiners.ToList()
+             | "Coco" >> beam.Map(write_coco, run))
+    failures = failed.failed_inferences | "FailedBatches" >> beam.FlatMap(failed_batch_letters)
+    _ = ((split[DEAD], decoded[DEAD], written[DEAD], failures)
+         | "DeadLetters" >> beam.Flatten()
+         | "AllDead" >> beam.combiners.ToList()
+         | "WriteDead" >> beam.Map(write_dead_letters, run.output))
+
+
+def pipeline_pose_model(pipeline_model: str) -> str:
+    """The pose model a whole-pipeline SavedModel was saved for (its openpose_tf.json)."""
+    from openpose_tf import serving
+
+    path = FileSystems.join(pipeline_model, serving.METADATA)
+    try:
+        with FileSystems.open(path) as f:
+            metadata = json.loads(f.read())
+    except (OSError, ValueError) as err:  # Beam raises IOError subclasses
+        metadata = {"error": str(err)}
+    if metadata.get("kind") != "pose_pipeline":
+        raise ValueError(f"{pipeline_model} is not a whole-pipeline SavedModel written by "
+                         f"PoseExtractor.save or `openpose-tf beam` ({path}: "
+                         f"{metadata.get('error') or 'another kind of model'})")
+    return metadata["pose_model"]
+
+
+def run_pipeline(run: BeamRun, pipeline_args: Sequence[str] = ()) -> list[dict]:
+    """Runs the job to completion with the Beam options in `pipeline_args` (`--runner`...);
+    returns the dead letters."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    with beam.Pipeline(options=PipelineOptions(list(pipeline_args))) as pipeline:
+        build(pipeline, run)
+    path = pathlib.Path(run.output) / DEAD_LETTERS_FILE
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []

@@ -1,0 +1,88 @@
+"""`openpose-tf beam`: the body pipeline over large image and video collections on Apache Beam.
+
+    openpose-tf beam --model DIR --input 'photos/*.jpg' --input 'clips/*.mp4' --output OUT
+    openpose-tf beam --frozen_graph graph.pb --model_pose COCO --input 'photos/*' --output OUT
+    openpose-tf beam --model DIR --input 'data/*' --output OUT --runner DirectRunner \
+        --direct_num_workers 2 --direct_running_mode multi_processing
+
+Writes OUT/<name>_keypoints.json per image or frame (the names and bytes of `openpose-tf run
+--write_json`), OUT/dead_letters/dead_letters.jsonl (inputs that failed, and why: they never fail
+the job) and, from the network, the whole-pipeline SavedModel the workers load
+(--pipeline_dir, default OUT/pipeline_model). Frames whose JSON exists are not redone (unless
+--write_coco_json), so a failed job is simply run again. Options this command does not know
+(--runner, --project, --temp_location, --direct_num_workers...) go to Beam. Needs
+`pip install openpose-tf[beam]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from openpose_tf.cli import run as run_cli
+
+
+def register(commands) -> None:
+    beam = commands.add_parser(
+        "beam", help="the same JSON for large image/video collections, on Apache Beam",
+        description=__doc__.split("\n\n")[0] + " " + __doc__.split("\n\n")[2].replace("\n", " "),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    model = run_cli.add_network_arguments(beam)
+    model.add_argument("--pipeline_model",
+                       help="a whole-pipeline SavedModel (PoseExtractor.save, or the "
+                            "--pipeline_dir of an earlier run); the pose flags are then its own")
+    beam.add_argument("--pipeline_dir",
+                      help="where --model's whole-pipeline SavedModel is written; workers read "
+                           "it, so on a cluster a shared path (gs://...) (default: "
+                           "OUT/pipeline_model)")
+    beam.add_argument("--input", action="append", required=True,
+                      help="a glob of images and videos (any Beam file system); repeatable")
+    beam.add_argument("--output", required=True,
+                      help="folder for <name>_keypoints.json and dead_letters/ (local or a "
+                           "shared mount: workers write there)")
+    beam.add_argument("--frame_step", type=int, default=1,
+                      help="process every n-th frame of each video (0, n, 2n...)")
+    beam.add_argument("--frames_per_range", type=int, default=300,
+                      help="video frames per work item (a long video spreads over workers)")
+    beam.add_argument("--write_images", help="folder for <name>_rendered.<format> pictures")
+    beam.add_argument("--write_images_format", default="png", help="picture format (extension)")
+    beam.add_argument("--write_coco_json", help="one COCO keypoint-results file for the run")
+    beam.add_argument("--keypoint_scale", type=int, default=0,
+                      help="JSON coordinates, as `openpose-tf run --keypoint_scale`")
+    run_cli.add_pose_arguments(beam)
+    beam.add_argument("--batch_size", type=int, default=1,
+                      help="images per network call; 1 gives `run --batch_size 1`'s JSON byte "
+                           "for byte whatever Beam batches (TensorFlow's convolutions round "
+                           "differently for other batch shapes)")
+    beam.set_defaults(run=_run, pipeline_options=True)
+
+
+def _run(args) -> int:
+    import pathlib
+
+    from openpose_tf import beam, geometry, media
+
+    step = media.check_step(args.frame_step)
+    geometry.check_keypoint_scale(args.keypoint_scale)
+    if args.batch_size < 1 or args.frames_per_range < 1:
+        raise ValueError("--batch_size and --frames_per_range must be >= 1")
+    pipeline_model = args.pipeline_model
+    if not pipeline_model:
+        network, pose = run_cli.network_from_args(args)
+        pipeline_model = args.pipeline_dir or str(pathlib.Path(args.output) / "pipeline_model")
+        run_cli.make_extractor(args, network, pose).save(pipeline_model)
+        print(f"openpose-tf beam: wrote the whole-pipeline SavedModel {pipeline_model}",
+              file=sys.stderr)
+    job = beam.BeamRun(
+        inputs=args.input, output=args.output, pipeline_model=pipeline_model,
+        pose_model=beam.pipeline_pose_model(pipeline_model), frame_step=step,
+        frames_per_range=args.frames_per_range, batch_size=args.batch_size,
+        keypoint_scale=args.keypoint_scale, write_images=args.write_images,
+        write_images_format=args.write_images_format, write_coco_json=args.write_coco_json)
+    start = time.perf_counter()
+    dead = beam.run_pipeline(job, args.pipeline_args)
+    print(f"openpose-tf beam: done in {time.perf_counter() - start:.1f} s, {len(dead)} dead "
+          f"letters{f' in {pathlib.Path(args.output) / beam.DEAD_LETTERS_FILE}' if dead else ''}",
+          file=sys.stderr)
+    return 1 if dead else 0
