@@ -63,6 +63,11 @@ class People:
     keypoints: np.ndarray
     scores: np.ndarray
     scale_net_to_output: float = 1.0
+    # With PoseExtractor(hand=..., face=...): [T, 21, 3] and [T, 70, 3] in image pixels, zeros
+    # for a person without a region (OpenPose's handExtractor / faceExtractor); else None.
+    hand_left: np.ndarray | None = None
+    hand_right: np.ndarray | None = None
+    face: np.ndarray | None = None
 
 
 class PoseExtractor:
@@ -83,14 +88,21 @@ class PoseExtractor:
       input_format: how the network wants its input (see `normalise`; OpenPose's nets:
         openpose). Default: the network's own `input_format` attribute (e.g. a
         `graph.FrozenGraphNetwork`), else "openpose".
+      hand, face: OpenPose's `--hand` / `--face`: a hand or face network (as `network`, e.g. a
+        converted `hand/pose_deploy.prototxt`), or a `hand_face.KeypointNetwork` for its own
+        net resolution and batch size; each person's keypoints land in `People.hand_left`,
+        `hand_right`, `face` (see `openpose_tf.hand_face`).
+      hand_scale_number, hand_scale_range: OpenPose's `--hand_scale_number` / `_range`.
       **postprocess_args: thresholds for `openpose_tf.postprocess` (`maximize_positives`,
         `nms_threshold`, ...).
     """
 
     def __init__(self, network, pose_model="BODY_25", net_resolution="-1x368",
                  net_resolution_dynamic=1.0, scale_number=1, scale_gap=0.25,
-                 number_people_max=-1, variant="gpu", input_format=None,
-                 **postprocess_args):
+                 number_people_max=-1, variant="gpu", input_format=None, hand=None, face=None,
+                 hand_scale_number=1, hand_scale_range=0.4, **postprocess_args):
+        from openpose_tf import hand_face
+
         self.network = network
         self.model = pose_models.get(pose_model)
         # A clear error now rather than at the first image.
@@ -105,6 +117,18 @@ class PoseExtractor:
             input_format = getattr(network, "input_format", "openpose")
         self.input_format = check_input_format(input_format)
         self.postprocess_args = postprocess_args
+        wrap = hand_face.KeypointNetwork
+        self.hand = hand if hand is None or isinstance(hand, wrap) else \
+            wrap(hand, "HAND", variant=variant)
+        self.face = face if face is None or isinstance(face, wrap) else \
+            wrap(face, "FACE", variant=variant)
+        self.hand_scale_number = int(hand_scale_number)
+        self.hand_scale_range = float(hand_scale_range)
+        hand_face.hand_scales(self.hand_scale_number, self.hand_scale_range)  # checks them now
+        if self.hand:
+            hand_face.hand_rectangles(np.zeros((0, self.model.num_parts, 3)), self.model)
+        if self.face:
+            hand_face.face_rectangles(np.zeros((0, self.model.num_parts, 3)), self.model)
 
     def _net_output(self, batch: np.ndarray):
         import tensorflow as tf
@@ -145,6 +169,9 @@ class PoseExtractor:
         SavedModel, a concrete function...) so that its weights are saved with it."""
         from openpose_tf import serving
 
+        if self.hand or self.face:
+            raise ValueError("the hand and face stages are not part of the whole-pipeline "
+                             "SavedModel yet: save an extractor without them")
         return serving.save(self, directory)
 
     def __call__(self, images) -> list[People]:
@@ -155,4 +182,21 @@ class PoseExtractor:
         for indices in by_size.values():
             for i, people in zip(indices, self._same_size(np.stack([images[i] for i in indices]))):
                 result[i] = people
+        if self.hand or self.face:
+            self._hands_and_faces(images, result)
         return result
+
+    def _hands_and_faces(self, images, result: list[People]) -> None:
+        """OpenPose's hand and face stages for every person of every image, in one batch each."""
+        from openpose_tf import hand_face
+
+        bodies = [people.keypoints for people in result]
+        if self.hand:
+            hands = hand_face.hand_keypoints(images, bodies, self.hand, self.model,
+                                             self.hand_scale_number, self.hand_scale_range)
+            for people, (left, right) in zip(result, hands):
+                people.hand_left, people.hand_right = left, right
+        if self.face:
+            for people, face in zip(result, hand_face.face_keypoints(images, bodies, self.face,
+                                                                     self.model)):
+                people.face = face

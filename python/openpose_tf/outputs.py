@@ -30,6 +30,8 @@ class OutputOptions:
     render_threshold: float = render.RENDER_THRESHOLD
     alpha_pose: float = render.ALPHA_POSE
     disable_blending: bool = False
+    hand_render_threshold: float = 0.2
+    face_render_threshold: float = 0.4
 
 
 class Outputs:
@@ -64,16 +66,27 @@ class Outputs:
     def write(self, name: str, image, people) -> None:
         """Writes one frame's outputs (`people`: an extractor.People)."""
         height, width = image.shape[:2]
-        keypoints = geometry.scale_keypoints(people.keypoints, self.options.keypoint_scale,
-                                             (width, height), people.scale_net_to_output)
+
+        def scaled(keypoints):
+            return None if keypoints is None else geometry.scale_keypoints(
+                keypoints, self.options.keypoint_scale, (width, height),
+                people.scale_net_to_output)
+
+        keypoints = scaled(people.keypoints)
         if self.coco:
             self.coco.add(name, keypoints, people.scores)
         if self.json_dir:
-            openpose_json.write_people_json(self.json_dir, name, keypoints)
+            openpose_json.write_people_json(
+                self.json_dir, name, keypoints, face_keypoints_2d=scaled(people.face),
+                hand_left_keypoints_2d=scaled(people.hand_left),
+                hand_right_keypoints_2d=scaled(people.hand_right))
         if self.images_dir or self.video:
+            hands = None if people.hand_left is None else (people.hand_left, people.hand_right)
+            o = self.options
             rendered = render.draw_people(image, people.keypoints, self.model,
-                                          self.options.render_threshold, self.options.alpha_pose,
-                                          not self.options.disable_blending)
+                                          o.render_threshold, o.alpha_pose,
+                                          not o.disable_blending, hands, people.face,
+                                          o.hand_render_threshold, o.face_render_threshold)
             if self.images_dir:
                 media.write_image(self.images_dir / f"{name}_rendered.{self.image_format}",
                                   rendered)

@@ -49,6 +49,10 @@ class PoseModel:
     # takes the colour of its second part (renderKeypointsCpu).
     render_pairs: tuple[tuple[int, int], ...] = ()
     colors: tuple[tuple[int, int, int], ...] = ()
+    # Joint radius and limb width relative to the image (renderKeypointsCpu's
+    # thicknessCircleRatio and thicknessLineRatioWRTCircle: body 1/75 and 0.75).
+    render_circle_ratio: float = 1.0 / 75.0
+    render_line_ratio: float = 0.75
     # --write_coco_json (cocoJsonSaver.cpp): the parts in COCO's 17-keypoint order.
     coco_order: tuple[int, ...] = ()
     prototxt: str = ""          # under OpenPose's models/ folder
@@ -152,6 +156,14 @@ _FACE_PAIRS = tuple(_chain(0, 16) + _chain(17, 21) + _chain(22, 26) + _chain(27,
                     + _chain(31, 35) + _chain(36, 41, True) + _chain(42, 47, True)
                     + _chain(48, 59, True) + _chain(60, 67, True))
 
+# OpenPose's hand colours (handParameters.hpp HAND_COLORS_RENDER_GPU, RGB): the wrist grey, then
+# each finger's four joints; faces are all white (faceParameters.hpp).
+_HAND_COLORS = (
+    (100, 100, 100), (100, 0, 0), (150, 0, 0), (200, 0, 0), (255, 0, 0), (100, 100, 0),
+    (150, 150, 0), (200, 200, 0), (255, 255, 0), (0, 100, 50), (0, 150, 75), (0, 200, 100),
+    (0, 255, 125), (0, 50, 100), (0, 75, 150), (0, 100, 200), (0, 125, 255), (100, 0, 100),
+    (150, 0, 150), (200, 0, 200), (255, 0, 255))
+
 # OpenPose's render colours (RGB), one per part (poseParametersRender.hpp).
 _BODY_25_COLORS = (
     (255, 0, 85), (255, 0, 0), (255, 85, 0), (255, 170, 0), (255, 255, 0), (170, 255, 0),
@@ -229,10 +241,12 @@ MODELS: dict[str, PoseModel] = {
                           background=False, cpu_connector=False, foot_parts=_FEET, **_BODY,
                           render_pairs=_BODY_25B_RENDER, colors=_BODY_25B_COLORS,
                           coco_order=tuple(range(17))),
-    "HAND": PoseModel("HAND", _HAND_PARTS, _HAND_PAIRS,
+    "HAND": PoseModel("HAND", _HAND_PARTS, _HAND_PAIRS, render_pairs=_HAND_PAIRS,
+                      colors=_HAND_COLORS, render_circle_ratio=1.0 / 50.0,
                       prototxt="hand/pose_deploy.prototxt",
                       caffemodel="hand/pose_iter_102000.caffemodel"),
-    "FACE": PoseModel("FACE", _FACE_PARTS, _FACE_PAIRS,
+    "FACE": PoseModel("FACE", _FACE_PARTS, _FACE_PAIRS, render_pairs=_FACE_PAIRS,
+                      colors=((255, 255, 255),), render_line_ratio=0.334,
                       prototxt="face/pose_deploy.prototxt",
                       caffemodel="face/pose_iter_116000.caffemodel"),
 }

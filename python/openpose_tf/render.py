@@ -1,8 +1,9 @@
 """Skeletons drawn as OpenPose draws them (renderPoseKeypointsCpu / renderKeypointsCpu).
 
 Per person, sizes follow the person's box (keypoints with score > 0.1) relative to the image:
-`ratio = min(1, max(box_w / W, box_h / H))`, `t = max(round(sqrt(W*H) / 75 * ratio), 2)`; limbs
-are `max(1, round(0.75 t))` wide, joints are circles of radius `t // 2` and line width
+`ratio = min(1, max(box_w / W, box_h / H))`, `t = max(round(sqrt(W*H) * c * ratio), 2)`; limbs
+are `max(1, round(l t))` wide (body c = 1/75, l = 0.75; hands 1/50, 0.75; faces 1/75, 0.334),
+joints are circles of radius `t // 2` and line width
 `max(1, t if ratio > 0.05 else -1)` (so never filled, as in OpenPose). A limb is drawn when both
 its parts score above `render_threshold` (OpenPose's `--render_threshold`, 0.05) and takes the
 colour of its second part; joints take their own colour. Limbs first, then joints, person by
@@ -23,8 +24,6 @@ from openpose_tf import geometry, pose_models
 
 RENDER_THRESHOLD = 0.05   # OpenPose's --render_threshold default
 ALPHA_POSE = 0.6          # OpenPose's --alpha_pose default (POSE_DEFAULT_ALPHA_KEYPOINT)
-_CIRCLE_RATIO = 1.0 / 75.0
-_LINE_RATIO = 0.75
 _BOX_THRESHOLD = 0.1
 
 
@@ -35,34 +34,50 @@ def _round(value) -> int:
 
 def draw_people(image: np.ndarray, keypoints, pose_model="BODY_25",
                 render_threshold: float = RENDER_THRESHOLD, alpha: float = ALPHA_POSE,
-                blend_original: bool = True) -> np.ndarray:
+                blend_original: bool = True, hands=None, face=None,
+                hand_threshold: float = 0.2, face_threshold: float = 0.4) -> np.ndarray:
     """A copy of the BGR uint8 `image` `[H, W, 3]` with `keypoints` `[T, P, 3]` (image pixels,
-    e.g. `People.keypoints`) drawn in OpenPose's colours."""
-    import cv2
-
+    e.g. `People.keypoints`) drawn in OpenPose's colours; `hands` (`(left, right)`, each
+    `[T, 21, 3]`) and `face` (`[T, 70, 3]`) are drawn over them with their own thresholds
+    (OpenPose's --hand_render_threshold 0.2 and --face_render_threshold 0.4), sizes and colours."""
     image = np.asarray(image)
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"image must be a [H, W, 3] uint8 BGR array, got {image.dtype} "
                          f"{list(image.shape)}")
-    model = pose_models.get(pose_model)
-    if not model.colors:
-        raise ValueError(f"{model.name} has no render colours")
-    keypoints = np.asarray(keypoints, np.float32).reshape(-1, model.num_parts, 3)
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
     base = image if blend_original else np.zeros_like(image)
     canvas = base.copy()
-    height, width = image.shape[:2]
+    _draw(canvas, keypoints, pose_models.get(pose_model), render_threshold)
+    for hand in hands if hands is not None else ():
+        _draw(canvas, hand, pose_models.get("HAND"), hand_threshold)
+    if face is not None:
+        _draw(canvas, face, pose_models.get("FACE"), face_threshold)
+    if alpha == 1.0:
+        return canvas
+    blended = base.astype(np.float32) + np.float32(alpha) * (
+        canvas.astype(np.float32) - base.astype(np.float32))
+    return np.clip(np.floor(blended + 0.5), 0, 255).astype(np.uint8)
+
+
+def _draw(canvas: np.ndarray, keypoints, model, threshold: float) -> None:
+    """renderKeypointsCpu for one set of keypoints, in place."""
+    import cv2
+
+    if not model.colors:
+        raise ValueError(f"{model.name} has no render colours")
+    keypoints = np.asarray(keypoints, np.float32).reshape(-1, model.num_parts, 3)
+    height, width = canvas.shape[:2]
     for person in keypoints:
         box = geometry.keypoints_box(person, _BOX_THRESHOLD)
         if box is None or box[2] * box[3] <= 0:
             continue
         ratio = min(1.0, max(float(box[2]) / width, float(box[3]) / height))
-        thickness = max(_round(math.sqrt(width * height) * _CIRCLE_RATIO * ratio), 2)
+        thickness = max(_round(math.sqrt(width * height) * model.render_circle_ratio * ratio), 2)
         circle_width = max(1, thickness if ratio > 0.05 else -1)
-        line_width = max(1, _round(thickness * _LINE_RATIO))
+        line_width = max(1, _round(thickness * model.render_line_ratio))
         radius = thickness // 2
-        visible = person[:, 2] > render_threshold
+        visible = person[:, 2] > threshold
         centres = [(_round(x), _round(y)) for x, y in person[:, :2]]
         for a, b in model.render_pairs:
             if visible[a] and visible[b]:
@@ -70,11 +85,6 @@ def draw_people(image: np.ndarray, keypoints, pose_model="BODY_25",
         for part in np.flatnonzero(visible):
             cv2.circle(canvas, centres[part], radius, _bgr(model, part), circle_width,
                        cv2.LINE_8)
-    if alpha == 1.0:
-        return canvas
-    blended = base.astype(np.float32) + np.float32(alpha) * (
-        canvas.astype(np.float32) - base.astype(np.float32))
-    return np.clip(np.floor(blended + 0.5), 0, 255).astype(np.uint8)
 
 
 def _bgr(model, part) -> tuple[int, int, int]:

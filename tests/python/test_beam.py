@@ -36,8 +36,9 @@ def run_json(model_dir, inputs, tmp_path_factory):
     image per network call (as `beam` by default)."""
     out = tmp_path_factory.mktemp("run")
     common = ["--model", str(model_dir), "--no_progress", "--batch_size", "1"] + NET
-    assert cli.main(["run", "--image_dir", str(inputs), "--write_json", str(out / "json"),
-                     "--write_coco_json", str(out / "coco.json")] + common) == 1  # broken4.jpg is unreadable
+    code = cli.main(["run", "--image_dir", str(inputs), "--write_json", str(out / "json"),
+                     "--write_coco_json", str(out / "coco.json")] + common)
+    assert code == 1  # broken4.jpg is unreadable
     assert cli.main(["run", "--video", str(inputs / "clip.avi"), "--frame_step", "2",
                      "--write_json", str(out / "json")] + common) == 0
     return out

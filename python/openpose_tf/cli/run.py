@@ -51,6 +51,7 @@ def register(commands) -> None:
                      help="opacity of the drawing (1: OpenPose's CPU renderer exactly)")
     out.add_argument("--disable_blending", action="store_true", help="draw on black")
     add_pose_arguments(run)
+    add_hand_face_arguments(run)
     run.add_argument("--batch_size", type=int, default=4,
                      help="frames per network call (same-sized frames together)")
     run.add_argument("--no_progress", action="store_true", help="no progress bar")
@@ -97,8 +98,50 @@ def add_pose_arguments(parser) -> None:
                           "build; cpu: its CPU build). Runs on any device either way.")
 
 
+def add_hand_face_arguments(parser) -> None:
+    """OpenPose's --hand and --face flags (see hand_networks)."""
+    group = parser.add_argument_group("hands and faces (OpenPose's flags)")
+    group.add_argument("--hand", action="store_true", help="also the hands' 2x21 keypoints")
+    group.add_argument("--hand_model", help="the hand network, converted by `openpose-tf "
+                                            "convert` from hand/pose_deploy.prototxt")
+    group.add_argument("--hand_net_resolution", default="368x368", help="hand crops, WxH")
+    group.add_argument("--hand_scale_number", type=int, default=1,
+                       help="hand scales; the best mean score wins")
+    group.add_argument("--hand_scale_range", type=float, default=0.4,
+                       help="from 1 - range/2 to 1 + range/2")
+    group.add_argument("--hand_render_threshold", type=float, default=0.2,
+                       help="draw hand parts scoring above this")
+    group.add_argument("--face", action="store_true", help="also the face's 70 keypoints")
+    group.add_argument("--face_model", help="the face network, converted by `openpose-tf "
+                                            "convert` from face/pose_deploy.prototxt")
+    group.add_argument("--face_net_resolution", default="368x368", help="face crops, WxH")
+    group.add_argument("--face_render_threshold", type=float, default=0.4,
+                       help="draw face parts scoring above this")
+
+
+def hand_networks(args) -> dict:
+    """PoseExtractor's hand/face arguments from the add_hand_face_arguments flags."""
+    from openpose_tf.hand_face import KeypointNetwork
+
+    out = {}
+    for kind in ("hand", "face"):
+        if not getattr(args, kind, False):
+            continue
+        model_dir = getattr(args, f"{kind}_model")
+        if not model_dir:
+            raise ValueError(f"--{kind} needs --{kind}_model (the {kind} network converted by "
+                             f"`openpose-tf convert`)")
+        network, _ = load_network(model_dir, kind.upper())
+        out[kind] = KeypointNetwork(network, kind.upper(), getattr(args, f"{kind}_net_resolution"),
+                                    args.variant, batch_size=max(args.batch_size, 1))
+    if "hand" in out:
+        out.update(hand_scale_number=args.hand_scale_number,
+                   hand_scale_range=args.hand_scale_range)
+    return out
+
+
 def make_extractor(args, network, pose):
-    """The PoseExtractor the add_pose_arguments flags ask for."""
+    """The PoseExtractor the add_pose_arguments (and add_hand_face_arguments) flags ask for."""
     from openpose_tf.extractor import PoseExtractor
 
     return PoseExtractor(network, pose, net_resolution=args.net_resolution,
@@ -106,7 +149,7 @@ def make_extractor(args, network, pose):
                          scale_number=args.scale_number, scale_gap=args.scale_gap,
                          number_people_max=args.number_people_max, variant=args.variant,
                          input_format=getattr(args, "input_format", None),
-                         maximize_positives=args.maximize_positives)
+                         maximize_positives=args.maximize_positives, **hand_networks(args))
 
 
 def network_from_args(args):
@@ -149,7 +192,9 @@ def output_options(args):
         write_images_format=args.write_images_format, write_video=args.write_video,
         write_video_fps=args.write_video_fps, write_coco_json=args.write_coco_json,
         keypoint_scale=args.keypoint_scale, render_threshold=args.render_threshold,
-        alpha_pose=args.alpha_pose, disable_blending=args.disable_blending)
+        alpha_pose=args.alpha_pose, disable_blending=args.disable_blending,
+        hand_render_threshold=args.hand_render_threshold,
+        face_render_threshold=args.face_render_threshold)
 
 
 def _run(args) -> int:

@@ -1,0 +1,261 @@
+"""Hands and faces (openpose_tf.hand_face): OpenPose's region rules on hand-computed cases, the
+crop/mapping round trip (mirrored left hand), stand-in networks placing peaks at known crop
+pixels, multi-scale selection, and `openpose-tf run --hand --face` end to end with random-weight
+stand-in networks converted here. (The real hand and face networks' import is tested against
+OpenCV DNN in test_net.py.)"""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import caffe_files
+from openpose_tf import cli, hand_face, pose_models
+from openpose_tf import net as opnet
+from openpose_tf.extractor import PoseExtractor
+from openpose_tf.net import export
+
+BODY = pose_models.get("BODY_25")
+
+
+def person(model=BODY, **parts):
+    """[P, 3] keypoints with the named parts at (x, y, score)."""
+    out = np.zeros((model.num_parts, 3), np.float32)
+    for name, value in parts.items():
+        out[model.part_names.index(name)] = value
+    return out
+
+
+def test_hand_rectangle_from_wrist_elbow_shoulder():
+    p = person(RWrist=(100, 100, 0.5), RElbow=(80, 100, 0.5), RShoulder=(60, 100, 0.5),
+               LWrist=(10, 10, 0.5), LElbow=(10, 40, 0.5), LShoulder=(10, 80, 0.02))
+    rects = hand_face.hand_rectangles(p[None], BODY)
+    # Right: centre 100 + 0.33 * 20 = 106.6, side 1.5 * max(20, 0.9 * 20) = 30.
+    np.testing.assert_allclose(rects[0, 1], [91.6, 85, 30, 30], rtol=1e-6)
+    np.testing.assert_array_equal(rects[0, 0], 0)  # left shoulder at 0.02 <= 0.03: no region
+    p2 = person(LWrist=(50, 50, 0.9), LElbow=(50, 30, 0.9), LShoulder=(50, 0, 0.9))
+    # Left: side 1.5 * max(20, 0.9 * 30) = 40.5, centre y 50 + 0.33 * 20 = 56.6.
+    np.testing.assert_allclose(hand_face.hand_rectangles(p2[None], BODY)[0, 0],
+                               [29.75, 36.35, 40.5, 40.5], rtol=1e-6)
+
+
+FACE_CASES = {
+    # neck and nose only: their midpoint, 2 |neck - nose|
+    "neck_nose": (dict(Neck=(100, 140, 0.9), Nose=(100, 100, 0.9)), (100, 120, 80)),
+    # left profile (left eye and ear, no right ones): mean of nose, eye, ear;
+    # 0.85 (|nose-eye| + |nose-ear| + |neck-nose|)
+    "profile": (dict(Neck=(100, 140, 0.9), Nose=(100, 100, 0.9), LEye=(110, 95, 0.9),
+                     LEar=(130, 100, 0.9)),
+                ((110 + 130 + 100) / 3, (95 + 100 + 100) / 3,
+                 0.85 * (np.hypot(10, 5) + 30 + 40))),
+    # frontal: the neck-nose cue, the eyes' (3 |lEye-rEye|) and the ears' (2 |lEar-rEar|),
+    # averaged
+    "frontal": (dict(Neck=(100, 140, 0.9), Nose=(100, 100, 0.9), LEye=(110, 95, 0.9),
+                     REye=(90, 95, 0.9), LEar=(120, 100, 0.9), REar=(80, 100, 0.9)),
+                ((100 + 100 + 100) / 3, (120 + 95 + 100) / 3, (80 + 60 + 80) / 3)),
+    # no neck: only the eyes' cue
+    "eyes_only": (dict(Nose=(100, 100, 0.9), LEye=(110, 95, 0.9), REye=(90, 95, 0.9)),
+                  (100, 95, 60)),
+    # eyes and ears below 0.25 do not count
+    "weak_eyes": (dict(Neck=(100, 140, 0.9), Nose=(100, 100, 0.9), LEye=(110, 95, 0.2),
+                       REye=(90, 95, 0.2)), (100, 120, 80)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FACE_CASES))
+def test_face_rectangle_rules(case):
+    parts, (cx, cy, size) = FACE_CASES[case]
+    rect = hand_face.face_rectangles(person(**parts)[None], BODY)[0]
+    np.testing.assert_allclose(rect, [cx - size / 2, cy - size / 2, size, size], rtol=1e-5)
+
+
+def test_face_rectangle_mpi_head_rule_and_nobody():
+    mpi = pose_models.get("MPI")
+    p = person(mpi, Head=(50, 20, 0.9), Neck=(50, 50, 0.9))
+    np.testing.assert_allclose(hand_face.face_rectangles(p[None], mpi)[0],
+                               [50 - 19.95, 20 - 19.95, 39.9, 39.9], rtol=1e-5, atol=1e-4)
+    assert hand_face.face_rectangles(np.zeros((0, 25, 3)), BODY).shape == (0, 4)
+    with pytest.raises(ValueError, match="faces need them"):
+        hand_face.face_rectangles(np.zeros((1, 21, 3)), "HAND")
+
+
+@pytest.mark.parametrize("mirror", [False, True])
+@pytest.mark.parametrize("side", [37.0, 120.0, 400.0])
+def test_crop_maps_crop_pixels_back_to_the_image(mirror, side):
+    image = np.zeros((600, 700, 3), np.uint8)
+    rect = np.array([150.5, 80.25, side, side], np.float32)
+    matrix = hand_face.hand_matrix(rect, 368, mirror)
+    # A dot inside the region lands where the matrix says.
+    dot_x, dot_y = int(rect[0] + 0.3 * side), int(rect[1] + 0.6 * side)
+    image[dot_y, dot_x] = 255
+    crop = hand_face.crop(image, matrix, (368, 368)).astype(np.float32)
+    y, x = np.unravel_index(np.argmax(crop[..., 0]), crop.shape[:2])
+    back = hand_face.to_image(np.array([[x, y, 1.0]], np.float32), matrix)[0]
+    scale = side / 368
+    assert abs(back[0] - dot_x) <= scale + 0.5 and abs(back[1] - dot_y) <= scale + 0.5
+    if mirror:  # the crop's x runs right to left in the image
+        assert matrix[0, 0] < 0 and np.isclose(matrix[0, 2], rect[0] + rect[2])
+
+
+class PeakNetwork:
+    """A stand-in network: for every crop, part k peaks at low-res pixel (row, col) = spots[k]
+    (value 1 - k/100), the rest 0. Records the crops it got."""
+
+    def __init__(self, parts, spots):
+        self.parts, self.spots, self.crops = parts, spots, []
+
+    def __call__(self, x):
+        x = x.numpy()
+        self.crops.append(x)
+        n, h, w = x.shape[0], x.shape[1] // 8, x.shape[2] // 8
+        out = np.zeros((n, h, w, self.parts + 1), np.float32)
+        for k, (r, c) in enumerate(self.spots):
+            out[:, r, c, k] = 1 - k / 100
+        return tf.constant(out)
+
+
+@pytest.mark.parametrize("kind", ["hand", "face"])
+def test_keypoints_come_back_where_the_peaks_are(kind):
+    parts = 21 if kind == "hand" else 70
+    rng = np.random.default_rng(3)
+    spots = [(int(rng.integers(1, 45)), int(rng.integers(1, 45))) for _ in range(parts)]
+    network = hand_face.KeypointNetwork(PeakNetwork(parts, spots), kind.upper())
+    image = np.zeros((480, 640, 3), np.uint8)
+    body = person(RWrist=(300, 200, 0.9), RElbow=(250, 200, 0.9), RShoulder=(200, 150, 0.9),
+                  LWrist=(600, 400, 0.9), LElbow=(560, 380, 0.9), LShoulder=(500, 300, 0.9),
+                  Neck=(400, 300, 0.9), Nose=(400, 200, 0.9))[None]
+    if kind == "hand":
+        (out,) = hand_face.hand_keypoints([image], [body], network, BODY)
+        rects = hand_face.hand_rectangles(body, BODY)[0]
+        cases = [(out[0, 0], rects[0], True), (out[1, 0], rects[1], False)]
+    else:
+        (out,) = hand_face.face_keypoints([image], [body], network, BODY)
+        cases = [(out[0], hand_face.face_rectangles(body, BODY)[0], False)]
+    for keypoints, rect, mirror in cases:
+        s = rect[2] / 368
+        for k, (r, c) in enumerate(spots):
+            # The upsampled peak of low-res pixel c lies at 8c + 3 or 8c + 4 (crop pixels).
+            x_crop = (keypoints[k, 0] - (rect[0] + rect[2] if mirror else rect[0])) / \
+                (-s if mirror else s)
+            y_crop = (keypoints[k, 1] - rect[1]) / s
+            assert 8 * c + 3 - 1e-3 <= x_crop <= 8 * c + 4 + 1e-3, (kind, k)
+            assert 8 * r + 3 - 1e-3 <= y_crop <= 8 * r + 4 + 1e-3, (kind, k)
+            assert keypoints[k, 2] > 0.2  # the peak value, upsampled
+
+
+def test_people_without_regions_get_zeros_and_no_network_call():
+    network = PeakNetwork(21, [(5, 5)] * 21)
+    body = person(RWrist=(300, 200, 0.9))[None]  # no elbow: no hand
+    (out,) = hand_face.hand_keypoints([np.zeros((100, 100, 3), np.uint8)], [body],
+                                      hand_face.KeypointNetwork(network, "HAND"), BODY)
+    assert out.shape == (2, 1, 21, 3) and not out.any() and not network.crops
+    (none,) = hand_face.hand_keypoints([np.zeros((9, 9, 3), np.uint8)],
+                                       [np.zeros((0, 25, 3), np.float32)],
+                                       hand_face.KeypointNetwork(network, "HAND"), BODY)
+    assert none.shape == (2, 0, 21, 3)
+
+
+def test_multi_scale_keeps_the_first_unless_strictly_better():
+    scales = hand_face.hand_scales(3, 0.4)
+    np.testing.assert_allclose(scales, [0.8, 1.0, 1.2], rtol=1e-6)
+    # Side (round(w * scale) / 2) * 2, centre kept.
+    np.testing.assert_array_equal(hand_face.rescaled_hand([10, 20, 31, 31], np.float32(0.8)),
+                                  [13.5, 23.5, 24, 24])  # centre (25.5, 35.5), side 24
+
+    class Brightness:  # the score is the crop's mean brightness: larger crops see more black
+        def __call__(self, x):
+            x = x.numpy()
+            out = np.zeros((x.shape[0], x.shape[1] // 8, x.shape[2] // 8, 22), np.float32)
+            out[:, 2, 2, :21] = (x.mean(axis=(1, 2, 3)) + 0.5)[:, None]
+            return tf.constant(out)
+
+    image = np.full((200, 200, 3), 255, np.uint8)
+    body = person(RWrist=(20, 100, 0.9), RElbow=(60, 100, 0.9), RShoulder=(100, 100, 0.9))[None]
+    network = hand_face.KeypointNetwork(Brightness(), "HAND", "64x64")
+    (out,) = hand_face.hand_keypoints([image], [body], network, BODY, 3, 0.4)
+    rect = hand_face.hand_rectangles(body, BODY)[0, 1]
+    # The smallest region (scale 0.8) lies most inside the white image: it wins.
+    small = hand_face.rescaled_hand(rect, scales[0])
+    assert np.isclose(out[1, 0, 0, 0], small[0] + (8 * 2 + 3.5) * small[2] / 64, atol=0.6 *
+                      small[2] / 64 + 1e-3)
+
+
+# Stride-8 stand-ins of the hand (22 channels) and face (71) networks.
+def stand_in(channels):
+    return f"""
+name: "stand_in"
+input: "image"
+input_dim: 1 input_dim: 3 input_dim: 64 input_dim: 64
+layer {{ name: "c1" type: "Convolution" bottom: "image" top: "c1"
+  convolution_param {{ num_output: 4 kernel_size: 3 stride: 4 pad: 1 }} }}
+layer {{ name: "net_output" type: "Convolution" bottom: "c1" top: "net_output"
+  convolution_param {{ num_output: {channels} kernel_size: 3 stride: 2 pad: 1 }} }}
+"""
+
+
+@pytest.fixture(scope="module")
+def hand_face_models(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hand_face")
+    out = {}
+    for kind, channels in (("hand", 22), ("face", 71)):
+        proto = folder / f"{kind}.prototxt"
+        proto.write_text(stand_in(channels))
+        caffe_files.random_caffemodel(proto, folder / f"{kind}.caffemodel", seed=5)
+        out[kind] = folder / kind
+        export.save(opnet.from_caffe(proto, folder / f"{kind}.caffemodel"), out[kind],
+                    pose_model=kind.upper())
+    return out
+
+
+def test_run_hand_face_writes_the_json_fields_and_pictures(model_dir, hand_face_models,
+                                                            tmp_path, capsys):
+    images = tmp_path / "images"
+    images.mkdir()
+    rng = np.random.default_rng(2)
+    cv2.imwrite(str(images / "a.png"), rng.integers(0, 256, (120, 160, 3), np.uint8))
+    cv2.imwrite(str(images / "b.png"), np.zeros((40, 40, 3), np.uint8))
+    out = tmp_path / "out"
+    code = cli.main(["run", "--model", str(model_dir), "--image_dir", str(images),
+                     "--write_json", str(out), "--write_images", str(out), "--no_progress",
+                     "--net_resolution", "-1x128", "--hand", "--hand_model",
+                     str(hand_face_models["hand"]), "--face", "--face_model",
+                     str(hand_face_models["face"]), "--hand_net_resolution", "64x64",
+                     "--face_net_resolution", "64x64", "--hand_scale_number", "2"])
+    assert code == 0, capsys.readouterr().err
+    for name in ("a", "b"):
+        data = json.loads((out / f"{name}_keypoints.json").read_text())
+        for p in data["people"]:
+            assert len(p["pose_keypoints_2d"]) == 75
+            assert len(p["hand_left_keypoints_2d"]) == len(p["hand_right_keypoints_2d"]) == 63
+            assert len(p["face_keypoints_2d"]) == 210
+        assert (out / f"{name}_rendered.png").exists()
+
+
+def test_extractor_with_hands_and_faces_on_synthetic_people(hand_face_models):
+    """No people; a person at the border (regions partly outside the image: finite keypoints);
+    saving the pipeline with hands and faces says it cannot yet."""
+    hand, _ = cli.run.load_network(str(hand_face_models["hand"]))
+    face, _ = cli.run.load_network(str(hand_face_models["face"]))
+
+    class Body:  # a body network stand-in whose people are given, not detected
+        input_format = "openpose"
+
+        def __call__(self, x):
+            return tf.zeros((x.shape[0], x.shape[1] // 8, x.shape[2] // 8, 78))
+
+    extractor = PoseExtractor(Body(), "BODY_25", net_resolution="-1x64",
+                              hand=hand_face.KeypointNetwork(hand, "HAND", "64x64"),
+                              face=hand_face.KeypointNetwork(face, "FACE", "64x64"))
+    people = extractor([np.zeros((64, 96, 3), np.uint8)])[0]
+    assert people.hand_left.shape == (0, 21, 3) and people.face.shape == (0, 70, 3)
+    body = person(RWrist=(2, 3, 0.9), RElbow=(40, 30, 0.9), RShoulder=(80, 60, 0.9),
+                  Neck=(5, 60, 0.9), Nose=(5, 2, 0.9))[None]
+    image = np.full((64, 96, 3), 200, np.uint8)
+    (hands,) = hand_face.hand_keypoints([image], [body], extractor.hand, BODY)
+    (faces,) = hand_face.face_keypoints([image], [body], extractor.face, BODY)
+    assert np.isfinite(hands).all() and hands[1, 0, :, 2].any() and not hands[0].any()
+    assert np.isfinite(faces).all() and faces[0, :, 2].any()
+    with pytest.raises(ValueError, match="not part of the whole-pipeline SavedModel"):
+        extractor.save("unused")
