@@ -61,6 +61,8 @@ class BeamRun:
     write_images: str | None = None
     write_images_format: str = "png"
     write_coco_json: str | None = None
+    hand_render_threshold: float = 0.2
+    face_render_threshold: float = 0.4
 
 
 def dead_letter(path: str, reason: str, frame: int | None = None) -> dict:
@@ -212,8 +214,9 @@ class WriteFrames(beam.DoFn):
         run = self.run
         self.outputs = Outputs(OutputOptions(
             write_json=run.output, write_images=run.write_images,
-            write_images_format=run.write_images_format, keypoint_scale=run.keypoint_scale),
-            run.pose_model)
+            write_images_format=run.write_images_format, keypoint_scale=run.keypoint_scale,
+            hand_render_threshold=run.hand_render_threshold,
+            face_render_threshold=run.face_render_threshold), run.pose_model)
 
     def process(self, element) -> Iterable[Any]:
         (name, path, index), result = element

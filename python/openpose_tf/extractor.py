@@ -126,9 +126,9 @@ class PoseExtractor:
         self.hand_scale_range = float(hand_scale_range)
         hand_face.hand_scales(self.hand_scale_number, self.hand_scale_range)  # checks them now
         if self.hand:
-            hand_face.hand_rectangles(np.zeros((0, self.model.num_parts, 3)), self.model)
+            hand_face.hand_parts(self.model)
         if self.face:
-            hand_face.face_rectangles(np.zeros((0, self.model.num_parts, 3)), self.model)
+            hand_face.face_parts(self.model)
 
     def _net_output(self, batch: np.ndarray):
         import tensorflow as tf
@@ -169,9 +169,6 @@ class PoseExtractor:
         SavedModel, a concrete function...) so that its weights are saved with it."""
         from openpose_tf import serving
 
-        if self.hand or self.face:
-            raise ValueError("the hand and face stages are not part of the whole-pipeline "
-                             "SavedModel yet: save an extractor without them")
         return serving.save(self, directory)
 
     def __call__(self, images) -> list[People]:
@@ -187,16 +184,17 @@ class PoseExtractor:
         return result
 
     def _hands_and_faces(self, images, result: list[People]) -> None:
-        """OpenPose's hand and face stages for every person of every image, in one batch each."""
+        """OpenPose's hand and face stages for every person of every image (one image at a
+        time: the crops of an image go through the networks together)."""
         from openpose_tf import hand_face
 
-        bodies = [people.keypoints for people in result]
-        if self.hand:
-            hands = hand_face.hand_keypoints(images, bodies, self.hand, self.model,
-                                             self.hand_scale_number, self.hand_scale_range)
-            for people, (left, right) in zip(result, hands):
-                people.hand_left, people.hand_right = left, right
-        if self.face:
-            for people, face in zip(result, hand_face.face_keypoints(images, bodies, self.face,
-                                                                     self.model)):
-                people.face = face
+        for image, people in zip(images, result):
+            batch, index = image[None], np.zeros(len(people.keypoints), np.int32)
+            if self.hand:
+                left, right = hand_face.hand_keypoints(
+                    batch, index, people.keypoints, self.hand, self.model,
+                    self.hand_scale_number, self.hand_scale_range)
+                people.hand_left, people.hand_right = left.numpy(), right.numpy()
+            if self.face:
+                people.face = hand_face.face_keypoints(batch, index, people.keypoints,
+                                                       self.face, self.model).numpy()

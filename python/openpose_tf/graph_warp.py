@@ -105,6 +105,46 @@ def _warp(images, scale, width, height, cubic: bool):
                    tf.uint8)
 
 
+def warp_crops(images, image_index, matrices, width, height):
+    """`cv2.warpAffine(image, M, (width, height), INTER_LINEAR | WARP_INVERSE_MAP,
+    BORDER_CONSTANT 0)` for K crops at once: crop k of `images[image_index[k]]` (uint8
+    `[N, H, W, 3]`) with its crop-to-image matrix `matrices[k]` `[2, 3]` (float64, axis-aligned:
+    `M[0, 1] = M[1, 0] = 0`, a negative `M[0, 0]` mirrors). Returns uint8 `[K, height, width, 3]`.
+
+    OpenCV's fixed point (WarpAffineInvoker): `X = (round(M00 x 1024) + round(M02 1024) + 16)
+    >> 5` for columns, `Y = (round((M11 y + M12) 1024) + 16) >> 5` for rows, then the linear
+    table and `(sum + 16384) >> 15`; taps outside the image read 0."""
+    matrices = tf.convert_to_tensor(matrices, tf.float64)
+    x = tf.range(width, dtype=tf.float64)[None, :]
+    y = tf.range(height, dtype=tf.float64)[None, :]
+    scale = float(1 << 10)
+    xs = tf.cast(tf.round(matrices[:, 0, 0:1] * x * scale), tf.int32) + \
+        tf.cast(tf.round(matrices[:, 0, 2:3] * scale), tf.int32)
+    ys = tf.cast(tf.round((matrices[:, 1, 1:2] * y + matrices[:, 1, 2:3]) * scale), tf.int32)
+    xs = tf.bitwise.right_shift(xs + 16, 10 - _BITS)   # [K, width] in 1/32 pixel
+    ys = tf.bitwise.right_shift(ys + 16, 10 - _BITS)   # [K, height]
+    in_h, in_w = tf.shape(images)[1], tf.shape(images)[2]
+    padded = tf.pad(images, [[0, 0], [_PAD, _PAD], [_PAD, _PAD], [0, 0]])
+    offsets = tf.range(2)
+
+    def taps(coordinate, size):  # [K, count, 2] indices into the padded axis
+        first = tf.bitwise.right_shift(coordinate, _BITS)[:, :, None] + offsets
+        return tf.clip_by_value(first, -_PAD, size + _PAD - 1) + _PAD
+
+    image_index = tf.cast(image_index, tf.int32)
+    row_taps = taps(ys, in_h)                                          # [K, h, 2]
+    which = tf.broadcast_to(image_index[:, None, None], tf.shape(row_taps))
+    rows = tf.gather_nd(padded, tf.stack([which, row_taps], axis=-1))  # [K, h, 2, W+8, 3]
+    cells = tf.gather(rows, taps(xs, in_w), axis=3, batch_dims=1)      # [K, h, 2, w, 2, 3]
+    fractions = tf.bitwise.bitwise_and(ys, _TAB - 1)[:, :, None] * _TAB + \
+        tf.bitwise.bitwise_and(xs, _TAB - 1)[:, None, :]                # [K, h, w]
+    weights = tf.gather(tf.constant(weights_2d(False)), fractions)    # [K, h, w, 2, 2]
+    weights = tf.transpose(weights, [0, 1, 3, 2, 4])                  # [K, h, 2, w, 2]
+    total = tf.reduce_sum(tf.cast(cells, tf.int32) * weights[..., None], axis=[2, 4])
+    return tf.cast(tf.clip_by_value(tf.bitwise.right_shift(total + (1 << 14), 15), 0, 255),
+                   tf.uint8)
+
+
 def warp_input(images, scale, width, height):
     """One scale's net input `[N, height, width, 3]` uint8 from BGR uint8 images `[N, H, W, 3]`:
     the images scaled by `scale` (float64 scalar, OpenPose's scaleInputToNetInput), anchored

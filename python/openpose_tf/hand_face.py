@@ -1,5 +1,7 @@
 """OpenPose's hand and face keypoints on top of the body (its handDetector / faceDetector and
-handExtractorCaffe / faceExtractorCaffe), float32 and float64 where OpenPose uses them.
+handExtractorCaffe / faceExtractorCaffe), in TensorFlow ops with OpenPose's float32 and float64
+arithmetic, so the same code runs eagerly (`PoseExtractor`) and inside the whole-pipeline
+SavedModel.
 
 1. Regions from each person's body keypoints (image pixels):
    - hand (`hand_rectangles`): for each of left and right, when wrist, elbow and shoulder all
@@ -10,34 +12,42 @@ handExtractorCaffe / faceExtractorCaffe), float32 and float64 where OpenPose use
      side's eye and ear, else the neck-nose midpoint with `2 |neck-nose|`), plus the eyes' cue
      (their midpoint, `3 |lEye-rEye|`) and the ears' cue (midpoint, `2 |lEar-rEar|`) when both
      are visible, averaged; MPI: the head with `1.33 |neck-head|`.
-2. Each region is cropped by `cv2.warpAffine(INTER_LINEAR | WARP_INVERSE_MAP)` to the net
-   resolution (black outside the image), the crop-to-image matrix being `[[s, 0, x], [0, s, y]]`,
-   `s = side / min(net W, net H)`; the left hand is mirrored (`[[-s, 0, x + w], ...]`).
-3. All crops of a call go through the network together (normalised as OpenPose's), then
+2. Each region is cropped to the net resolution by OpenCV's `warpAffine(INTER_LINEAR |
+   WARP_INVERSE_MAP)` (`graph_warp.warp_crops`, equal to OpenCV pixel for pixel; black outside
+   the image) with the crop-to-image matrix `[[s, 0, x], [0, s, y]]`, `s = side / min(net W, H)`;
+   the left hand is mirrored (`[[-s, 0, x + w], ...]`).
+3. The crops go through the network `batch_size` at a time (the last batch padded, so a crop's
+   result never depends on how many others there are), normalised as OpenPose's, then
    `ops.resize_and_merge` (8x, as OpenPose) and `ops.maximum` over the parts (no threshold, no
    offset); keypoint = `(float)(M . (x, y))` in double, score = the maximum.
-4. Hands with `scale_number > 1`: the region is re-centred with side
-   `(round(w * scale) / 2) * 2` for scales `1 - r/2 + r i / (n - 1)`; the first scale is kept
-   unless a later one has a strictly higher mean score over the 21 parts.
+4. Hands with `scale_number > 1`: the region is re-centred with side `(round(w * scale) / 2) * 2`
+   for scales `1 - r/2 + r i / (n - 1)`; the first scale is kept unless a later one has a strictly
+   higher mean score (float32, summed in part order) over the 21 parts.
 A region too small (hand: min side <= 1 or area <= 10; face: min side <= 40) gives zeros.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import tensorflow as tf
 
-from openpose_tf import pose_models
+from openpose_tf import graph_warp, pose_models
 
-HAND_THRESHOLD = np.float32(0.03)
-FACE_THRESHOLD = np.float32(0.25)
+HAND_THRESHOLD = 0.03
+FACE_THRESHOLD = 0.25
 HAND_RENDER_THRESHOLD = 0.2    # OpenPose's --hand_render_threshold
 FACE_RENDER_THRESHOLD = 0.4    # OpenPose's --face_render_threshold
-_F = np.float32
+_F32, _F64 = tf.float32, tf.float64
 
 
-def _distance(a, b) -> np.float32:
-    dx, dy = _F(a[0]) - _F(b[0]), _F(a[1]) - _F(b[1])
-    return _F(np.sqrt(_F(dx * dx + dy * dy)))
+def _c(value):
+    return tf.constant(value, _F32)
+
+
+def _distance(a, b):
+    """getDistance: sqrt(dx * dx + dy * dy) in float32 (a, b: [..., >= 2])."""
+    dx, dy = a[..., 0] - b[..., 0], a[..., 1] - b[..., 1]
+    return tf.sqrt(dx * dx + dy * dy)
 
 
 def _part(model, *names) -> int | None:
@@ -47,11 +57,14 @@ def _part(model, *names) -> int | None:
     return None
 
 
-def hand_rectangles(keypoints, pose_model) -> np.ndarray:
-    """`[T, 2, 4]` float32 (x, y, width, height) of each person's left and right hand regions
-    (zeros where a hand has no region) from body keypoints `[T, P, 3]`."""
-    model = pose_models.get(pose_model)
-    keypoints = np.asarray(keypoints, np.float32).reshape(-1, model.num_parts, 3)
+def _square(x, y, side):
+    """(x - side/2, y - side/2, side, side) as [..., 4]."""
+    half = side / _c(2)
+    return tf.stack([x - half, y - half, side, side], axis=-1)
+
+
+def hand_parts(model) -> list[list[int]]:
+    """[[wrist, elbow, shoulder] of the left hand, ... of the right] of a body model."""
     sides = []
     for side in ("L", "R"):
         parts = [_part(model, side + name) for name in ("Wrist", "Elbow", "Shoulder")]
@@ -59,141 +72,149 @@ def hand_rectangles(keypoints, pose_model) -> np.ndarray:
             raise ValueError(f"{model.name} has no {side}Wrist/{side}Elbow/{side}Shoulder: "
                              "hands need them")
         sides.append(parts)
-    out = np.zeros((len(keypoints), 2, 4), np.float32)
-    for t, person in enumerate(keypoints):
-        for h, (wrist, elbow, shoulder) in enumerate(sides):
-            w, e, s = person[wrist], person[elbow], person[shoulder]
-            if not (w[2] > HAND_THRESHOLD and e[2] > HAND_THRESHOLD and s[2] > HAND_THRESHOLD):
-                continue
-            ratio = _F(0.33)
-            x = _F(w[0] + _F(ratio * _F(w[0] - e[0])))
-            y = _F(w[1] + _F(ratio * _F(w[1] - e[1])))
-            side_len = _F(_F(1.5) * max(_distance(w, e), _F(_F(0.9) * _distance(e, s))))
-            half = _F(side_len / _F(2))
-            out[t, h] = (_F(x - half), _F(y - half), side_len, side_len)
-    return out
+    return sides
 
 
-def face_rectangles(keypoints, pose_model) -> np.ndarray:
+def face_parts(model) -> tuple[int, ...]:
+    """(neck, nose, lEar, rEar, lEye, rEye) of a body model (MPI: Head for the last five)."""
+    parts = (_part(model, "Neck"), _part(model, "Nose", "Head"), _part(model, "LEar", "Head"),
+             _part(model, "REar", "Head"), _part(model, "LEye", "Head"),
+             _part(model, "REye", "Head"))
+    if None in parts:
+        raise ValueError(f"{model.name} has no Neck and Nose (or Head): faces need them")
+    return parts
+
+
+def hand_rectangles(keypoints, pose_model):
+    """`[T, 2, 4]` float32 (x, y, width, height) of each person's left and right hand regions
+    (zeros where a hand has no region) from body keypoints `[T, P, 3]`."""
+    model = pose_models.get(pose_model)
+    k = tf.reshape(tf.convert_to_tensor(keypoints, _F32), [-1, model.num_parts, 3])
+    hands = []
+    for wrist, elbow, shoulder in hand_parts(model):
+        w, e, s = k[:, wrist], k[:, elbow], k[:, shoulder]
+        valid = (w[:, 2] > HAND_THRESHOLD) & (e[:, 2] > HAND_THRESHOLD) & \
+            (s[:, 2] > HAND_THRESHOLD)
+        x = w[:, 0] + _c(0.33) * (w[:, 0] - e[:, 0])
+        y = w[:, 1] + _c(0.33) * (w[:, 1] - e[:, 1])
+        side = _c(1.5) * tf.maximum(_distance(w, e), _c(0.9) * _distance(e, s))
+        hands.append(tf.where(valid[:, None], _square(x, y, side), tf.zeros([1, 4], _F32)))
+    return tf.stack(hands, axis=1)
+
+
+def face_rectangles(keypoints, pose_model):
     """`[T, 4]` float32 (x, y, width, height) of each person's face region (zeros where there is
     none) from body keypoints `[T, P, 3]`."""
     model = pose_models.get(pose_model)
-    keypoints = np.asarray(keypoints, np.float32).reshape(-1, model.num_parts, 3)
-    neck, nose = _part(model, "Neck"), _part(model, "Nose", "Head")
-    l_ear, r_ear = _part(model, "LEar", "Head"), _part(model, "REar", "Head")
-    l_eye, r_eye = _part(model, "LEye", "Head"), _part(model, "REye", "Head")
-    if None in (neck, nose, l_ear, r_ear, l_eye, r_eye):
-        raise ValueError(f"{model.name} has no Neck and Nose (or Head): faces need them")
-    head_only = nose == l_ear == r_ear  # MPI
-    out = np.zeros((len(keypoints), 4), np.float32)
-    for t, p in enumerate(keypoints):
-        above = {i: bool(p[i, 2] > FACE_THRESHOLD) for i in (neck, nose, l_ear, r_ear, l_eye,
-                                                             r_eye)}
-        px = py = size = _F(0)
-        counter = 0
-        if head_only:
-            if above[neck] and above[nose]:
-                px, py = p[nose, 0], p[nose, 1]
-                size = _F(_F(1.33) * _distance(p[neck], p[nose]))
-        else:
-            if above[neck] and above[nose]:
-                profile = above[l_eye] == above[l_ear] and above[r_eye] == above[r_ear] and \
-                    above[l_eye] != above[r_eye]
-                if profile:
-                    eye, ear = (l_eye, l_ear) if above[l_eye] else (r_eye, r_ear)
-                    px = _F(px + _F(_F(_F(p[eye, 0] + p[ear, 0]) + p[nose, 0]) / _F(3)))
-                    py = _F(py + _F(_F(_F(p[eye, 1] + p[ear, 1]) + p[nose, 1]) / _F(3)))
-                    size = _F(size + _F(_F(0.85) * _F(_F(
-                        _distance(p[nose], p[eye]) + _distance(p[nose], p[ear]))
-                        + _distance(p[neck], p[nose]))))
-                else:
-                    px = _F(px + _F(_F(p[neck, 0] + p[nose, 0]) / _F(2)))
-                    py = _F(py + _F(_F(p[neck, 1] + p[nose, 1]) / _F(2)))
-                    size = _F(size + _F(_F(2) * _distance(p[neck], p[nose])))
-                counter += 1
-            for a, b, factor in ((l_eye, r_eye, 3), (l_ear, r_ear, 2)):
-                if above[a] and above[b]:
-                    px = _F(px + _F(_F(p[a, 0] + p[b, 0]) / _F(2)))
-                    py = _F(py + _F(_F(p[a, 1] + p[b, 1]) / _F(2)))
-                    size = _F(size + _F(_F(factor) * _distance(p[a], p[b])))
-                    counter += 1
-            if counter > 0:
-                px, py, size = _F(px / _F(counter)), _F(py / _F(counter)), \
-                    _F(size / _F(counter))
-        half = _F(size / _F(2))
-        out[t] = (_F(px - half), _F(py - half), size, size)
-    return out
+    k = tf.reshape(tf.convert_to_tensor(keypoints, _F32), [-1, model.num_parts, 3])
+    neck, nose, l_ear, r_ear, l_eye, r_eye = (k[:, i] for i in face_parts(model))
+    above = [p[:, 2] > FACE_THRESHOLD for p in (neck, nose, l_ear, r_ear, l_eye, r_eye)]
+    a_neck, a_nose, a_lear, a_rear, a_leye, a_reye = above
+    neck_nose = a_neck & a_nose
+    zero = tf.zeros_like(neck[:, 0])
+    if len(set(face_parts(model)[1:4])) == 1:  # MPI: the head
+        size = tf.where(neck_nose, _c(1.33) * _distance(neck, nose), zero)
+        return _square(tf.where(neck_nose, nose[:, 0], zero),
+                       tf.where(neck_nose, nose[:, 1], zero), size)
+    profile = tf.equal(a_leye, a_lear) & tf.equal(a_reye, a_rear) & tf.not_equal(a_leye, a_reye)
+    eye = tf.where(a_leye[:, None], l_eye, r_eye)
+    ear = tf.where(a_leye[:, None], l_ear, r_ear)
+    side_point = ((eye[:, :2] + ear[:, :2]) + nose[:, :2]) / _c(3)
+    side_size = _c(0.85) * ((_distance(nose, eye) + _distance(nose, ear)) +
+                            _distance(neck, nose))
+    cues = [  # (present, point [T, 2], size), in OpenPose's order
+        (neck_nose, tf.where(profile[:, None], side_point, (neck[:, :2] + nose[:, :2]) / _c(2)),
+         tf.where(profile, side_size, _c(2) * _distance(neck, nose))),
+        (a_leye & a_reye, (l_eye[:, :2] + r_eye[:, :2]) / _c(2), _c(3) * _distance(l_eye, r_eye)),
+        (a_lear & a_rear, (l_ear[:, :2] + r_ear[:, :2]) / _c(2), _c(2) * _distance(l_ear, r_ear)),
+    ]
+    point, size, counter = tf.zeros_like(neck[:, :2]), zero, tf.zeros_like(zero)
+    for present, cue_point, cue_size in cues:
+        point = tf.where(present[:, None], point + cue_point, point)
+        size = tf.where(present, size + cue_size, size)
+        counter = counter + tf.cast(present, _F32)
+    some = counter > 0
+    point = tf.where(some[:, None], point / tf.maximum(counter, 1)[:, None], point)
+    size = tf.where(some, size / tf.maximum(counter, 1), size)
+    return _square(point[:, 0], point[:, 1], size)
 
 
-def hand_matrix(rect, net_side: int, mirror: bool) -> np.ndarray:
-    """The crop-to-image matrix of a hand region (handExtractorCaffe's cropFrame): float32
-    scale `w / side`, stored as double; the left hand is mirrored."""
-    x, y, w, _ = (_F(v) for v in rect)
-    scale = _F(w / _F(net_side))
-    return np.array([[-scale if mirror else scale, 0.0, _F(x + w) if mirror else x],
-                     [0.0, scale, y]], np.float64)
+def hand_matrices(rects, net_side: int, mirror):
+    """Crop-to-image matrices `[M, 2, 3]` float64 of hand regions `[M, 4]` (cropFrame): the
+    float32 scale `w / side`; `mirror` `[M]` (the left hand) flips x about the region."""
+    rects = tf.convert_to_tensor(rects, _F32)
+    x, y, w = rects[:, 0], rects[:, 1], rects[:, 2]
+    scale = w / _c(net_side)
+    m00 = tf.where(mirror, -scale, scale)
+    m02 = tf.where(mirror, x + w, x)
+    zero = tf.zeros_like(x, _F64)
+    return tf.reshape(tf.stack([tf.cast(m00, _F64), zero, tf.cast(m02, _F64), zero,
+                                tf.cast(scale, _F64), tf.cast(y, _F64)], axis=1), [-1, 2, 3])
 
 
-def face_matrix(rect, net_side: int) -> np.ndarray:
-    """The crop-to-image matrix of a face region (faceExtractorCaffe): scale
-    `max(w, h) / (double)side`."""
-    x, y, w, h = (_F(v) for v in rect)
-    scale = float(max(w, h)) / float(net_side)
-    return np.array([[scale, 0.0, float(x)], [0.0, scale, float(y)]], np.float64)
+def face_matrices(rects, net_side: int):
+    """Crop-to-image matrices `[M, 2, 3]` of face regions: scale `max(w, h) / (double)side`."""
+    rects = tf.convert_to_tensor(rects, _F32)
+    scale = tf.cast(tf.maximum(rects[:, 2], rects[:, 3]), _F64) / tf.constant(net_side, _F64)
+    zero = tf.zeros_like(scale)
+    return tf.reshape(tf.stack([scale, zero, tf.cast(rects[:, 0], _F64), zero, scale,
+                                tf.cast(rects[:, 1], _F64)], axis=1), [-1, 2, 3])
 
 
-def crop(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """The `size` (W, H) crop whose pixel (x, y) is image pixel `matrix . (x, y, 1)`."""
-    import cv2
-
-    return cv2.warpAffine(image, matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
-
-
-def to_image(maxima: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """Maximum's `[K, 3]` (x, y, value) in crop pixels -> keypoints in image pixels:
+def to_image(maxima, matrices):
+    """Maximum's `[M, K, 3]` (x, y, value) in crop pixels -> keypoints in image pixels:
     `(float)(M . (x, y, 1))` in double, the value as the score."""
-    xy = maxima[:, :2].astype(np.float64)
-    out = np.empty_like(maxima, dtype=np.float32)
-    out[:, 0] = (matrix[0, 0] * xy[:, 0] + matrix[0, 1] * xy[:, 1] + matrix[0, 2])
-    out[:, 1] = (matrix[1, 0] * xy[:, 0] + matrix[1, 1] * xy[:, 1] + matrix[1, 2])
-    out[:, 2] = maxima[:, 2]
-    return out
+    x, y = tf.cast(maxima[..., 0], _F64), tf.cast(maxima[..., 1], _F64)
+    m = matrices[:, None, :, :]
+    image_x = m[..., 0, 0] * x + m[..., 0, 1] * y + m[..., 0, 2]
+    image_y = m[..., 1, 0] * x + m[..., 1, 1] * y + m[..., 1, 2]
+    return tf.stack([tf.cast(image_x, _F32), tf.cast(image_y, _F32), maxima[..., 2]], axis=-1)
 
 
-def rescaled_hand(rect, scale: np.float32) -> np.ndarray:
-    """`rect` re-centred with side `(round(w * scale) / 2) * 2` (OpenPose's multi-scale hand)."""
-    x, y, w, h = (_F(v) for v in rect)
-    new_w = _F(int(_F(w * scale) + _F(0.5)) // 2 * 2)
-    new_h = _F(int(_F(h * scale) + _F(0.5)) // 2 * 2)
-    cx, cy = _F(x + _F(w / _F(2))), _F(y + _F(h / _F(2)))
-    return np.array([_F(cx - _F(new_w / _F(2))), _F(cy - _F(new_h / _F(2))), new_w, new_h],
-                    np.float32)
+def rescaled_hands(rects, scale: float):
+    """Hand regions `[M, 4]` re-centred with side `(round(w * scale) / 2) * 2` (OpenPose's
+    multi-scale hand; `scale` a float32 value)."""
+    rects = tf.convert_to_tensor(rects, _F32)
+    x, y, w, h = (rects[:, i] for i in range(4))
+
+    def side(length):
+        return tf.cast(tf.cast(length * _c(scale) + _c(0.5), tf.int32) // 2 * 2, _F32)
+
+    new_w, new_h = side(w), side(h)
+    cx, cy = x + w / _c(2), y + h / _c(2)
+    return tf.stack([cx - new_w / _c(2), cy - new_h / _c(2), new_w, new_h], axis=1)
 
 
-def average_score(keypoints) -> np.float32:
-    """OpenPose's getAverageScore: the scores summed in float32, in part order, over the count."""
-    total = _F(0)
-    for score in keypoints[:, 2]:
-        total = _F(total + score)
-    return _F(total / _F(len(keypoints)))
+def average_score(keypoints):
+    """getAverageScore of `[M, K, 3]`: the scores summed in float32 in part order, over K."""
+    total = tf.zeros_like(keypoints[:, 0, 2])
+    for part in range(keypoints.shape[1]):
+        total = total + keypoints[:, part, 2]
+    return total / _c(keypoints.shape[1])
 
 
-def hand_scales(number: int, scale_range: float) -> list[np.float32]:
+def hand_scales(number: int, scale_range: float) -> list[float]:
+    """OpenPose's hand scales `1 - r/2 + r i / (n - 1)` in float32 (1 for one scale)."""
     if number < 1:
         raise ValueError(f"hand_scale_number must be >= 1, got {number}")
+    f = np.float32
     if number == 1:
-        return [_F(1)]
-    first = _F(_F(1) - _F(_F(scale_range) / _F(2)))
-    return [_F(first + _F(_F(_F(scale_range) * _F(i)) / _F(number - 1.0))) for i in range(number)]
+        return [1.0]
+    first = f(f(1) - f(f(scale_range) / f(2)))
+    return [float(f(first + f(f(f(scale_range) * f(i)) / f(number - 1.0))))
+            for i in range(number)]
 
 
 class KeypointNetwork:
     """A hand or face network (`[N, H, W, 3]` normalised -> `[N, H/8, W/8, K+1]`) with OpenPose's
-    resize (8x) and Maximum over the K parts: `maxima(crops)` -> `[N, K, 3]` in crop pixels."""
+    resize (8x) and Maximum over the K parts: `maxima(crops)` -> `[M, K, 3]` in crop pixels.
+
+    `batch_size` crops go through the network per call; the last call is padded with black crops
+    so that every call has the same shape (TensorFlow's convolutions may round differently for
+    other batch shapes): a crop's keypoints do not depend on the other crops."""
 
     def __init__(self, network, pose_model, net_resolution="368x368", variant="gpu",
-                 batch_size=16, input_format=None):
+                 batch_size=1, input_format=None):
         from openpose_tf import extractor, geometry
 
         self.network = network
@@ -202,81 +223,80 @@ class KeypointNetwork:
         if width <= 0 or height <= 0:
             raise ValueError(f"the {self.model.name.lower()} net resolution must be positive "
                              f"WxH, got {net_resolution!r}")
+        self.net_resolution = net_resolution
         self.size = (width, height)
         self.side = min(width, height)
         self.variant = variant
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.batch_size = int(batch_size)
         self.input_format = extractor.check_input_format(
             input_format or getattr(network, "input_format", "openpose"))
 
-    def maxima(self, crops: np.ndarray) -> np.ndarray:
-        import tensorflow as tf
+    def _chunk(self, crops):
+        from openpose_tf import ops, serving
 
-        from openpose_tf import extractor, ops
-
+        out = self.network(serving.normalise(crops, self.input_format))
+        if isinstance(out, dict):
+            out = out["net_output"] if "net_output" in out else next(iter(out.values()))
         parts = self.model.num_parts
-        out = []
-        for i in range(0, len(crops), self.batch_size):
-            net_out = self.network(tf.constant(extractor.normalise(
-                crops[i:i + self.batch_size], self.input_format)))
-            if isinstance(net_out, dict):
-                net_out = net_out["net_output"] if "net_output" in net_out else \
-                    next(iter(net_out.values()))
-            if net_out.shape[-1] != parts + 1:
-                raise ValueError(f"the {self.model.name.lower()} network must output "
-                                 f"{parts + 1} channels ({parts} parts and the background), "
-                                 f"got shape {list(net_out.shape)}")
-            h, w = int(net_out.shape[1]), int(net_out.shape[2])
-            heat = ops.resize_and_merge(net_out, (8 * h, 8 * w), [1.0], self.variant)
-            out.append(ops.maximum(heat[..., :parts]).numpy())
-        return np.concatenate(out) if out else np.zeros((0, parts, 3), np.float32)
+        if out.shape[-1] is not None and out.shape[-1] != parts + 1:
+            raise ValueError(f"the {self.model.name.lower()} network must output {parts + 1} "
+                             f"channels ({parts} parts and the background), got shape "
+                             f"{list(out.shape)}")
+        size = tf.shape(out)[1:3] * 8
+        heat = ops.resize_and_merge(out, size, [1.0], self.variant)
+        return ops.maximum(heat[..., :parts])
+
+    def maxima(self, crops):
+        """`[M, K, 3]` float32 maxima of uint8 crops `[M, H, W, 3]`."""
+        crops = tf.convert_to_tensor(crops, tf.uint8)
+        count, b = tf.shape(crops)[0], self.batch_size
+        padded = tf.pad(crops, [[0, (b - count % b) % b], [0, 0], [0, 0], [0, 0]])
+        chunks = tf.reshape(padded, [-1, b, self.size[1], self.size[0], 3])
+        found = tf.map_fn(self._chunk, chunks, fn_output_signature=tf.TensorSpec(
+            [b, self.model.num_parts, 3], _F32))
+        return tf.reshape(found, [-1, self.model.num_parts, 3])[:count]
 
 
-def hand_keypoints(images, bodies, network: KeypointNetwork, pose_model, scale_number=1,
-                   scale_range=0.4):
-    """Left and right hand keypoints `[T, 21, 3]` of every image's people (`bodies[i]`: image
-    i's body keypoints `[T, P, 3]`), all crops in one batch of network calls."""
-    scales = hand_scales(scale_number, scale_range)
-    rects = [hand_rectangles(body, pose_model) for body in bodies]
-    jobs, crops = [], []  # (image, person, hand, scale, matrix)
-    for i, (image, image_rects) in enumerate(zip(images, rects)):
-        for t, person in enumerate(image_rects):
-            for h, rect in enumerate(person):
-                w, ht = rect[2], rect[3]
-                if not (min(w, ht) > 1 and _F(w * ht) > 10):
-                    continue
-                for s, scale in enumerate(scales):
-                    r = rect if scale_number == 1 else rescaled_hand(rect, scale)
-                    matrix = hand_matrix(r, network.side, mirror=(h == 0))
-                    jobs.append((i, t, h, s, matrix))
-                    crops.append(crop(image, matrix, network.size))
-    out = [np.zeros((2, len(r), 21, 3), np.float32) for r in rects]
-    if not crops:
-        return out
-    maxima = network.maxima(np.stack(crops))
-    best = {}
-    for (i, t, h, s, matrix), found in zip(jobs, maxima):
-        estimate = to_image(found, matrix)
-        mean = average_score(estimate)
-        if s == 0 or mean > best[i, t, h]:
-            best[i, t, h] = mean
-            out[i][h, t] = estimate
-    return out
+def _crop_and_find(images, image_index, matrices, network: KeypointNetwork):
+    crops = graph_warp.warp_crops(images, image_index, matrices, *network.size)
+    return to_image(network.maxima(crops), matrices)
 
 
-def face_keypoints(images, bodies, network: KeypointNetwork, pose_model):
-    """Face keypoints `[T, 70, 3]` of every image's people, all crops in one batch."""
-    rects = [face_rectangles(body, pose_model) for body in bodies]
-    jobs, crops = [], []
-    for i, (image, image_rects) in enumerate(zip(images, rects)):
-        for t, rect in enumerate(image_rects):
-            if not min(rect[2], rect[3]) > 40:
-                continue
-            matrix = face_matrix(rect, network.side)
-            jobs.append((i, t, matrix))
-            crops.append(crop(image, matrix, network.size))
-    out = [np.zeros((len(r), 70, 3), np.float32) for r in rects]
-    if crops:
-        for (i, t, matrix), found in zip(jobs, network.maxima(np.stack(crops))):
-            out[i][t] = to_image(found, matrix)
-    return out
+def hand_keypoints(images, image_index, keypoints, network: KeypointNetwork, pose_model,
+                   scale_number=1, scale_range=0.4):
+    """Left and right hand keypoints `[T, 21, 3]` each of T people: `keypoints` `[T, P, 3]`
+    their bodies, person t in `images[image_index[t]]` (uint8 `[N, H, W, 3]`)."""
+    rects = hand_rectangles(keypoints, pose_model)                  # [T, 2, 4]
+    people = tf.shape(rects)[0]
+    flat = tf.reshape(rects, [-1, 4])                               # row 2t + h
+    valid = (tf.minimum(flat[:, 2], flat[:, 3]) > _c(1)) & (flat[:, 2] * flat[:, 3] > _c(10))
+    rows = tf.cast(tf.where(valid)[:, 0], tf.int32)
+    chosen, mirror = tf.gather(flat, rows), tf.equal(rows % 2, 0)   # hand 0 (left) mirrored
+    index = tf.gather(tf.convert_to_tensor(image_index, tf.int32), rows // 2)
+    best = best_score = None
+    for i, scale in enumerate(hand_scales(scale_number, scale_range)):
+        regions = chosen if scale_number == 1 else rescaled_hands(chosen, scale)
+        found = _crop_and_find(images, index, hand_matrices(regions, network.side, mirror),
+                               network)
+        if i == 0:
+            best, best_score = found, average_score(found)
+        else:
+            score = average_score(found)
+            better = score > best_score
+            best = tf.where(better[:, None, None], found, best)
+            best_score = tf.where(better, score, best_score)
+    out = tf.scatter_nd(rows[:, None], best, tf.stack([2 * people, 21, 3]))
+    out = tf.reshape(out, [-1, 2, 21, 3])
+    return out[:, 0], out[:, 1]
+
+
+def face_keypoints(images, image_index, keypoints, network: KeypointNetwork, pose_model):
+    """Face keypoints `[T, 70, 3]` of T people (as hand_keypoints)."""
+    rects = face_rectangles(keypoints, pose_model)
+    rows = tf.cast(tf.where(tf.minimum(rects[:, 2], rects[:, 3]) > _c(40))[:, 0], tf.int32)
+    index = tf.gather(tf.convert_to_tensor(image_index, tf.int32), rows)
+    found = _crop_and_find(images, index, face_matrices(tf.gather(rects, rows), network.side),
+                           network)
+    return tf.scatter_nd(rows[:, None], found, tf.stack([tf.shape(rects)[0], 70, 3]))

@@ -7,7 +7,9 @@ size), and returns `keypoints` `[T, P, 3]` and `scores` `[T]` for the T people o
 `scale_net_to_output` `[N]`. Inside: OpenPose's geometry (net input size, scales, scaleNetToOutput)
 in TensorFlow with OpenPose's float32/double rounding, the input warp (`graph_warp`, equal to
 `cv2.warpAffine`), the normalisation, the network once per scale, `openpose_tf.postprocess` and
-`--number_people_max`: the same people as `PoseExtractor` gives in Python.
+`--number_people_max`: the same people as `PoseExtractor` gives in Python. An extractor with hands
+and faces adds `hand_left`, `hand_right` `[T, 21, 3]` and `face` `[T, 70, 3]` (the same
+`openpose_tf.hand_face` ops as in Python, their networks saved with the body's).
 
 Loading needs our op library first: use `openpose_tf.load_saved_model(DIR)` (or call
 `openpose_tf.ops.load_library()` before `tf.saved_model.load`); `import openpose_tf` alone does not
@@ -22,7 +24,7 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
-from openpose_tf import geometry, graph_warp, ops, pose_models
+from openpose_tf import geometry, graph_warp, hand_face, ops, pose_models
 
 METADATA = "openpose_tf.json"
 _F32, _F64 = tf.float32, tf.float64
@@ -78,7 +80,7 @@ def _scale_net_to_output(width, height, heat_w, heat_h):
     return tf.cast(_scale_factor(net, (width, height)), _F32)
 
 
-def _normalise(images_u8, input_format):
+def normalise(images_u8, input_format):
     """extractor.normalise in TensorFlow."""
     x = tf.cast(images_u8, _F32)
     if input_format == "openpose":
@@ -132,6 +134,16 @@ class PosePipeline(tf.Module):
             number_people_max=extractor.number_people_max, variant=extractor.variant,
             input_format=extractor.input_format, postprocess_args=extractor.postprocess_args)
         self._model = extractor.model
+        self._hand, self._face = extractor.hand, extractor.face
+        for kind, stage in (("hand", extractor.hand), ("face", extractor.face)):
+            if stage is not None:
+                setattr(self, f"{kind}_network", stage.network)  # tracked: saved with the model
+                self.config[kind] = dict(net_resolution=stage.net_resolution,
+                                         batch_size=stage.batch_size,
+                                         input_format=stage.input_format)
+        if extractor.hand is not None:
+            self.config["hand"].update(scale_number=extractor.hand_scale_number,
+                                       scale_range=extractor.hand_scale_range)
         self.serve = tf.function(self._serve, input_signature=[
             tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
 
@@ -149,7 +161,7 @@ class PosePipeline(tf.Module):
         net_w, net_h = _net_size(width, height, c["net_resolution"],
                                  c["net_resolution_dynamic"])
         scales = _scales(width, height, net_w, net_h, c["scale_number"], c["scale_gap"])
-        outputs = [self._network(_normalise(graph_warp.warp_input(images, s, w, h),
+        outputs = [self._network(normalise(graph_warp.warp_input(images, s, w, h),
                                             c["input_format"])) for w, h, s in scales]
         heat_w, heat_h = scales[0][0], scales[0][1]
         scale = _scale_net_to_output(width, height, heat_w, heat_h)
@@ -159,9 +171,18 @@ class PosePipeline(tf.Module):
             scale_ratios=tf.cast(tf.stack([s for _, _, s in scales]), _F32),
             scale_factor=scale, variant=c["variant"], **c["postprocess_args"])
         keypoints, scores = keep_top_people(keypoints, scores, c["number_people_max"])
-        return {"keypoints": keypoints.flat_values, "scores": scores.flat_values,
-                "people_per_image": scores.row_lengths(),
-                "scale_net_to_output": tf.fill(tf.shape(images)[:1], scale)}
+        out = {"keypoints": keypoints.flat_values, "scores": scores.flat_values,
+               "people_per_image": scores.row_lengths(),
+               "scale_net_to_output": tf.fill(tf.shape(images)[:1], scale)}
+        image_index = tf.cast(scores.value_rowids(), tf.int32)
+        if self._hand is not None:
+            out["hand_left"], out["hand_right"] = hand_face.hand_keypoints(
+                images, image_index, out["keypoints"], self._hand, self._model,
+                c["hand"]["scale_number"], c["hand"]["scale_range"])
+        if self._face is not None:
+            out["face"] = hand_face.face_keypoints(images, image_index, out["keypoints"],
+                                                   self._face, self._model)
+        return out
 
 
 def save(extractor, directory) -> pathlib.Path:
@@ -197,10 +218,12 @@ class SavedPipeline:
             out = self.serve(images=tf.constant(np.stack([images[i] for i in indices])))
             counts = out["people_per_image"].numpy()
             starts = np.concatenate([[0], np.cumsum(counts)])
+            extra = {k: out[k].numpy() for k in ("hand_left", "hand_right", "face") if k in out}
             for j, i in enumerate(indices):
                 rows = slice(starts[j], starts[j + 1])
                 result[i] = People(out["keypoints"].numpy()[rows], out["scores"].numpy()[rows],
-                                   float(out["scale_net_to_output"].numpy()[j]))
+                                   float(out["scale_net_to_output"].numpy()[j]),
+                                   **{k: v[rows] for k, v in extra.items()})
         return result
 
 

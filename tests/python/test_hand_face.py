@@ -31,13 +31,13 @@ def person(model=BODY, **parts):
 def test_hand_rectangle_from_wrist_elbow_shoulder():
     p = person(RWrist=(100, 100, 0.5), RElbow=(80, 100, 0.5), RShoulder=(60, 100, 0.5),
                LWrist=(10, 10, 0.5), LElbow=(10, 40, 0.5), LShoulder=(10, 80, 0.02))
-    rects = hand_face.hand_rectangles(p[None], BODY)
+    rects = hand_face.hand_rectangles(p[None], BODY).numpy()
     # Right: centre 100 + 0.33 * 20 = 106.6, side 1.5 * max(20, 0.9 * 20) = 30.
     np.testing.assert_allclose(rects[0, 1], [91.6, 85, 30, 30], rtol=1e-6)
     np.testing.assert_array_equal(rects[0, 0], 0)  # left shoulder at 0.02 <= 0.03: no region
     p2 = person(LWrist=(50, 50, 0.9), LElbow=(50, 30, 0.9), LShoulder=(50, 0, 0.9))
     # Left: side 1.5 * max(20, 0.9 * 30) = 40.5, centre y 50 + 0.33 * 20 = 56.6.
-    np.testing.assert_allclose(hand_face.hand_rectangles(p2[None], BODY)[0, 0],
+    np.testing.assert_allclose(hand_face.hand_rectangles(p2[None], BODY).numpy()[0, 0],
                                [29.75, 36.35, 40.5, 40.5], rtol=1e-6)
 
 
@@ -67,18 +67,25 @@ FACE_CASES = {
 @pytest.mark.parametrize("case", sorted(FACE_CASES))
 def test_face_rectangle_rules(case):
     parts, (cx, cy, size) = FACE_CASES[case]
-    rect = hand_face.face_rectangles(person(**parts)[None], BODY)[0]
+    rect = hand_face.face_rectangles(person(**parts)[None], BODY).numpy()[0]
     np.testing.assert_allclose(rect, [cx - size / 2, cy - size / 2, size, size], rtol=1e-5)
 
 
 def test_face_rectangle_mpi_head_rule_and_nobody():
     mpi = pose_models.get("MPI")
     p = person(mpi, Head=(50, 20, 0.9), Neck=(50, 50, 0.9))
-    np.testing.assert_allclose(hand_face.face_rectangles(p[None], mpi)[0],
+    np.testing.assert_allclose(hand_face.face_rectangles(p[None], mpi).numpy()[0],
                                [50 - 19.95, 20 - 19.95, 39.9, 39.9], rtol=1e-5, atol=1e-4)
     assert hand_face.face_rectangles(np.zeros((0, 25, 3)), BODY).shape == (0, 4)
+    assert hand_face.hand_rectangles(np.zeros((0, 25, 3)), BODY).shape == (0, 2, 4)
     with pytest.raises(ValueError, match="faces need them"):
         hand_face.face_rectangles(np.zeros((1, 21, 3)), "HAND")
+
+
+def cv2_crop(image, matrix, size):
+    """OpenPose's crop (handExtractorCaffe's cropFrame, faceExtractorCaffe), with OpenCV."""
+    return cv2.warpAffine(image, matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
 
 
 @pytest.mark.parametrize("mirror", [False, True])
@@ -86,17 +93,36 @@ def test_face_rectangle_mpi_head_rule_and_nobody():
 def test_crop_maps_crop_pixels_back_to_the_image(mirror, side):
     image = np.zeros((600, 700, 3), np.uint8)
     rect = np.array([150.5, 80.25, side, side], np.float32)
-    matrix = hand_face.hand_matrix(rect, 368, mirror)
+    matrix = hand_face.hand_matrices(rect[None], 368, [mirror]).numpy()
     # A dot inside the region lands where the matrix says.
     dot_x, dot_y = int(rect[0] + 0.3 * side), int(rect[1] + 0.6 * side)
     image[dot_y, dot_x] = 255
-    crop = hand_face.crop(image, matrix, (368, 368)).astype(np.float32)
+    crop = cv2_crop(image, matrix[0], (368, 368)).astype(np.float32)
     y, x = np.unravel_index(np.argmax(crop[..., 0]), crop.shape[:2])
-    back = hand_face.to_image(np.array([[x, y, 1.0]], np.float32), matrix)[0]
+    back = hand_face.to_image(np.array([[[x, y, 1.0]]], np.float32), matrix).numpy()[0, 0]
     scale = side / 368
     assert abs(back[0] - dot_x) <= scale + 0.5 and abs(back[1] - dot_y) <= scale + 0.5
     if mirror:  # the crop's x runs right to left in the image
-        assert matrix[0, 0] < 0 and np.isclose(matrix[0, 2], rect[0] + rect[2])
+        assert matrix[0, 0, 0] < 0 and np.isclose(matrix[0, 0, 2], rect[0] + rect[2])
+
+
+def test_graph_crops_equal_opencv_pixel_for_pixel():
+    """graph_warp.warp_crops (the crops in the graph) against cv2.warpAffine: mirrored, partly
+    outside the image, fractional corners, enlarging and shrinking, two source images."""
+    from openpose_tf import graph_warp
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (2, 90, 130, 3), np.uint8)
+    rects = np.array([[10.5, 20.25, 37, 37], [-30.3, 50.7, 120, 120], [100.1, -5.6, 64, 64],
+                      [0, 0, 130, 130], [5.5, 7.7, 11.3, 11.3]], np.float32)
+    mirror = [True, False, True, False, False]
+    matrices = np.concatenate([
+        hand_face.hand_matrices(rects, 64, mirror).numpy(),
+        hand_face.face_matrices(np.array([[20.3, 10.9, 50.5, 50.5]], np.float32), 64).numpy()])
+    index = [0, 1, 0, 1, 0, 1]
+    got = graph_warp.warp_crops(images, index, matrices, 64, 48).numpy()
+    for k, (m, i) in enumerate(zip(matrices, index)):
+        np.testing.assert_array_equal(got[k], cv2_crop(images[i], m, (64, 48)), err_msg=str(k))
 
 
 class PeakNetwork:
@@ -127,12 +153,12 @@ def test_keypoints_come_back_where_the_peaks_are(kind):
                   LWrist=(600, 400, 0.9), LElbow=(560, 380, 0.9), LShoulder=(500, 300, 0.9),
                   Neck=(400, 300, 0.9), Nose=(400, 200, 0.9))[None]
     if kind == "hand":
-        (out,) = hand_face.hand_keypoints([image], [body], network, BODY)
-        rects = hand_face.hand_rectangles(body, BODY)[0]
-        cases = [(out[0, 0], rects[0], True), (out[1, 0], rects[1], False)]
+        left, right = hand_face.hand_keypoints(image[None], [0], body, network, BODY)
+        rects = hand_face.hand_rectangles(body, BODY).numpy()[0]
+        cases = [(left.numpy()[0], rects[0], True), (right.numpy()[0], rects[1], False)]
     else:
-        (out,) = hand_face.face_keypoints([image], [body], network, BODY)
-        cases = [(out[0], hand_face.face_rectangles(body, BODY)[0], False)]
+        out = hand_face.face_keypoints(image[None], [0], body, network, BODY).numpy()
+        cases = [(out[0], hand_face.face_rectangles(body, BODY).numpy()[0], False)]
     for keypoints, rect, mirror in cases:
         s = rect[2] / 368
         for k, (r, c) in enumerate(spots):
@@ -148,20 +174,22 @@ def test_keypoints_come_back_where_the_peaks_are(kind):
 def test_people_without_regions_get_zeros_and_no_network_call():
     network = PeakNetwork(21, [(5, 5)] * 21)
     body = person(RWrist=(300, 200, 0.9))[None]  # no elbow: no hand
-    (out,) = hand_face.hand_keypoints([np.zeros((100, 100, 3), np.uint8)], [body],
-                                      hand_face.KeypointNetwork(network, "HAND"), BODY)
-    assert out.shape == (2, 1, 21, 3) and not out.any() and not network.crops
-    (none,) = hand_face.hand_keypoints([np.zeros((9, 9, 3), np.uint8)],
-                                       [np.zeros((0, 25, 3), np.float32)],
+    image = np.zeros((1, 100, 100, 3), np.uint8)
+    left, right = hand_face.hand_keypoints(image, [0], body,
+                                           hand_face.KeypointNetwork(network, "HAND"), BODY)
+    assert left.shape == right.shape == (1, 21, 3)
+    assert not left.numpy().any() and not right.numpy().any() and not network.crops
+    left, _ = hand_face.hand_keypoints(image, np.zeros(0, np.int32),
+                                       np.zeros((0, 25, 3), np.float32),
                                        hand_face.KeypointNetwork(network, "HAND"), BODY)
-    assert none.shape == (2, 0, 21, 3)
+    assert left.shape == (0, 21, 3)
 
 
 def test_multi_scale_keeps_the_first_unless_strictly_better():
     scales = hand_face.hand_scales(3, 0.4)
     np.testing.assert_allclose(scales, [0.8, 1.0, 1.2], rtol=1e-6)
     # Side (round(w * scale) / 2) * 2, centre kept.
-    np.testing.assert_array_equal(hand_face.rescaled_hand([10, 20, 31, 31], np.float32(0.8)),
+    np.testing.assert_array_equal(hand_face.rescaled_hands([[10, 20, 31, 31]], scales[0])[0],
                                   [13.5, 23.5, 24, 24])  # centre (25.5, 35.5), side 24
 
     class Brightness:  # the score is the crop's mean brightness: larger crops see more black
@@ -171,15 +199,15 @@ def test_multi_scale_keeps_the_first_unless_strictly_better():
             out[:, 2, 2, :21] = (x.mean(axis=(1, 2, 3)) + 0.5)[:, None]
             return tf.constant(out)
 
-    image = np.full((200, 200, 3), 255, np.uint8)
+    image = np.full((1, 200, 200, 3), 255, np.uint8)
     body = person(RWrist=(20, 100, 0.9), RElbow=(60, 100, 0.9), RShoulder=(100, 100, 0.9))[None]
     network = hand_face.KeypointNetwork(Brightness(), "HAND", "64x64")
-    (out,) = hand_face.hand_keypoints([image], [body], network, BODY, 3, 0.4)
-    rect = hand_face.hand_rectangles(body, BODY)[0, 1]
+    _, right = hand_face.hand_keypoints(image, [0], body, network, BODY, 3, 0.4)
+    rect = hand_face.hand_rectangles(body, BODY)[:, 1]
     # The smallest region (scale 0.8) lies most inside the white image: it wins.
-    small = hand_face.rescaled_hand(rect, scales[0])
-    assert np.isclose(out[1, 0, 0, 0], small[0] + (8 * 2 + 3.5) * small[2] / 64, atol=0.6 *
-                      small[2] / 64 + 1e-3)
+    small = hand_face.rescaled_hands(rect, scales[0]).numpy()[0]
+    assert np.isclose(right.numpy()[0, 0, 0], small[0] + (8 * 2 + 3.5) * small[2] / 64,
+                      atol=0.6 * small[2] / 64 + 1e-3)
 
 
 # Stride-8 stand-ins of the hand (22 channels) and face (71) networks.
@@ -234,8 +262,7 @@ def test_run_hand_face_writes_the_json_fields_and_pictures(model_dir, hand_face_
 
 
 def test_extractor_with_hands_and_faces_on_synthetic_people(hand_face_models):
-    """No people; a person at the border (regions partly outside the image: finite keypoints);
-    saving the pipeline with hands and faces says it cannot yet."""
+    """No people; a person at the border (regions partly outside the image: finite keypoints)."""
     hand, _ = cli.run.load_network(str(hand_face_models["hand"]))
     face, _ = cli.run.load_network(str(hand_face_models["face"]))
 
@@ -252,10 +279,33 @@ def test_extractor_with_hands_and_faces_on_synthetic_people(hand_face_models):
     assert people.hand_left.shape == (0, 21, 3) and people.face.shape == (0, 70, 3)
     body = person(RWrist=(2, 3, 0.9), RElbow=(40, 30, 0.9), RShoulder=(80, 60, 0.9),
                   Neck=(5, 60, 0.9), Nose=(5, 2, 0.9))[None]
-    image = np.full((64, 96, 3), 200, np.uint8)
-    (hands,) = hand_face.hand_keypoints([image], [body], extractor.hand, BODY)
-    (faces,) = hand_face.face_keypoints([image], [body], extractor.face, BODY)
-    assert np.isfinite(hands).all() and hands[1, 0, :, 2].any() and not hands[0].any()
-    assert np.isfinite(faces).all() and faces[0, :, 2].any()
-    with pytest.raises(ValueError, match="not part of the whole-pipeline SavedModel"):
-        extractor.save("unused")
+    image = np.full((1, 64, 96, 3), 200, np.uint8)
+    left, right = hand_face.hand_keypoints(image, [0], body, extractor.hand, BODY)
+    face = hand_face.face_keypoints(image, [0], body, extractor.face, BODY).numpy()
+    assert np.isfinite(right.numpy()).all() and right.numpy()[0, :, 2].any()
+    assert not left.numpy().any()
+    assert np.isfinite(face).all() and face[0, :, 2].any()
+
+
+def test_saved_pipeline_with_hands_and_faces_equals_the_extractor(hand_face_models, tmp_path):
+    import openpose_tf
+    from test_serving import MapsNetwork, images
+
+    hand, _ = cli.run.load_network(str(hand_face_models["hand"]))
+    face, _ = cli.run.load_network(str(hand_face_models["face"]))
+    extractor = PoseExtractor(MapsNetwork(), BODY, hand_scale_number=2,
+                              hand=hand_face.KeypointNetwork(hand, "HAND", "64x64",
+                                                             batch_size=2),
+                              face=hand_face.KeypointNetwork(face, "FACE", "48x48"))
+    extractor.save(tmp_path / "pipeline")
+    loaded = openpose_tf.load_saved_model(tmp_path / "pipeline")
+    assert loaded.metadata["hand"]["scale_number"] == 2
+    batch = images(2, 800, 600)  # people twice test_serving's size: faces above 40 px
+    expected, got = extractor(batch), loaded(batch)
+    assert sum(len(p.keypoints) for p in expected) >= 4
+    assert any(p.hand_left[..., 2].any() or p.hand_right[..., 2].any() for p in expected)
+    assert any(p.face[..., 2].any() for p in expected)
+    for e, g in zip(expected, got):
+        np.testing.assert_array_equal(g.keypoints, e.keypoints)
+        for field in ("hand_left", "hand_right", "face"):
+            np.testing.assert_array_equal(getattr(g, field), getattr(e, field), err_msg=field)

@@ -51,6 +51,7 @@ def register(commands) -> None:
     beam.add_argument("--keypoint_scale", type=int, default=0,
                       help="JSON coordinates, as `openpose-tf run --keypoint_scale`")
     run_cli.add_pose_arguments(beam)
+    run_cli.add_hand_face_arguments(beam)
     beam.add_argument("--batch_size", type=int, default=1,
                       help="images per network call; 1 gives `run --batch_size 1`'s JSON byte "
                            "for byte whatever Beam batches (TensorFlow's convolutions round "
@@ -79,7 +80,9 @@ def _run(args) -> int:
         pose_model=beam.pipeline_pose_model(pipeline_model), frame_step=step,
         frames_per_range=args.frames_per_range, batch_size=args.batch_size,
         keypoint_scale=args.keypoint_scale, write_images=args.write_images,
-        write_images_format=args.write_images_format, write_coco_json=args.write_coco_json)
+        write_images_format=args.write_images_format, write_coco_json=args.write_coco_json,
+        hand_render_threshold=args.hand_render_threshold,
+        face_render_threshold=args.face_render_threshold)
     start = time.perf_counter()
     dead = beam.run_pipeline(job, args.pipeline_args)
     print(f"openpose-tf beam: done in {time.perf_counter() - start:.1f} s, {len(dead)} dead "

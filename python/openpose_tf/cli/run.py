@@ -133,7 +133,7 @@ def hand_networks(args) -> dict:
                              f"`openpose-tf convert`)")
         network, _ = load_network(model_dir, kind.upper())
         out[kind] = KeypointNetwork(network, kind.upper(), getattr(args, f"{kind}_net_resolution"),
-                                    args.variant, batch_size=max(args.batch_size, 1))
+                                    args.variant)
     if "hand" in out:
         out.update(hand_scale_number=args.hand_scale_number,
                    hand_scale_range=args.hand_scale_range)
