@@ -10,10 +10,8 @@ p2.jpg and p3.jpg side by side. Medians of `--repeats` runs.
 
 import argparse
 import pathlib
-import statistics
 import sys
 import tempfile
-import time
 
 import cv2
 import numpy as np
@@ -24,13 +22,9 @@ sys.path.insert(0, str(ROOT / "tests" / "python"))  # caffe_files: random .caffe
 
 
 def median_s(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    from openpose_tf.cli.bench import median_ms
+
+    return median_ms(fn, repeats) / 1000
 
 
 def main() -> None:
@@ -61,17 +55,18 @@ def main() -> None:
     print("| people | body only (s) | hand stage (s) | face stage (s) | with --hand --face (s) |")
     print("|---|---|---|---|---|")
     for image in (p1, five):
-        bodies = [people.keypoints for people in plain([image])]
+        body_points = plain([image])[0].keypoints
+        index = np.zeros(len(body_points), np.int32)
         t_body = median_s(lambda: plain([image]), args.repeats)
-        t_hand = median_s(lambda: hand_face.hand_keypoints([image], bodies, nets["hand"], "COCO"),
-                          args.repeats)
-        t_face = median_s(lambda: hand_face.face_keypoints([image], bodies, nets["face"], "COCO"),
-                          args.repeats)
+        t_hand = median_s(lambda: hand_face.hand_keypoints(image[None], index, body_points,
+                                                           nets["hand"], "COCO"), args.repeats)
+        t_face = median_s(lambda: hand_face.face_keypoints(image[None], index, body_points,
+                                                           nets["face"], "COCO"), args.repeats)
         full = PoseExtractor(body, "COCO", hand=nets["hand"], face=nets["face"])
         t_all = median_s(lambda: full([image]), args.repeats)
-        hands = hand_face.hand_rectangles(bodies[0], "COCO")
-        faces = hand_face.face_rectangles(bodies[0], "COCO")
-        print(f"| {len(bodies[0])} ({int((hands[..., 2] > 1).sum())} hands, "
+        hands = hand_face.hand_rectangles(body_points, "COCO").numpy()
+        faces = hand_face.face_rectangles(body_points, "COCO").numpy()
+        print(f"| {len(body_points)} ({int((hands[..., 2] > 1).sum())} hands, "
               f"{int((faces[:, 2] > 40).sum())} faces) | {t_body:.3f} | {t_hand:.3f} | "
               f"{t_face:.3f} | {t_all:.3f} |")
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 import pathlib
-import statistics
 import sys
 import tempfile
-import time
 
 import numpy as np
 
@@ -23,13 +21,9 @@ sys.path.insert(0, str(ROOT / "tests" / "python"))  # the .caffemodel writer of 
 
 
 def median_s(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    from openpose_tf.cli.bench import median_ms
+
+    return median_ms(fn, repeats) / 1000
 
 
 def main() -> None:

@@ -45,11 +45,7 @@ def register(commands) -> None:
                       help="process every n-th frame of each video (0, n, 2n...)")
     beam.add_argument("--frames_per_range", type=int, default=300,
                       help="video frames per work item (a long video spreads over workers)")
-    beam.add_argument("--write_images", help="folder for <name>_rendered.<format> pictures")
-    beam.add_argument("--write_images_format", default="png", help="picture format (extension)")
-    beam.add_argument("--write_coco_json", help="one COCO keypoint-results file for the run")
-    beam.add_argument("--keypoint_scale", type=int, default=0,
-                      help="JSON coordinates, as `openpose-tf run --keypoint_scale`")
+    run_cli.add_frame_output_arguments(beam)
     run_cli.add_pose_arguments(beam)
     run_cli.add_hand_face_arguments(beam)
     beam.add_argument("--batch_size", type=int, default=1,

@@ -36,15 +36,10 @@ def register(commands) -> None:
                      help="process every n-th frame or image (0, n, 2n...)")
     out = run.add_argument_group("outputs (OpenPose's names)")
     out.add_argument("--write_json", help="folder for <name>_keypoints.json files")
-    out.add_argument("--write_images", help="folder for <name>_rendered.<format> pictures")
-    out.add_argument("--write_images_format", default="png", help="picture format (extension)")
+    add_frame_output_arguments(out)
     out.add_argument("--write_video", help="a rendered video (.avi MJPG or .mp4)")
     out.add_argument("--write_video_fps", type=float, default=-1.0,
                      help="its frame rate; -1: the input video's (30 for images)")
-    out.add_argument("--write_coco_json", help="one COCO keypoint-results file for the run")
-    out.add_argument("--keypoint_scale", type=int, default=0,
-                     help="JSON coordinates: 0 image pixels, 1 heatmap pixels, 2 output pixels "
-                          "(= image), 3 [0,1], 4 [-1,1]")
     out.add_argument("--render_threshold", type=float, default=0.05,
                      help="draw parts scoring above this")
     out.add_argument("--alpha_pose", type=float, default=0.6,
@@ -101,22 +96,29 @@ def add_pose_arguments(parser) -> None:
 def add_hand_face_arguments(parser) -> None:
     """OpenPose's --hand and --face flags (see hand_networks)."""
     group = parser.add_argument_group("hands and faces (OpenPose's flags)")
-    group.add_argument("--hand", action="store_true", help="also the hands' 2x21 keypoints")
-    group.add_argument("--hand_model", help="the hand network, converted by `openpose-tf "
-                                            "convert` from hand/pose_deploy.prototxt")
-    group.add_argument("--hand_net_resolution", default="368x368", help="hand crops, WxH")
+    for kind, parts, threshold in (("hand", "the hands' 2x21", 0.2), ("face", "the face's 70",
+                                                                       0.4)):
+        group.add_argument(f"--{kind}", action="store_true", help=f"also {parts} keypoints")
+        group.add_argument(f"--{kind}_model", help=f"the {kind} network, converted by "
+                           f"`openpose-tf convert` from {kind}/pose_deploy.prototxt")
+        group.add_argument(f"--{kind}_net_resolution", default="368x368",
+                           help=f"{kind} crops, WxH")
+        group.add_argument(f"--{kind}_render_threshold", type=float, default=threshold,
+                           help=f"draw {kind} parts scoring above this")
     group.add_argument("--hand_scale_number", type=int, default=1,
                        help="hand scales; the best mean score wins")
     group.add_argument("--hand_scale_range", type=float, default=0.4,
                        help="from 1 - range/2 to 1 + range/2")
-    group.add_argument("--hand_render_threshold", type=float, default=0.2,
-                       help="draw hand parts scoring above this")
-    group.add_argument("--face", action="store_true", help="also the face's 70 keypoints")
-    group.add_argument("--face_model", help="the face network, converted by `openpose-tf "
-                                            "convert` from face/pose_deploy.prototxt")
-    group.add_argument("--face_net_resolution", default="368x368", help="face crops, WxH")
-    group.add_argument("--face_render_threshold", type=float, default=0.4,
-                       help="draw face parts scoring above this")
+
+
+def add_frame_output_arguments(group) -> None:
+    """The per-frame outputs `run` and `beam` share (see output_options)."""
+    group.add_argument("--write_images", help="folder for <name>_rendered.<format> pictures")
+    group.add_argument("--write_images_format", default="png", help="picture format (extension)")
+    group.add_argument("--write_coco_json", help="one COCO keypoint-results file for the run")
+    group.add_argument("--keypoint_scale", type=int, default=0,
+                       help="JSON coordinates: 0 image pixels, 1 heatmap pixels, 2 output pixels "
+                            "(= image), 3 [0,1], 4 [-1,1]")
 
 
 def hand_networks(args) -> dict:
