@@ -76,9 +76,10 @@ bench: install
 bench-net: install
 	$(PY) tools/bench_net.py
 
-# The op library with its CUDA kernels (needs nvcc; runs on CPU too).
+# Everything with the CUDA kernels (needs nvcc, not a GPU): the op library (it runs on CPU too)
+# and the C++ tests; the library lands in $(bazel info --config=cuda bazel-bin).
 build-cuda: setup
-	$(BAZEL) build --config=cuda //:_openpose_ops.so
+	$(BAZEL) build --config=cuda //...
 
 # Standalone GPU tests of the framework-free CUDA launchers against the CPU core, and the
 # kernels' micro-benchmark: nvcc only (no TensorFlow, no Bazel), for a machine with a GPU.

@@ -60,6 +60,28 @@ absl::Status GetMapLayout(const std::string& name, const tensorflow::Tensor& map
   return absl::OkStatus();
 }
 
+absl::Status ReadChannelRange(tensorflow::OpKernelConstruction* ctx, int* begin, int* end) {
+  TF_RETURN_IF_ERROR(ctx->GetAttr("channel_begin", begin));
+  TF_RETURN_IF_ERROR(ctx->GetAttr("channel_end", end));
+  if (*begin < 0 || *end < -1 || (*end != -1 && *end <= *begin)) {
+    return InvalidArgument("channels must be a range [begin, end) with 0 <= begin < end (or "
+                           "end -1: to the last channel), got [", *begin, ", ", *end, ")");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SelectChannels(const std::string& name, const MapLayout& full, int begin, int end,
+                            MapLayout* view, int64_t* offset) {
+  const int stop = end == -1 ? full.channels : end;
+  if (begin >= stop || stop > full.channels) {
+    return InvalidArgument("channels [", begin, ", ", end, ") do not lie in ", name, "'s ",
+                           full.channels, " channels");
+  }
+  *view = ChannelRange(full, begin, stop);
+  *offset = ChannelOffset(full, begin);
+  return absl::OkStatus();
+}
+
 absl::Status CheckVector(const std::string& name, const tensorflow::Tensor& t, int64_t length,
                          const std::string& meaning) {
   if (t.dims() != 1 || t.dim_size(0) != length) {

@@ -29,6 +29,13 @@ absl::Status ReadOpenPoseBuild(tensorflow::OpKernelConstruction* ctx, OpenPoseBu
 absl::Status GetMapLayout(const std::string& name, const tensorflow::Tensor& maps, bool nchw,
                           MapLayout* layout);
 
+// The channel range attrs channel_begin (>= 0) and channel_end (-1: all channels), resolved
+// against `full` (0 <= begin < end <= C, else an error naming them): the view of those channels
+// and the offset of its first channel (ChannelRange / ChannelOffset).
+absl::Status ReadChannelRange(tensorflow::OpKernelConstruction* ctx, int* begin, int* end);
+absl::Status SelectChannels(const std::string& name, const MapLayout& full, int begin, int end,
+                            MapLayout* view, int64_t* offset);
+
 // Requires `t` to be a vector of `length` values; the shape functions' wording.
 absl::Status CheckVector(const std::string& name, const tensorflow::Tensor& t, int64_t length,
                          const std::string& meaning);

@@ -34,12 +34,16 @@ class NmsOp : public OpKernel {
                 InvalidArgument("max_peaks must be >= 1, got ", max_peaks_));
     OP_REQUIRES_OK(ctx, ReadOpenPoseBuild(ctx, &build_));
     OP_REQUIRES_OK(ctx, ReadDataFormat(ctx, &nchw_));
+    OP_REQUIRES_OK(ctx, ReadChannelRange(ctx, &channel_begin_, &channel_end_));
   }
 
   void Compute(OpKernelContext* ctx) override {
     const Tensor& heatmaps = ctx->input(0);
-    MapLayout layout;
-    OP_REQUIRES_OK(ctx, GetMapLayout("heatmaps", heatmaps, nchw_, &layout));
+    MapLayout full, layout;  // layout: the channels asked for, read in place
+    int64_t first_channel = 0;
+    OP_REQUIRES_OK(ctx, GetMapLayout("heatmaps", heatmaps, nchw_, &full));
+    OP_REQUIRES_OK(ctx, SelectChannels("heatmaps", full, channel_begin_, channel_end_, &layout,
+                                       &first_channel));
     const int64_t batch = heatmaps.dim_size(0);
     NmsParams params;
     std::vector<float> offsets;  // (x, y) per image
@@ -52,7 +56,7 @@ class NmsOp : public OpKernel {
                                              &peaks));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(1, TensorShape({batch, channels}), &counts));
 
-    const float* in = heatmaps.flat<float>().data();
+    const float* in = heatmaps.flat<float>().data() + first_channel;
     float* out = peaks->flat<float>().data();
     int32_t* out_counts = counts->flat<int32_t>().data();
     if constexpr (kOnCuda) {
@@ -123,6 +127,8 @@ class NmsOp : public OpKernel {
   int max_peaks_ = 127;
   OpenPoseBuild build_ = OpenPoseBuild::kGpu;
   bool nchw_ = false;
+  int channel_begin_ = 0;
+  int channel_end_ = -1;
 };
 
 REGISTER_KERNEL_BUILDER(Name("OpenPose>Nms").Device(tensorflow::DEVICE_CPU), NmsOp<false>);

@@ -2,6 +2,8 @@
 // kernels/core/paf_score, sharded over (image, limb) (CPU), or with the CUDA launcher
 // kernels/paf_scores_op_gpu (GPU, built with --config=cuda). The peaks and their counts stay in
 // host memory on both: the output's shape and the checks need them, and they are small.
+#include <string>
+
 #include "kernels/connector_args.h"
 #include "kernels/core/paf_score.h"
 #include "kernels/map_input.h"
@@ -33,16 +35,23 @@ class PafScoresOp : public OpKernel {
                                      &params_.inter_min_above_threshold));
     OP_REQUIRES_OK(ctx, ctx->GetAttr("inter_threshold", &params_.inter_threshold));
     OP_REQUIRES_OK(ctx, ctx->GetAttr("nms_threshold", &params_.nms_threshold));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("channel_begin", &channel_begin_));
   }
 
   void Compute(OpKernelContext* ctx) override {
     const Tensor& pafs = ctx->input(0);
-    MapLayout layout;
-    OP_REQUIRES_OK(ctx, GetMapLayout("pafs", pafs, false, &layout));
+    MapLayout full, layout;  // layout: the 2L PAF channels from channel_begin, read in place
+    int64_t first_channel = 0;
+    OP_REQUIRES_OK(ctx, GetMapLayout("pafs", pafs, false, &full));
     const int num_pairs = topology_.num_pairs();
-    OP_REQUIRES(ctx, layout.channels == 2 * num_pairs,
-                InvalidArgument("pafs must have 2L = ", 2 * num_pairs, " channels (", num_pairs,
-                                " limbs), got shape ", pafs.shape().DebugString()));
+    OP_REQUIRES(ctx, full.channels == channel_begin_ + 2 * num_pairs,
+                InvalidArgument("pafs must have ",
+                                channel_begin_ ? std::to_string(channel_begin_) + " + " : "",
+                                "2L = ", channel_begin_ + 2 * num_pairs, " channels (", num_pairs,
+                                " limbs", channel_begin_ ? " after the first channels" : "",
+                                "), got shape ", pafs.shape().DebugString()));
+    OP_REQUIRES_OK(ctx, SelectChannels("pafs", full, channel_begin_,
+                                       channel_begin_ + 2 * num_pairs, &layout, &first_channel));
     const int64_t batch = pafs.dim_size(0);
     PeakInput in;
     OP_REQUIRES_OK(ctx, ReadPeaks(ctx->input(1), ctx->input(2), batch, "pafs",
@@ -55,7 +64,7 @@ class PafScoresOp : public OpKernel {
     if (pair_scores->NumElements() == 0) return;
 
     float* out = pair_scores->flat<float>().data();
-    const float* paf_data = pafs.flat<float>().data();
+    const float* paf_data = pafs.flat<float>().data() + first_channel;
     const float* peak_data = ctx->input(1).flat<float>().data();
     const int num_parts = topology_.num_parts;
     if constexpr (kOnCuda) {
@@ -100,6 +109,7 @@ class PafScoresOp : public OpKernel {
  private:
   ConnectorTopology topology_;
   PafScoreParams params_;
+  int channel_begin_ = 0;
 };
 
 REGISTER_KERNEL_BUILDER(Name("OpenPose>PafScores").Device(tensorflow::DEVICE_CPU),

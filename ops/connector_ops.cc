@@ -58,6 +58,7 @@ REGISTER_OP("OpenPose>PafScores")
     .Attr("inter_min_above_threshold: float")
     .Attr("inter_threshold: float")
     .Attr("nms_threshold: float")
+    .Attr("channel_begin: int >= 0 = 0")
     .SetShapeFn([](InferenceContext* c) {
       DimensionHandle n, h, w, ch;
       TF_RETURN_IF_ERROR(shape_fns::MapDims(c, 0, "pafs", false, &n, &h, &w, &ch));
@@ -72,7 +73,8 @@ REGISTER_OP("OpenPose>PafScores")
 The dense half of OpenPose's body part connector: the PAF line score of every candidate limb
 (spec 4.2), for OpenPose>AssemblePeople.
 
-pafs: [N, H, W, 2L] the PAF channels of the resized net output, in network order.
+pafs: [N, H, W, channel_begin + 2L]: the PAF channels of the resized net output, in network order,
+  from channel channel_begin (read in place: the whole net output can be passed).
 peaks: [N, P, M, 3] and peak_counts: [N, P] (int32 or int64), as returned by OpenPose>Nms.
 pair_scores: [N, L, K, K], K the largest count in peak_counts (not M: the work and the memory
   follow the peaks found). [n, l, a, b] scores peak a of limb l's part A with peak b of its part B;
@@ -82,6 +84,7 @@ paf_indices: 2L channels of pafs, limb l's x and y PAF maps.
 num_parts: P, the pose model's part count (peaks must have exactly P parts).
 inter_min_above_threshold, inter_threshold: OpenPose's line-score thresholds.
 nms_threshold: the close-pair rescue scores nms_threshold + 1e-6.
+channel_begin: the first PAF channel of pafs (OpenPose's net output: P + 1 with a background).
 )doc");
 
 REGISTER_OP("OpenPose>AssemblePeople")

@@ -39,11 +39,14 @@ REGISTER_OP("OpenPose>Nms")
     .Attr("max_peaks: int >= 1 = 127")
     .Attr("openpose_build: {'gpu', 'cpu'} = 'gpu'")
     .Attr("data_format: {'NHWC', 'NCHW'} = 'NHWC'")
+    .Attr("channel_begin: int >= 0 = 0")
+    .Attr("channel_end: int >= -1 = -1")
     .SetShapeFn([](InferenceContext* c) {
       bool nchw = false;
       TF_RETURN_IF_ERROR(shape_fns::IsNchw(c, &nchw));
       DimensionHandle n, h, w, ch;
       TF_RETURN_IF_ERROR(shape_fns::MapDims(c, 0, "heatmaps", nchw, &n, &h, &w, &ch));
+      TF_RETURN_IF_ERROR(shape_fns::ChannelRange(c, "heatmaps", &ch));
       TF_RETURN_IF_ERROR(shape_fns::ScalarInput(c, 1, "threshold"));
       TF_RETURN_IF_ERROR(OffsetShape(c, n));
       int max_peaks = 0;
@@ -72,6 +75,8 @@ openpose_build: Python's `variant`: "gpu" reproduces OpenPose's CUDA build (stri
   CPU build (non-strict test on the ring next to the border, where cv::resize makes twin maxima;
   OpenPose's CPU build also requires 0 <= threshold <= 1).
 data_format: "NHWC" (default) or "NCHW".
+channel_begin, channel_end: the channels [begin, end) of heatmaps to find peaks in (end -1: to the
+  last), read in place: C above is end - begin. OpenPose's parts are [0, P) of the net output.
 )doc");
 
 }  // namespace openpose_tf

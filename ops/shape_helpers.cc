@@ -23,6 +23,21 @@ std::vector<int64_t> KnownDims(InferenceContext* c, ShapeHandle s) {
 
 }  // namespace
 
+absl::Status ChannelRange(InferenceContext* c, const std::string& name, DimensionHandle* ch) {
+  int begin = 0, end = -1;
+  TF_RETURN_IF_ERROR(c->GetAttr("channel_begin", &begin));
+  TF_RETURN_IF_ERROR(c->GetAttr("channel_end", &end));
+  const bool known = c->ValueKnown(*ch);
+  const int64_t channels = known ? c->Value(*ch) : -1;
+  const int64_t stop = end == -1 ? channels : end;
+  if ((end != -1 && end <= begin) || (known && (begin >= stop || stop > channels))) {
+    return InvalidArgument("channels [", begin, ", ", end, ") do not lie in ", name, "'s ",
+                           known ? std::to_string(channels) : std::string("?"), " channels");
+  }
+  *ch = stop >= 0 ? c->MakeDim(stop - begin) : c->UnknownDim();
+  return absl::OkStatus();
+}
+
 absl::Status IsNchw(InferenceContext* c, bool* nchw) {
   std::string data_format;
   TF_RETURN_IF_ERROR(c->GetAttr("data_format", &data_format));

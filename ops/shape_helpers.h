@@ -18,6 +18,13 @@ absl::Status MapDims(tensorflow::shape_inference::InferenceContext* c, int input
                      tensorflow::shape_inference::DimensionHandle* w,
                      tensorflow::shape_inference::DimensionHandle* ch);
 
+// The channel_begin / channel_end attrs (end -1: to the last channel) applied to the channel
+// dimension `ch` of input `name`: checks the range against a known C and replaces `ch` with the
+// range's size (unknown when end is -1 and C is).
+absl::Status ChannelRange(tensorflow::shape_inference::InferenceContext* c,
+                          const std::string& name,
+                          tensorflow::shape_inference::DimensionHandle* ch);
+
 // Reads the data_format attr ("NHWC" or "NCHW").
 absl::Status IsNchw(tensorflow::shape_inference::InferenceContext* c, bool* nchw);
 

@@ -20,7 +20,9 @@ namespace openpose_tf {
 enum class OpenPoseBuild { kGpu, kCpu };
 
 // A strided view of one image's maps: map c, row y, column x is
-// data[c * c_stride + y * y_stride + x * x_stride]. One type serves NHWC and NCHW inputs.
+// data[c * c_stride + y * y_stride + x * x_stride], and image n starts image_stride elements
+// after image n-1. One type serves NHWC and NCHW inputs, and a range of their channels
+// (ChannelRange) without copying them.
 struct MapLayout {
   int height = 0;
   int width = 0;
@@ -28,22 +30,35 @@ struct MapLayout {
   int64_t y_stride = 0;
   int64_t x_stride = 0;
   int64_t c_stride = 0;
+  int64_t image_stride = 0;
 
-  OPENPOSE_HOST_DEVICE int64_t image_size() const {
-    return static_cast<int64_t>(height) * width * channels;
-  }
+  // Elements from one image to the next (the whole image, all of the tensor's channels).
+  OPENPOSE_HOST_DEVICE int64_t image_size() const { return image_stride; }
   OPENPOSE_HOST_DEVICE int64_t offset(int c, int y, int x) const {
     return c * c_stride + y * y_stride + x * x_stride;
   }
 };
 
 inline MapLayout NhwcLayout(int height, int width, int channels) {
-  return MapLayout{height, width, channels, static_cast<int64_t>(width) * channels, channels, 1};
+  return MapLayout{height, width, channels, static_cast<int64_t>(width) * channels, channels, 1,
+                   static_cast<int64_t>(height) * width * channels};
 }
 
 inline MapLayout NchwLayout(int height, int width, int channels) {
-  return MapLayout{height, width, channels, width, 1, static_cast<int64_t>(height) * width};
+  return MapLayout{height, width, channels, width, 1, static_cast<int64_t>(height) * width,
+                   static_cast<int64_t>(height) * width * channels};
 }
+
+// Channels [begin, end) of `full` as their own maps: the same strides and image stride, so
+// channel c of the view is channel begin + c of `full`; the caller offsets its data pointer by
+// ChannelOffset(full, begin). (A channel slice that costs nothing.)
+inline MapLayout ChannelRange(const MapLayout& full, int begin, int end) {
+  MapLayout view = full;
+  view.channels = end - begin;
+  return view;
+}
+
+inline int64_t ChannelOffset(const MapLayout& full, int begin) { return begin * full.c_stride; }
 
 }  // namespace openpose_tf
 

@@ -43,6 +43,15 @@ def _float_maps(value, name: str) -> tf.Tensor:
     raise TypeError(f"{name} must be a float32 tensor, got dtype {tensor.dtype.name}")
 
 
+def _channel(value, name: str, allow: int | None = None) -> int:
+    """A channel index attr: an integer >= 0 (or `allow`)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or \
+            (value < 0 and value != allow):
+        raise ValueError(f"{name} must be an integer >= 0{' or -1' if allow == -1 else ''}, "
+                         f"got {value!r}")
+    return int(value)
+
+
 def _choice(value: str, name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
@@ -50,7 +59,7 @@ def _choice(value: str, name: str, choices: tuple[str, ...]) -> str:
 
 
 def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.5, 0.5), variant="gpu",
-        data_format="NHWC", name=None):
+        data_format="NHWC", channels=None, name=None):
     """OpenPose's non-maximum suppression: the peaks of each heatmap channel.
 
     A peak is a pixel above `threshold` that is greater than its 8 neighbours. Its position is
@@ -73,6 +82,9 @@ def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.5, 0.5), variant="gpu
         border never peaks. `"cpu"` its CPU build: on the ring next to the border the test is
         `>=`, with out-of-image neighbours read as `threshold`. Either runs on any device.
       data_format: `"NHWC"` (default) or `"NCHW"`.
+      channels: `(begin, end)`: find peaks in those channels only (end exclusive, -1 or None: to
+        the last), read in place: `nms(maps, channels=(0, P))` gives `nms(maps[..., :P])`
+        without copying the slice. C below is their count. Default: all.
       name: optional name scope.
 
     Returns:
@@ -87,6 +99,9 @@ def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.5, 0.5), variant="gpu
         raise ValueError("threshold must not be NaN")
     _choice(variant, "variant", _VARIANTS)
     _choice(data_format, "data_format", _DATA_FORMATS)
+    begin, end = (0, -1) if channels is None else channels
+    begin = _channel(begin, "channels' begin")
+    end = -1 if end is None else _channel(end, "channels' end", allow=-1)
     lib = load_library()
     with tf.name_scope(name or "nms"):
         return lib.open_pose_nms(
@@ -96,6 +111,8 @@ def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.5, 0.5), variant="gpu
             max_peaks=int(max_peaks),
             openpose_build=variant,
             data_format=data_format,
+            channel_begin=begin,
+            channel_end=end,
         )
 
 
@@ -220,7 +237,8 @@ def _scale_factor(value) -> tf.Tensor:
 
 
 def paf_scores(pafs, peaks, peak_counts, pose_model="BODY_25", inter_min_above_threshold=None,
-               inter_threshold=None, nms_threshold=None, maximize_positives=False, name=None):
+               inter_threshold=None, nms_threshold=None, maximize_positives=False,
+               channel_begin=0, name=None):
     """The dense half of OpenPose's body part connector: every candidate limb's PAF line score.
 
     Each pair (peak a of limb l's part A, peak b of its part B) is scored by sampling the limb's
@@ -230,13 +248,16 @@ def paf_scores(pafs, peaks, peak_counts, pose_model="BODY_25", inter_min_above_t
     scores into people on the CPU. :func:`body_part_connector` runs both.
 
     Args:
-      pafs: float32 `[N, H, W, 2L]`, the PAF channels of the resized net output in network order.
+      pafs: float32 `[N, H, W, channel_begin + 2L]`: the PAF channels of the resized net output
+        in network order, from channel `channel_begin`.
       peaks, peak_counts: `[N, P, M, 3]` and `[N, P]` (int32 or int64), as :func:`nms` returns,
         with P the pose model's part count.
       pose_model: a model name or a `pose_models.PoseModel` (see :func:`body_part_connector`).
       inter_min_above_threshold, inter_threshold, nms_threshold: `None` takes OpenPose's default
         for the model and `maximize_positives`.
       maximize_positives: selects OpenPose's `--maximize_positives` defaults.
+      channel_begin: where the PAFs start in `pafs`, read in place: pass the whole resized net
+        output with `channel_begin=model.num_heatmaps` instead of copying a slice.
       name: optional name scope.
 
     Returns:
@@ -261,6 +282,7 @@ def paf_scores(pafs, peaks, peak_counts, pose_model="BODY_25", inter_min_above_t
             inter_threshold=_setting(inter_threshold, d.inter_threshold, float,
                                      "inter_threshold"),
             nms_threshold=_setting(nms_threshold, d.nms_threshold, float, "nms_threshold"),
+            channel_begin=_channel(channel_begin, "channel_begin"),
         )
 
 
@@ -318,7 +340,7 @@ def assemble_people(peaks, peak_counts, pair_scores, pose_model="BODY_25", varia
 def body_part_connector(pafs, peaks, peak_counts, pose_model="BODY_25", variant="gpu",
                         inter_min_above_threshold=None, inter_threshold=None, min_subset_cnt=None,
                         min_subset_score=None, nms_threshold=None, maximize_positives=False,
-                        scale_factor=1.0, name=None):
+                        scale_factor=1.0, channel_begin=0, name=None):
     """OpenPose's body part connector: people from heatmap peaks and Part Affinity Fields.
 
     Every candidate limb (a peak of part A, a peak of part B) is scored by sampling the limb's
@@ -346,6 +368,8 @@ def body_part_connector(pafs, peaks, peak_counts, pose_model="BODY_25", variant=
       maximize_positives: OpenPose's `--maximize_positives` (lower defaults, no foot rule).
       scale_factor: scalar or `[N]`, finite and > 0: keypoint x and y are multiplied by it
         (OpenPose: `scaleNetToOutput`, mapping heatmap pixels to image pixels).
+      channel_begin: the PAFs' first channel in `pafs` (see :func:`paf_scores`): the whole
+        resized net output with `channel_begin=model.num_heatmaps` saves copying the slice.
       name: optional name scope.
 
     Returns:
@@ -361,7 +385,7 @@ def body_part_connector(pafs, peaks, peak_counts, pose_model="BODY_25", variant=
         scores = paf_scores(pafs, peaks, peak_counts, model,
                             inter_min_above_threshold=inter_min_above_threshold,
                             inter_threshold=inter_threshold, nms_threshold=nms_threshold,
-                            maximize_positives=maximize_positives)
+                            maximize_positives=maximize_positives, channel_begin=channel_begin)
         return assemble_people(peaks, peak_counts, scores, model, variant=variant,
                                min_subset_cnt=min_subset_cnt, min_subset_score=min_subset_score,
                                maximize_positives=maximize_positives, scale_factor=scale_factor)

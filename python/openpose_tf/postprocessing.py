@@ -70,10 +70,11 @@ def postprocess(net_outputs, pose_model="BODY_25", *, target_size=None, scale_ra
                              f"{model.name} ({model.num_parts} parts, "
                              f"{int(model.background)} background, {model.num_pafs} PAFs), "
                              f"got {channels}")
-        peaks, counts = ops.nms(heatmaps[..., :model.num_parts], threshold, max_peaks,
-                                nms_offset(scale_factor), variant)
+        # Both read their channels of the merged maps in place (no slice copies).
+        peaks, counts = ops.nms(heatmaps, threshold, max_peaks, nms_offset(scale_factor),
+                                variant, channels=(0, model.num_parts))
         return ops.body_part_connector(
-            heatmaps[..., model.num_heatmaps:], peaks, counts, model, variant,
+            heatmaps, peaks, counts, model, variant, channel_begin=model.num_heatmaps,
             inter_min_above_threshold=inter_min_above_threshold, inter_threshold=inter_threshold,
             min_subset_cnt=min_subset_cnt, min_subset_score=min_subset_score,
             nms_threshold=threshold, maximize_positives=maximize_positives,

@@ -69,8 +69,9 @@ inline std::vector<float> ResizeAndMergeCpu(const ResizePlan& plan,
 }
 
 // NMS on the CPU core; offsets: (x, y) per image. peaks [batch, C, M, 3], counts [batch, C].
-inline void NmsCpu(const std::vector<float>& maps, int64_t batch, const MapLayout& layout,
-                   NmsParams params, const std::vector<float>& offsets, std::vector<float>* peaks,
+// `maps` points at channel 0 of `layout` (which may be a ChannelRange view).
+inline void NmsCpu(const float* maps, int64_t batch, const MapLayout& layout, NmsParams params,
+                   const std::vector<float>& offsets, std::vector<float>* peaks,
                    std::vector<int32_t>* counts) {
   const int64_t image_peaks = static_cast<int64_t>(layout.channels) * params.max_peaks * 3;
   peaks->assign(batch * image_peaks, -7.f);  // NmsImage must overwrite every value
@@ -78,7 +79,7 @@ inline void NmsCpu(const std::vector<float>& maps, int64_t batch, const MapLayou
   for (int64_t n = 0; n < batch; ++n) {
     params.offset_x = offsets[2 * n];
     params.offset_y = offsets[2 * n + 1];
-    NmsImage(maps.data() + n * layout.image_size(), layout, 0, layout.channels, params,
+    NmsImage(maps + n * layout.image_size(), layout, 0, layout.channels, params,
              peaks->data() + n * image_peaks, counts->data() + n * layout.channels);
   }
 }

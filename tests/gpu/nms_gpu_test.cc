@@ -21,9 +21,10 @@ namespace {
 using testing::QuantisedRandom;
 using testing::SameBits;
 
-// One case: GPU vs CPU on `batch` images of `layout` (maps in that layout).
+// One case: GPU vs CPU on `batch` images of `layout` (maps in that layout; `first` is the
+// offset of the layout's channel 0, for a ChannelRange view).
 bool Check(const std::vector<float>& maps, int64_t batch, const MapLayout& layout,
-           const NmsParams& params, const std::string& what) {
+           const NmsParams& params, const std::string& what, int64_t first = 0) {
   std::vector<float> offsets;
   for (int64_t n = 0; n < batch; ++n) {
     offsets.push_back(0.5f + 0.25f * static_cast<float>(n));
@@ -31,13 +32,14 @@ bool Check(const std::vector<float>& maps, int64_t batch, const MapLayout& layou
   }
   std::vector<float> want_peaks;
   std::vector<int32_t> want_counts;
-  testing::NmsCpu(maps, batch, layout, params, offsets, &want_peaks, &want_counts);
+  testing::NmsCpu(maps.data() + first, batch, layout, params, offsets, &want_peaks,
+                  &want_counts);
   DeviceBuffer in(maps);
   DeviceArray<int8_t> scratch(NmsScratchBytes(batch));
   DeviceBuffer peaks(std::vector<float>(want_peaks.size(), 99.f));  // all overwritten
   DeviceArray<int32_t> counts(std::vector<int32_t>(want_counts.size(), 99));
-  if (LaunchNms(nullptr, in.data(), batch, layout, params, offsets.data(), scratch.data(),
-                peaks.data(), counts.data()) != 0) {
+  if (LaunchNms(nullptr, in.data() + first, batch, layout, params, offsets.data(),
+                scratch.data(), peaks.data(), counts.data()) != 0) {
     std::printf("%s: launch failed\n", what.c_str());
     return false;
   }
@@ -90,6 +92,14 @@ int main(int argc, char** argv) {
       run.Expect(Check(maps, n, layout, Params(build, threshold, max_peaks), "random maps"),
                  "random maps (ties, plateaus, both layouts and builds, caps)");
     }
+  }
+  // A channel range read in place (the op's channel_begin/channel_end), both layouts.
+  for (int nchw = 0; nchw < 2; ++nchw) {
+    const MapLayout full = nchw ? NchwLayout(33, 47, 9) : NhwcLayout(33, 47, 9);
+    const std::vector<float> maps = QuantisedRandom(&rng, 3 * full.image_size(), 16);
+    run.Expect(Check(maps, 3, ChannelRange(full, 3, 7), Params(OpenPoseBuild::kGpu, 0.05f, 127),
+                     "channel range", ChannelOffset(full, 3)),
+               "channels [3, 7) of 9, 3 images");
   }
   // Degenerate sizes: 1x1, 1xW, Hx1, 2x2, 3x3, 5x5 (the CPU ring covers whole maps).
   const int sizes[][2] = {{1, 1}, {1, 9}, {9, 1}, {2, 2}, {3, 3}, {5, 5}, {4, 7}};

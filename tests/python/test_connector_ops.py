@@ -187,3 +187,21 @@ def test_part_count_must_match_the_model():
     peaks, counts = ops.nms(np.zeros((1, 8, 8, 57), np.float32))
     with pytest.raises(SHAPE_ERRORS, match=r"P = 18 \(the pose model's parts\)"):
         ops.body_part_connector(pafs, peaks, counts, "COCO")
+
+
+def test_paf_scores_read_the_pafs_in_place_from_channel_begin():
+    from openpose_tf import pose_models, synthetic
+
+    model = pose_models.get("COCO")
+    rng = np.random.default_rng(5)
+    crowd = synthetic.random_crowd(model, rng, 3, 92, 164)
+    maps = synthetic.render(model, crowd, 92, 164)[None].astype(np.float32)
+    peaks, counts = ops.nms(maps, channels=(0, model.num_parts))
+    want = ops.paf_scores(maps[..., model.num_heatmaps:], peaks, counts, model)
+    got = ops.paf_scores(maps, peaks, counts, model, channel_begin=model.num_heatmaps)
+    assert want.shape[-1] > 0
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"pafs must have 18 \+ 2L = 56 channels \(19 limbs after the first "
+                             r"channels\), got shape \[1,92,164,57\]"):
+        ops.paf_scores(maps, peaks, counts, model, channel_begin=18)

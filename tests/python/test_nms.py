@@ -220,3 +220,35 @@ def test_bad_variant_and_data_format():
         ops.nms(maps, variant="opencl")
     with pytest.raises(ValueError, match="data_format must be one of"):
         ops.nms(maps, data_format="NWHC")
+
+
+@pytest.mark.parametrize("variant", ["gpu", "cpu"])
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+def test_a_channel_range_equals_the_slice(variant, data_format):
+    rng = np.random.default_rng(11)
+    maps = (rng.integers(0, 8, (2, 30, 41, 9)) / 8).astype(np.float32)
+    offset = np.array([[0.5, 0.25], [1.5, 0.75]], np.float32)
+    for begin, end in ((0, 9), (0, 4), (3, 7), (5, -1), (8, None)):
+        stop = 9 if end in (-1, None) else end
+        want = ops.nms(maps[..., begin:stop], offset=offset, variant=variant)
+        x = maps if data_format == "NHWC" else np.transpose(maps, (0, 3, 1, 2))
+        got = ops.nms(x, offset=offset, variant=variant, data_format=data_format,
+                      channels=(begin, end))
+        for w, g in zip(want, got):
+            np.testing.assert_array_equal(g.numpy(), w.numpy(), err_msg=f"{begin}:{end}")
+
+
+def test_a_channel_range_outside_the_maps_is_an_error():
+    maps = np.zeros((1, 8, 8, 5), np.float32)
+    with pytest.raises((tf.errors.InvalidArgumentError, ValueError),
+                       match=r"channels \[3, 7\) do not lie in heatmaps's 5 channels"):
+        ops.nms(maps, channels=(3, 7))
+    unknown = tf.function(lambda m: ops.nms(m, channels=(4, 6)),
+                          input_signature=[tf.TensorSpec([None, None, None, None])])
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"channels \[4, 6\) do not lie in heatmaps's 5 channels"):
+        unknown(maps)
+    with pytest.raises(ValueError, match="channels' begin must be an integer >= 0"):
+        ops.nms(maps, channels=(-1, 2))
+    with pytest.raises((tf.errors.InvalidArgumentError, ValueError), match="channels"):
+        ops.nms(maps, channels=(3, 2))
