@@ -8,6 +8,16 @@ namespace {
 
 constexpr int64_t kMaxCount = std::numeric_limits<int32_t>::max();
 
+// The two passes are element-wise loops over a row: GCC builds them for AVX2 as well as the
+// baseline and picks at load time (target_clones), so any x86-64 CPU runs the library. Wider
+// vectors change no result: each element is the same scalar expression, without FMA
+// (-ffp-contract=off) or reassociation.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
+#define OPENPOSE_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define OPENPOSE_SIMD_CLONES
+#endif
+
 int WeightsPerTap(OpenPoseBuild build) { return build == OpenPoseBuild::kGpu ? 1 : 4; }
 
 // a * b, or kMaxCount + 1 when it would exceed kMaxCount (a, b >= 0).
@@ -86,7 +96,7 @@ int FirstMisplacedScale(const ResizePlan& plan, float tolerance, int* axis, floa
   return -1;
 }
 
-void HorizontalPass(const ResizePlan& plan, const ResizeBuffers& buffers, int s,
+OPENPOSE_SIMD_CLONES void HorizontalPass(const ResizePlan& plan, const ResizeBuffers& buffers, int s,
                     const float* source, int row_begin, int row_end) {
   const int tw = plan.target_width;
   const int channels = plan.channels;
@@ -116,7 +126,7 @@ void HorizontalPass(const ResizePlan& plan, const ResizeBuffers& buffers, int s,
   }
 }
 
-void VerticalPass(const ResizePlan& plan, const ResizeBuffers& buffers, int row_begin,
+OPENPOSE_SIMD_CLONES void VerticalPass(const ResizePlan& plan, const ResizeBuffers& buffers, int row_begin,
                   int row_end, float* out) {
   const int64_t row_size = static_cast<int64_t>(plan.target_width) * plan.channels;
   const int num_scales = static_cast<int>(plan.scales.size());
