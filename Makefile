@@ -17,7 +17,7 @@ APT_PACKAGES := bazel-bootstrap googletest libgtest-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LIB := bazel-bin/_openpose_ops.so
 
-.PHONY: demo test setup apt venv build install test-cc test-asan test-cuda-build test-python bench bench-net wheel gpu-build gpu-test gpu-build-check build-cuda clean
+.PHONY: demo test setup apt venv build install test-cc test-asan test-cuda-build test-python bench bench-net bench-postprocess wheel gpu-build gpu-test gpu-build-check build-cuda clean
 
 demo: install
 	$(PY) -m openpose_tf demo --output demo_output
@@ -75,6 +75,10 @@ bench: install
 
 bench-net: install
 	$(PY) tools/bench_net.py
+
+# Net output -> people: postprocess vs the plain-TensorFlow way, 1 and 2 threads, peak memory.
+bench-postprocess: install
+	$(PY) tools/bench_postprocess.py
 
 # Everything with the CUDA kernels (needs nvcc, not a GPU): the op library (it runs on CPU too)
 # and the C++ tests; the library lands in $(bazel info --config=cuda bazel-bin).
