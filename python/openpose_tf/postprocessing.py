@@ -2,8 +2,10 @@
 
 `resize_and_merge` -> `nms` on the P part channels with offset `0.5 / scale_factor` -> the body
 part connector with `scale_factor` (OpenPose's poseExtractorCaffe::forwardPass, steps 3-5). Every
-caller (the pose extractor, the CLI, the fast CPU path and the CUDA path to come) goes through it,
-so the scale bookkeeping lives in one place.
+caller (the pose extractor, the CLI, the SavedModel) goes through it, so the scale bookkeeping
+lives in one place. `nms` and the connector read their channels of the merged maps in place, and
+a batch goes through image by image (`tf.map_fn`), so only one image's full-resolution maps exist
+at a time (the results are the same: every op treats images independently).
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ def nms_offset(scale_factor):
     return tf.stack([offset, offset], axis=-1)
 
 
+# Plain Python over static values and explicit tf.cond/map_fn: nothing for autograph to convert
+# (and its cache once mixed up this module's functions when a SavedModel traced it).
+@tf.autograph.experimental.do_not_convert
 def postprocess(net_outputs, pose_model="BODY_25", *, target_size=None, scale_ratios=None,
                 scale_factor=1.0, variant="gpu", maximize_positives=False, nms_threshold=None,
                 inter_min_above_threshold=None, inter_threshold=None, min_subset_cnt=None,
@@ -63,19 +68,51 @@ def postprocess(net_outputs, pose_model="BODY_25", *, target_size=None, scale_ra
     defaults = model.connector_defaults(maximize_positives)
     threshold = defaults.nms_threshold if nms_threshold is None else nms_threshold
     with tf.name_scope(name or "postprocess"):
-        heatmaps = ops.resize_and_merge(net_outputs, target_size, scale_ratios, variant)
-        channels = heatmaps.shape[-1]
+        scales = list(net_outputs) if isinstance(net_outputs, (list, tuple)) else [net_outputs]
+        scales = [tf.convert_to_tensor(x, tf.float32) for x in scales]
+        channels = scales[0].shape[-1] if scales and scales[0].shape.rank == 4 else None
         if channels is not None and channels != model.num_channels:
             raise ValueError(f"net_outputs must have {model.num_channels} channels for "
                              f"{model.name} ({model.num_parts} parts, "
                              f"{int(model.background)} background, {model.num_pafs} PAFs), "
                              f"got {channels}")
-        # Both read their channels of the merged maps in place (no slice copies).
-        peaks, counts = ops.nms(heatmaps, threshold, max_peaks, nms_offset(scale_factor),
-                                variant, channels=(0, model.num_parts))
-        return ops.body_part_connector(
-            heatmaps, peaks, counts, model, variant, channel_begin=model.num_heatmaps,
+        connector_args = dict(
             inter_min_above_threshold=inter_min_above_threshold, inter_threshold=inter_threshold,
             min_subset_cnt=min_subset_cnt, min_subset_score=min_subset_score,
-            nms_threshold=threshold, maximize_positives=maximize_positives,
-            scale_factor=scale_factor)
+            nms_threshold=threshold, maximize_positives=maximize_positives)
+
+        def people(outputs, scale):
+            """One batch's people (the ops' own validation applies)."""
+            maps = ops.resize_and_merge(outputs if len(outputs) > 1 else outputs[0],
+                                        target_size, scale_ratios, variant)
+            # nms and the connector read their channels of the merged maps in place.
+            peaks, counts = ops.nms(maps, threshold, max_peaks, nms_offset(scale), variant,
+                                    channels=(0, model.num_parts))
+            return ops.body_part_connector(maps, peaks, counts, model, variant,
+                                           channel_begin=model.num_heatmaps, scale_factor=scale,
+                                           **connector_args)
+
+        if any(x.shape.rank != 4 for x in scales) or tf.executing_eagerly() and \
+                int(tf.shape(scales[0])[0]) <= 1:
+            return people(scales, scale_factor)  # one image (or a shape error from the ops)
+        # Image by image, so that only one image's full-resolution maps exist at a time (a batch
+        # of 16 BODY_25 images would hold 1.2 GB of them): the same results, bounded memory.
+        batch = tf.shape(scales[0])[0]
+
+        def one(args):
+            *outputs, s = args
+            keypoints, scores = people([x[None] for x in outputs], s)
+            return keypoints.flat_values, scores.flat_values
+
+        def each_image():
+            scale = tf.broadcast_to(tf.cast(scale_factor, tf.float32), [batch])
+            return tf.map_fn(one, (*scales, scale), fn_output_signature=(
+                tf.RaggedTensorSpec([None, model.num_parts, 3], tf.float32, ragged_rank=0),
+                tf.RaggedTensorSpec([None], tf.float32, ragged_rank=0)))
+
+        # map_fn cannot stack zero ragged results: an empty batch goes to the ops directly.
+        if scales[0].shape[0] == 0:
+            return people(scales, scale_factor)
+        if scales[0].shape[0] is not None:
+            return each_image()
+        return tf.cond(batch > 0, each_image, lambda: people(scales, scale_factor))
