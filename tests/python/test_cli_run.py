@@ -145,3 +145,16 @@ def test_demo_writes_json_and_a_picture(tmp_path, capsys):
     assert "resize_and_merge" in out and "assemble_people" in out
     assert cv2.imread(str(tmp_path / "demo_rendered.png")).shape == (736, 1312, 3)
     assert len(json.loads((tmp_path / "demo_gpu_keypoints.json").read_text())["people"]) == 2
+
+
+def test_an_image_the_network_cannot_take_is_skipped_and_reported(model_dir, tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a_thin.png"), np.zeros((3000, 3, 3), np.uint8))  # no net column
+    cv2.imwrite(str(folder / "b_fine.png"), np.zeros((40, 60, 3), np.uint8))
+    out = tmp_path / "json"
+    code = cli.main(["run", "--model", str(model_dir), "--image_dir", str(folder),
+                     "--write_json", str(out), "--net_resolution", "-1x128", "--no_progress"])
+    assert code == 1
+    assert "skipped a_thin (3x3000)" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["b_fine_keypoints.json"]

@@ -5,10 +5,10 @@ flags, JSON, rendered images and videos.
     openpose-tf run --model DIR --video clip.mp4 --write_video out.avi --write_json OUT
 
 `--model` is what `openpose-tf convert` wrote. Inputs are read with OpenCV, images in name order;
-an unreadable image or frame is reported and skipped (the exit code is then 1); a re-run skips
-frames whose files all exist (unless a video or COCO file is written, which need every frame), and
-every file is written to a temporary name, then renamed, so an interrupted run loses no finished
-work and leaves no half file.
+an unreadable image or frame, or one the network cannot take, is reported and skipped (the exit
+code is then 1); a re-run skips frames whose files all exist (unless a video or COCO file is
+written, which need every frame), and every file is written to a temporary name, then renamed, so
+an interrupted run loses no finished work and leaves no half file.
 """
 
 from __future__ import annotations
@@ -242,7 +242,7 @@ def _run(args) -> int:
     seconds = time.perf_counter() - start
     rate = f", {processed / seconds:.2f} frames/s" if processed and seconds > 0 else ""
     print(f"openpose-tf run: {processed} frames in {seconds:.1f} s{rate}"
-          f"{f', {failed} unreadable' if failed else ''}", file=sys.stderr)
+          f"{f', {failed} skipped' if failed else ''}", file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -255,14 +255,32 @@ def _process(frames, extractor, outputs, args, total) -> tuple[int, int]:
                     file=sys.stderr)
     batch = []
 
+    def people_of(frames):
+        """The extractor's People per frame; None (reported) for a frame it cannot take (e.g.
+        an image so thin that its net input has no column), found by retrying one by one."""
+        import tensorflow as tf
+
+        try:
+            return extractor([f.image for f in frames])
+        except (tf.errors.InvalidArgumentError, ValueError) as err:
+            if len(frames) > 1:
+                return [people for f in frames for people in people_of([f])]
+            reason = str(getattr(err, "message", err)).splitlines()[0]
+            tqdm.tqdm.write(f"openpose-tf: skipped {frames[0].name} "
+                            f"({frames[0].image.shape[1]}x{frames[0].image.shape[0]}): {reason}",
+                            file=sys.stderr)
+            return [None]
+
     def flush():
-        nonlocal processed
-        for frame, people in zip(batch, extractor([f.image for f in batch]) if batch else []):
-            if outputs.writes_anything:
+        nonlocal processed, failed
+        for frame, people in zip(batch, people_of(batch) if batch else []):
+            if people is None:
+                failed += 1
+            elif outputs.writes_anything:
                 outputs.write(frame.name, frame.image, people)
             else:
                 print(f"{frame.name}: {len(people.keypoints)} people")
-            processed += 1
+            processed += people is not None
             bar.update(1)
         batch.clear()
 
