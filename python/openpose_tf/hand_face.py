@@ -44,6 +44,13 @@ def _c(value):
     return tf.constant(value, _F32)
 
 
+def _divide(x, y):
+    """x / y, rounded as IEEE division also inside a graph: Grappler turns a division by a
+    constant into a multiplication by its reciprocal (x / 3 -> x * 0.33333334), which rounds
+    differently; DivNoNan (the same for y != 0) is left alone."""
+    return tf.math.divide_no_nan(x, y)
+
+
 def _distance(a, b):
     """getDistance: sqrt(dx * dx + dy * dy) in float32 (a, b: [..., >= 2])."""
     dx, dy = a[..., 0] - b[..., 0], a[..., 1] - b[..., 1]
@@ -119,7 +126,7 @@ def face_rectangles(keypoints, pose_model):
     profile = tf.equal(a_leye, a_lear) & tf.equal(a_reye, a_rear) & tf.not_equal(a_leye, a_reye)
     eye = tf.where(a_leye[:, None], l_eye, r_eye)
     ear = tf.where(a_leye[:, None], l_ear, r_ear)
-    side_point = ((eye[:, :2] + ear[:, :2]) + nose[:, :2]) / _c(3)
+    side_point = _divide((eye[:, :2] + ear[:, :2]) + nose[:, :2], _c(3))
     side_size = _c(0.85) * ((_distance(nose, eye) + _distance(nose, ear)) +
                             _distance(neck, nose))
     cues = [  # (present, point [T, 2], size), in OpenPose's order
@@ -144,7 +151,7 @@ def hand_matrices(rects, net_side: int, mirror):
     float32 scale `w / side`; `mirror` `[M]` (the left hand) flips x about the region."""
     rects = tf.convert_to_tensor(rects, _F32)
     x, y, w = rects[:, 0], rects[:, 1], rects[:, 2]
-    scale = w / _c(net_side)
+    scale = _divide(w, _c(net_side))
     m00 = tf.where(mirror, -scale, scale)
     m02 = tf.where(mirror, x + w, x)
     zero = tf.zeros_like(x, _F64)
@@ -155,7 +162,8 @@ def hand_matrices(rects, net_side: int, mirror):
 def face_matrices(rects, net_side: int):
     """Crop-to-image matrices `[M, 2, 3]` of face regions: scale `max(w, h) / (double)side`."""
     rects = tf.convert_to_tensor(rects, _F32)
-    scale = tf.cast(tf.maximum(rects[:, 2], rects[:, 3]), _F64) / tf.constant(net_side, _F64)
+    scale = _divide(tf.cast(tf.maximum(rects[:, 2], rects[:, 3]), _F64),
+                    tf.constant(net_side, _F64))
     zero = tf.zeros_like(scale)
     return tf.reshape(tf.stack([scale, zero, tf.cast(rects[:, 0], _F64), zero, scale,
                                 tf.cast(rects[:, 1], _F64)], axis=1), [-1, 2, 3])
@@ -186,11 +194,11 @@ def rescaled_hands(rects, scale: float):
 
 
 def average_score(keypoints):
-    """getAverageScore of `[M, K, 3]`: the scores summed in float32 in part order, over K."""
-    total = tf.zeros_like(keypoints[:, 0, 2])
-    for part in range(keypoints.shape[1]):
-        total = total + keypoints[:, part, 2]
-    return total / _c(keypoints.shape[1])
+    """getAverageScore of `[M, K, 3]`: the scores summed in float32 in part order, over K. (A
+    cumulative sum, whose last entry adds in order: a chain of adds would be regrouped into an
+    AddN by Grappler inside a graph, which sums in another order.)"""
+    total = tf.math.cumsum(keypoints[:, :, 2], axis=1)[:, -1]
+    return _divide(total, _c(keypoints.shape[1]))
 
 
 def hand_scales(number: int, scale_range: float) -> list[float]:

@@ -88,7 +88,9 @@ def normalise(images_u8, input_format):
     if input_format == "bgr255":
         return x
     x = tf.reverse(x, axis=[-1])
-    return x if input_format == "rgb255" else x / tf.constant(255, _F32)
+    # divide_no_nan: a true division also in a graph, as NumPy's (Grappler would turn "/ 255"
+    # into "* (1/255)", which rounds differently).
+    return x if input_format == "rgb255" else tf.math.divide_no_nan(x, tf.constant(255, _F32))
 
 
 def keep_top_people(keypoints, scores, number_people_max):

@@ -309,3 +309,26 @@ def test_saved_pipeline_with_hands_and_faces_equals_the_extractor(hand_face_mode
         np.testing.assert_array_equal(g.keypoints, e.keypoints)
         for field in ("hand_left", "hand_right", "face"):
             np.testing.assert_array_equal(getattr(g, field), getattr(e, field), err_msg=field)
+
+
+def test_regions_and_matrices_are_the_same_in_a_graph():
+    """Grappler rewrites `x / 3` into `x * (1/3)` inside graphs; the regions (and the SavedModel)
+    must keep eager's IEEE divisions: random people, every face branch, eager vs tf.function."""
+    rng = np.random.default_rng(0)
+    keypoints = rng.uniform(0, 200, (3000, 25, 3)).astype(np.float32)
+    keypoints[..., 2] = rng.uniform(0, 0.5, (3000, 25))
+
+    def regions(k):
+        hands = tf.reshape(hand_face.hand_rectangles(k, BODY), [-1, 4])
+        faces = hand_face.face_rectangles(k, BODY)
+        return (hands, faces, hand_face.hand_matrices(hands, 368, tf.zeros_like(hands[:, 0]) > 0),
+                hand_face.face_matrices(faces, 368),
+                hand_face.average_score(tf.reshape(k[:, :21], [-1, 21, 3])))
+
+    for eager, graph in zip(regions(keypoints), tf.function(regions)(tf.constant(keypoints))):
+        np.testing.assert_array_equal(graph.numpy(), eager.numpy())
+    # OpenPose's getAverageScore: a float32 sum in part order, then / 21.
+    sequential = np.zeros(3000, np.float32)
+    for part in range(21):
+        sequential = sequential + keypoints[:, part, 2]
+    np.testing.assert_array_equal(regions(keypoints)[4].numpy(), sequential / np.float32(21))
