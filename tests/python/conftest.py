@@ -119,3 +119,35 @@ def model_dir(tmp_path_factory):
     out = folder / "converted"
     export.save(opnet.from_caffe(proto, folder / "w.caffemodel"), out, pose_model="BODY_25")
     return out
+
+
+# Stride-8 stand-ins of the hand (22 channels) and face (71) networks.
+def stand_in(channels):
+    return f"""
+name: "stand_in"
+input: "image"
+input_dim: 1 input_dim: 3 input_dim: 64 input_dim: 64
+layer {{ name: "c1" type: "Convolution" bottom: "image" top: "c1"
+  convolution_param {{ num_output: 4 kernel_size: 3 stride: 4 pad: 1 }} }}
+layer {{ name: "net_output" type: "Convolution" bottom: "c1" top: "net_output"
+  convolution_param {{ num_output: {channels} kernel_size: 3 stride: 2 pad: 1 }} }}
+"""
+
+
+@pytest.fixture(scope="session")
+def hand_face_models(tmp_path_factory):
+    """Random-weight stride-8 stand-ins of the hand and face networks, converted."""
+    import caffe_files
+    from openpose_tf import net as opnet
+    from openpose_tf.net import export
+
+    folder = tmp_path_factory.mktemp("hand_face")
+    out = {}
+    for kind, channels in (("hand", 22), ("face", 71)):
+        proto = folder / f"{kind}.prototxt"
+        proto.write_text(stand_in(channels))
+        caffe_files.random_caffemodel(proto, folder / f"{kind}.caffemodel", seed=5)
+        out[kind] = folder / kind
+        export.save(opnet.from_caffe(proto, folder / f"{kind}.caffemodel"), out[kind],
+                    pose_model=kind.upper())
+    return out

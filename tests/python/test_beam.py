@@ -119,3 +119,24 @@ def test_an_image_the_network_cannot_take_is_a_dead_letter(model_dir, tmp_path):
     assert sorted(files(out)) == ["fine_keypoints.json"]
     (dead,) = [json.loads(line) for line in (out / beam.DEAD_LETTERS_FILE).read_text().splitlines()]
     assert dead["input"].endswith("thin.png") and "inference failed" in dead["reason"]
+
+
+def test_beam_with_hands_and_faces_writes_run_json(model_dir, hand_face_models, tmp_path):
+    """`beam --hand --face` (the stages inside the whole-pipeline SavedModel) writes `run`'s JSON
+    (eager stages) byte for byte, on many random-weight people. (Graph vs eager arithmetic is
+    checked directly by test_hand_face.test_regions_and_matrices_are_the_same_in_a_graph.)"""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"),
+                np.random.default_rng(0).integers(0, 256, (120, 160, 3), np.uint8))
+    stages = NET + ["--hand", "--hand_model", str(hand_face_models["hand"]), "--face",
+                    "--face_model", str(hand_face_models["face"]), "--hand_net_resolution",
+                    "64x64", "--face_net_resolution", "64x64", "--hand_scale_number", "2"]
+    assert cli.main(["run", "--model", str(model_dir), "--image_dir", str(folder), "--write_json",
+                     str(tmp_path / "run"), "--batch_size", "1", "--no_progress"] + stages) == 0
+    assert cli.main(["beam", "--model", str(model_dir), "--input", str(folder / "*.png"),
+                     "--output", str(tmp_path / "beam")] + stages) == 0
+    want = files(tmp_path / "run")
+    people = json.loads(want["a_keypoints.json"])["people"]
+    assert len(people) > 20 and any(any(p["face_keypoints_2d"]) for p in people)
+    assert files(tmp_path / "beam") == want

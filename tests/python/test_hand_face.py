@@ -11,11 +11,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import caffe_files
 from openpose_tf import cli, hand_face, pose_models
-from openpose_tf import net as opnet
 from openpose_tf.extractor import PoseExtractor
-from openpose_tf.net import export
 
 BODY = pose_models.get("BODY_25")
 
@@ -208,33 +205,6 @@ def test_multi_scale_keeps_the_first_unless_strictly_better():
     small = hand_face.rescaled_hands(rect, scales[0]).numpy()[0]
     assert np.isclose(right.numpy()[0, 0, 0], small[0] + (8 * 2 + 3.5) * small[2] / 64,
                       atol=0.6 * small[2] / 64 + 1e-3)
-
-
-# Stride-8 stand-ins of the hand (22 channels) and face (71) networks.
-def stand_in(channels):
-    return f"""
-name: "stand_in"
-input: "image"
-input_dim: 1 input_dim: 3 input_dim: 64 input_dim: 64
-layer {{ name: "c1" type: "Convolution" bottom: "image" top: "c1"
-  convolution_param {{ num_output: 4 kernel_size: 3 stride: 4 pad: 1 }} }}
-layer {{ name: "net_output" type: "Convolution" bottom: "c1" top: "net_output"
-  convolution_param {{ num_output: {channels} kernel_size: 3 stride: 2 pad: 1 }} }}
-"""
-
-
-@pytest.fixture(scope="module")
-def hand_face_models(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("hand_face")
-    out = {}
-    for kind, channels in (("hand", 22), ("face", 71)):
-        proto = folder / f"{kind}.prototxt"
-        proto.write_text(stand_in(channels))
-        caffe_files.random_caffemodel(proto, folder / f"{kind}.caffemodel", seed=5)
-        out[kind] = folder / kind
-        export.save(opnet.from_caffe(proto, folder / f"{kind}.caffemodel"), out[kind],
-                    pose_model=kind.upper())
-    return out
 
 
 def test_run_hand_face_writes_the_json_fields_and_pictures(model_dir, hand_face_models,
