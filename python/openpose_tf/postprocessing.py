@@ -106,7 +106,8 @@ def postprocess(net_outputs, pose_model="BODY_25", *, target_size=None, scale_ra
 
         def each_image():
             scale = tf.broadcast_to(tf.cast(scale_factor, tf.float32), [batch])
-            return tf.map_fn(one, (*scales, scale), fn_output_signature=(
+            # One image at a time in graphs too (map_fn would otherwise overlap 10 of them).
+            return tf.map_fn(one, (*scales, scale), parallel_iterations=1, fn_output_signature=(
                 tf.RaggedTensorSpec([None, model.num_parts, 3], tf.float32, ragged_rank=0),
                 tf.RaggedTensorSpec([None], tf.float32, ragged_rank=0)))
 
