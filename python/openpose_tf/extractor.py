@@ -36,6 +36,15 @@ def normalise(bgr: np.ndarray, input_format: str = "openpose") -> np.ndarray:
     return np.ascontiguousarray(x if input_format == "rgb255" else x / np.float32(255))
 
 
+def call_network(network, x):
+    """`network(x)`, unwrapped when it returns a signature's dict of outputs ("net_output", else
+    its only or first output)."""
+    out = network(x)
+    if isinstance(out, dict):
+        out = out["net_output"] if "net_output" in out else next(iter(out.values()))
+    return out
+
+
 def group_by_size(images) -> tuple[list, dict[tuple, list[int]]]:
     """(images as a list, {shape: indices}) after checking each is a non-empty [H, W, 3] uint8
     BGR array; `images` is a `[N, H, W, 3]` batch or a list."""
@@ -133,10 +142,7 @@ class PoseExtractor:
     def _net_output(self, batch: np.ndarray):
         import tensorflow as tf
 
-        out = self.network(tf.constant(normalise(batch, self.input_format)))
-        if isinstance(out, dict):  # a signature's outputs
-            out = out["net_output"] if "net_output" in out else next(iter(out.values()))
-        return out
+        return call_network(self.network, tf.constant(normalise(batch, self.input_format)))
 
     def _same_size(self, images: np.ndarray) -> list[People]:
         """A batch of images of one size: one network call per scale."""

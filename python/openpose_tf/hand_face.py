@@ -242,11 +242,9 @@ class KeypointNetwork:
             input_format or getattr(network, "input_format", "openpose"))
 
     def _chunk(self, crops):
-        from openpose_tf import ops, serving
+        from openpose_tf import extractor, ops, serving
 
-        out = self.network(serving.normalise(crops, self.input_format))
-        if isinstance(out, dict):
-            out = out["net_output"] if "net_output" in out else next(iter(out.values()))
+        out = extractor.call_network(self.network, serving.normalise(crops, self.input_format))
         parts = self.model.num_parts
         if out.shape[-1] is not None and out.shape[-1] != parts + 1:
             raise ValueError(f"the {self.model.name.lower()} network must output {parts + 1} "
@@ -295,8 +293,9 @@ def hand_keypoints(images, image_index, keypoints, network: KeypointNetwork, pos
             better = score > best_score
             best = tf.where(better[:, None, None], found, best)
             best_score = tf.where(better, score, best_score)
-    out = tf.scatter_nd(rows[:, None], best, tf.stack([2 * people, 21, 3]))
-    out = tf.reshape(out, [-1, 2, 21, 3])
+    parts = network.model.num_parts
+    out = tf.scatter_nd(rows[:, None], best, tf.stack([2 * people, parts, 3]))
+    out = tf.reshape(out, [-1, 2, parts, 3])
     return out[:, 0], out[:, 1]
 
 
@@ -307,4 +306,5 @@ def face_keypoints(images, image_index, keypoints, network: KeypointNetwork, pos
     index = tf.gather(tf.convert_to_tensor(image_index, tf.int32), rows)
     found = _crop_and_find(images, index, face_matrices(tf.gather(rects, rows), network.side),
                            network)
-    return tf.scatter_nd(rows[:, None], found, tf.stack([tf.shape(rects)[0], 70, 3]))
+    return tf.scatter_nd(rows[:, None], found,
+                         tf.stack([tf.shape(rects)[0], network.model.num_parts, 3]))

@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from openpose_tf import geometry, graph_warp, hand_face, ops, pose_models
+from openpose_tf.extractor import call_network
 
 METADATA = "openpose_tf.json"
 _F32, _F64 = tf.float32, tf.float64
@@ -149,12 +150,6 @@ class PosePipeline(tf.Module):
         self.serve = tf.function(self._serve, input_signature=[
             tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
 
-    def _network(self, x):
-        out = self.network(x)
-        if isinstance(out, dict):
-            out = out["net_output"] if "net_output" in out else next(iter(out.values()))
-        return out
-
     def _serve(self, images):
         import openpose_tf
 
@@ -163,7 +158,7 @@ class PosePipeline(tf.Module):
         net_w, net_h = _net_size(width, height, c["net_resolution"],
                                  c["net_resolution_dynamic"])
         scales = _scales(width, height, net_w, net_h, c["scale_number"], c["scale_gap"])
-        outputs = [self._network(normalise(graph_warp.warp_input(images, s, w, h),
+        outputs = [call_network(self.network, normalise(graph_warp.warp_input(images, s, w, h),
                                             c["input_format"])) for w, h, s in scales]
         heat_w, heat_h = scales[0][0], scales[0][1]
         scale = _scale_net_to_output(width, height, heat_w, heat_h)
