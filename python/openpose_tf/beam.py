@@ -40,7 +40,7 @@ from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.ml.inference import base as inference
 
-from openpose_tf import coco_json, geometry, media, openpose_json
+from openpose_tf import coco_json, media, openpose_json
 from openpose_tf.outputs import OutputOptions, Outputs
 
 DEAD = "dead_letters"
@@ -140,11 +140,10 @@ class DecodeFrames(beam.DoFn):
 
     def _video(self, path, start, stop):
         with _local_file(path) as local:
-            stem = pathlib.PurePath(path).stem
-            for frame in media.video_frames(local, self.frame_step, self._done, start, stop):
-                # Named after the input, not the local copy.
-                index = int(frame.name.rsplit("_", 1)[1])
-                yield media.video_frame_name(stem, index), index, frame.image, \
+            # Named (and checked for being done) after the input, not a local copy.
+            for frame in media.video_frames(local, self.frame_step, self._done, start, stop,
+                                            stem=pathlib.PurePath(path).stem):
+                yield frame.name, frame.index, frame.image, \
                     frame.error.replace(str(local), str(path))
 
 
@@ -224,11 +223,8 @@ class WriteFrames(beam.DoFn):
         if isinstance(people, Exception):
             yield beam.pvalue.TaggedOutput(DEAD, inference_letter(path, index, people))
             return
-        self.outputs.write(name, image, people)
+        keypoints = self.outputs.write(name, image, people)
         if self.run.write_coco_json:
-            height, width = image.shape[:2]
-            keypoints = geometry.scale_keypoints(people.keypoints, self.run.keypoint_scale,
-                                                 (width, height), people.scale_net_to_output)
             yield name, keypoints, people.scores
 
 

@@ -38,6 +38,7 @@ class Frame:
     name: str                   # OpenPose's name for the frame (JSON and image file names)
     image: np.ndarray | None    # BGR uint8 [H, W, 3], or None if unreadable
     error: str = ""             # why it is None
+    index: int | None = None    # the frame's index in its video (None for an image)
 
 
 def list_images(folder) -> list[pathlib.Path]:
@@ -73,34 +74,30 @@ def video_properties(path) -> tuple[int, float]:
 
 def video_frames(path, frame_step: int = 1,
                  skip: Callable[[str], bool] = lambda name: False, start: int = 0,
-                 stop: int | None = None) -> Iterator[Frame]:
+                 stop: int | None = None, stem: str | None = None) -> Iterator[Frame]:
     """Frames start, start + step... (indices that are multiples of frame_step) of a video, up to
-    `stop` (exclusive; None: the end); frames in between (and skipped ones) are grabbed but not
-    decoded. A start past 0 is reached by OpenCV's seek (frame-accurate for intra-frame codecs
-    such as MJPG; FFmpeg decodes forward from the previous key frame for others)."""
+    `stop` (exclusive; None: the end), named `<stem>_<index, 12 digits>` (OpenPose's
+    VideoReader; `stem` defaults to the file's); frames in between (and skipped ones) are grabbed
+    but not decoded. A start past 0 is reached by OpenCV's seek (frame-accurate for intra-frame
+    codecs such as MJPG; FFmpeg decodes forward from the previous key frame for others)."""
     import cv2
 
     step = check_step(frame_step)
     capture = _open_video(path)
-    stem = pathlib.Path(path).stem
+    stem = stem or pathlib.Path(path).stem
     try:
         if start > 0 and not capture.set(cv2.CAP_PROP_POS_FRAMES, start):
             raise ValueError(f"{path}: OpenCV cannot seek to frame {start}")
         index = start
         while (stop is None or index < stop) and capture.grab():
-            name = video_frame_name(stem, index)
+            name = f"{stem}_{index:012d}"
             if index % step == 0 and not skip(name):
                 ok, image = capture.retrieve()
                 yield Frame(name, image if ok else None,
-                            "" if ok else f"{path}: frame {index} could not be decoded")
+                            "" if ok else f"{path}: frame {index} could not be decoded", index)
             index += 1
     finally:
         capture.release()
-
-
-def video_frame_name(stem: str, index: int) -> str:
-    """OpenPose's name for frame `index` of video `stem` (VideoReader::getNextFrameName)."""
-    return f"{stem}_{index:012d}"
 
 
 def write_image(path, image: np.ndarray) -> pathlib.Path:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 
+import numpy as np
+
 from openpose_tf import coco_json, geometry, media, openpose_json, pose_models, render
 
 
@@ -63,8 +65,9 @@ class Outputs:
         if self.images_dir:
             yield self.images_dir / f"{name}_rendered.{self.image_format}"
 
-    def write(self, name: str, image, people) -> None:
-        """Writes one frame's outputs (`people`: an extractor.People)."""
+    def write(self, name: str, image, people) -> np.ndarray:
+        """Writes one frame's outputs (`people`: an extractor.People); returns the body
+        keypoints as written (in `--keypoint_scale` units)."""
         height, width = image.shape[:2]
 
         def scaled(keypoints):
@@ -92,6 +95,7 @@ class Outputs:
                                   rendered)
             if self.video:
                 self.video.write(rendered, name)
+        return keypoints
 
     def close(self, complete: bool = True) -> list[pathlib.Path]:
         """Finishes the whole-run files (only a complete run leaves them); returns those
