@@ -92,9 +92,11 @@ def postprocess(net_outputs, pose_model="BODY_25", *, target_size=None, scale_ra
                                            channel_begin=model.num_heatmaps, scale_factor=scale,
                                            **connector_args)
 
-        if any(x.shape.rank != 4 for x in scales) or tf.executing_eagerly() and \
-                int(tf.shape(scales[0])[0]) <= 1:
-            return people(scales, scale_factor)  # one image (or a shape error from the ops)
+        known = scales[0].shape[0] if all(x.shape.rank == 4 for x in scales) else 0
+        if known is not None and known <= 1:
+            # One image or none (map_fn cannot stack zero ragged results), or a rank the ops
+            # will refuse: straight to the ops.
+            return people(scales, scale_factor)
         # Image by image, so that only one image's full-resolution maps exist at a time (a batch
         # of 16 BODY_25 images would hold 1.2 GB of them): the same results, bounded memory.
         batch = tf.shape(scales[0])[0]
@@ -111,9 +113,6 @@ def postprocess(net_outputs, pose_model="BODY_25", *, target_size=None, scale_ra
                 tf.RaggedTensorSpec([None, model.num_parts, 3], tf.float32, ragged_rank=0),
                 tf.RaggedTensorSpec([None], tf.float32, ragged_rank=0)))
 
-        # map_fn cannot stack zero ragged results: an empty batch goes to the ops directly.
-        if scales[0].shape[0] == 0:
-            return people(scales, scale_factor)
-        if scales[0].shape[0] is not None:
+        if known is not None:
             return each_image()
         return tf.cond(batch > 0, each_image, lambda: people(scales, scale_factor))
