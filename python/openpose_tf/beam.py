@@ -57,12 +57,13 @@ class BeamRun:
     frame_step: int = 1
     frames_per_range: int = 300
     batch_size: int = 1                # images per network call (PoseModelHandler)
-    keypoint_scale: int = 0
-    write_images: str | None = None
-    write_images_format: str = "png"
-    write_coco_json: str | None = None
-    hand_render_threshold: float = 0.2
-    face_render_threshold: float = 0.4
+    # `run`'s per-frame outputs (keypoint scale, pictures, rendering; write_coco_json: one file
+    # for the job). The JSON goes to `output`; videos are not written.
+    outputs: OutputOptions = dataclasses.field(default_factory=OutputOptions)
+
+    @property
+    def write_coco_json(self) -> str | None:
+        return self.outputs.write_coco_json
 
 
 def dead_letter(path: str, reason: str, frame: int | None = None) -> dict:
@@ -210,12 +211,10 @@ class WriteFrames(beam.DoFn):
         self.run = run
 
     def setup(self):
-        run = self.run
-        self.outputs = Outputs(OutputOptions(
-            write_json=run.output, write_images=run.write_images,
-            write_images_format=run.write_images_format, keypoint_scale=run.keypoint_scale,
-            hand_render_threshold=run.hand_render_threshold,
-            face_render_threshold=run.face_render_threshold), run.pose_model)
+        # Per frame only: the COCO rows are gathered by the pipeline, not by each worker.
+        options = dataclasses.replace(self.run.outputs, write_json=self.run.output,
+                                      write_video=None, write_coco_json=None)
+        self.outputs = Outputs(options, self.run.pose_model)
 
     def process(self, element) -> Iterable[Any]:
         (name, path, index), result = element

@@ -61,7 +61,7 @@ def _run(args) -> int:
     from openpose_tf import beam, geometry, media
 
     step = media.check_step(args.frame_step)
-    geometry.check_keypoint_scale(args.keypoint_scale)
+    geometry.check_keypoint_scale(args.keypoint_scale)  # before the job, not on each worker
     if args.batch_size < 1 or args.frames_per_range < 1:
         raise ValueError("--batch_size and --frames_per_range must be >= 1")
     pipeline_model = args.pipeline_model
@@ -75,10 +75,7 @@ def _run(args) -> int:
         inputs=args.input, output=args.output, pipeline_model=pipeline_model,
         pose_model=beam.pipeline_pose_model(pipeline_model), frame_step=step,
         frames_per_range=args.frames_per_range, batch_size=args.batch_size,
-        keypoint_scale=args.keypoint_scale, write_images=args.write_images,
-        write_images_format=args.write_images_format, write_coco_json=args.write_coco_json,
-        hand_render_threshold=args.hand_render_threshold,
-        face_render_threshold=args.face_render_threshold)
+        outputs=run_cli.output_options(args))
     start = time.perf_counter()
     dead = beam.run_pipeline(job, args.pipeline_args)
     print(f"openpose-tf beam: done in {time.perf_counter() - start:.1f} s, {len(dead)} dead "

@@ -40,11 +40,6 @@ def register(commands) -> None:
     out.add_argument("--write_video", help="a rendered video (.avi MJPG or .mp4)")
     out.add_argument("--write_video_fps", type=float, default=-1.0,
                      help="its frame rate; -1: the input video's (30 for images)")
-    out.add_argument("--render_threshold", type=float, default=0.05,
-                     help="draw parts scoring above this")
-    out.add_argument("--alpha_pose", type=float, default=0.6,
-                     help="opacity of the drawing (1: OpenPose's CPU renderer exactly)")
-    out.add_argument("--disable_blending", action="store_true", help="draw on black")
     add_pose_arguments(run)
     add_hand_face_arguments(run)
     run.add_argument("--batch_size", type=int, default=4,
@@ -119,6 +114,11 @@ def add_frame_output_arguments(group) -> None:
     group.add_argument("--keypoint_scale", type=int, default=0,
                        help="JSON coordinates: 0 image pixels, 1 heatmap pixels, 2 output pixels "
                             "(= image), 3 [0,1], 4 [-1,1]")
+    group.add_argument("--render_threshold", type=float, default=0.05,
+                       help="draw parts scoring above this")
+    group.add_argument("--alpha_pose", type=float, default=0.6,
+                       help="opacity of the drawing (1: OpenPose's CPU renderer exactly)")
+    group.add_argument("--disable_blending", action="store_true", help="draw on black")
 
 
 def hand_networks(args) -> dict:
@@ -187,12 +187,16 @@ def load_network(model_dir, pose_model=None):
 
 
 def output_options(args):
+    """OutputOptions from the flags (a command without --write_json / --write_video, such as
+    `beam`, leaves them unset)."""
     from openpose_tf.outputs import OutputOptions
 
     return OutputOptions(
-        write_json=args.write_json, write_images=args.write_images,
-        write_images_format=args.write_images_format, write_video=args.write_video,
-        write_video_fps=args.write_video_fps, write_coco_json=args.write_coco_json,
+        write_json=getattr(args, "write_json", None), write_images=args.write_images,
+        write_images_format=args.write_images_format,
+        write_video=getattr(args, "write_video", None),
+        write_video_fps=getattr(args, "write_video_fps", -1.0),
+        write_coco_json=args.write_coco_json,
         keypoint_scale=args.keypoint_scale, render_threshold=args.render_threshold,
         alpha_pose=args.alpha_pose, disable_blending=args.disable_blending,
         hand_render_threshold=args.hand_render_threshold,
