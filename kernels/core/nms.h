@@ -16,16 +16,27 @@ struct NmsParams {
   OpenPoseBuild build = OpenPoseBuild::kGpu;
 };
 
-// Peak test at (x, y) of one map whose element (y, x) is map[y * ys + x * xs].
+// One map read through strides: element (y, x) is data[y * ys + x * xs].
+struct StridedMap {
+  const float* data;
+  int64_t ys;
+  int64_t xs;
+  OPENPOSE_HOST_DEVICE float operator()(int y, int x) const { return data[y * ys + x * xs]; }
+};
+
+// Peak test at (x, y) of an h x w map read through `map(y, x)` (any accessor: a strided tensor,
+// or the sparse path's exact values; one definition keeps both bit-identical).
 // GPU build (nmsRegisterKernel): 1 <= x <= W-2 and 1 <= y <= H-2, v > threshold and v > all 8
 //   neighbours (strict); the outer 1-pixel border never peaks.
 // CPU build (nmsRegisterKernelCPU): strict as above for 2 <= x <= W-3 and 2 <= y <= H-3; on the ring
 //   x == 1, x == W-2, y == 1 or y == H-2 (which includes 8 outer-border pixels) the test is
 //   v >= neighbours, with neighbours outside the image read as `threshold`: OpenPose's CPU
 //   resize (cv::resize) makes twin maxima there. Every other border pixel never peaks.
-OPENPOSE_HOST_DEVICE inline bool IsPeak(const float* map, int64_t ys, int64_t xs, int h, int w,
-                                        int x, int y, float threshold, OpenPoseBuild build) {
-  const float v = map[y * ys + x * xs];
+// Only (x, y) and its in-image 8 neighbours are read.
+template <class Map>
+OPENPOSE_HOST_DEVICE inline bool IsPeakAt(const Map& map, int h, int w, int x, int y,
+                                          float threshold, OpenPoseBuild build) {
+  const float v = map(y, x);
   if (!(v > threshold)) return false;  // also rejects NaN
   const bool interior = build == OpenPoseBuild::kGpu
                             ? (0 < x && x < w - 1 && 0 < y && y < h - 1)
@@ -33,7 +44,7 @@ OPENPOSE_HOST_DEVICE inline bool IsPeak(const float* map, int64_t ys, int64_t xs
   if (interior) {
     for (int dy = -1; dy <= 1; ++dy)
       for (int dx = -1; dx <= 1; ++dx)
-        if ((dx != 0 || dy != 0) && !(v > map[(y + dy) * ys + (x + dx) * xs])) return false;
+        if ((dx != 0 || dy != 0) && !(v > map(y + dy, x + dx))) return false;
     return true;
   }
   if (build == OpenPoseBuild::kGpu) return false;
@@ -44,20 +55,27 @@ OPENPOSE_HOST_DEVICE inline bool IsPeak(const float* map, int64_t ys, int64_t xs
       const int nx = x + dx;
       const int ny = y + dy;
       const bool inside = 0 <= nx && nx < w && 0 <= ny && ny < h;
-      const float n = inside ? map[ny * ys + nx * xs] : threshold;
+      const float n = inside ? map(ny, nx) : threshold;
       if (!(v >= n)) return false;
     }
   }
   return true;
 }
 
+OPENPOSE_HOST_DEVICE inline bool IsPeak(const float* map, int64_t ys, int64_t xs, int h, int w,
+                                        int x, int y, float threshold, OpenPoseBuild build) {
+  return IsPeakAt(StridedMap{map, ys, xs}, h, w, x, y, threshold, build);
+}
+
 // OpenPose's nmsAccuratePeakPosition (same on CPU and GPU): the score-weighted mean position over
 // the 7x7 window, counting in-image pixels with score > 0 (not > threshold), accumulated in
 // float in dy-then-dx order, plus the offset. The score is the raw value at the peak. The
 // position is always finite: where the mean is not, the integer position is used.
-OPENPOSE_HOST_DEVICE inline void RefinePeak(const float* map, int64_t ys, int64_t xs, int h, int w,
-                                            int x, int y, float offset_x, float offset_y,
-                                            float* out /* 3: x, y, score */) {
+// Only the in-image pixels of the 7x7 window are read.
+template <class Map>
+OPENPOSE_HOST_DEVICE inline void RefinePeakAt(const Map& map, int h, int w, int x, int y,
+                                              float offset_x, float offset_y,
+                                              float* out /* 3: x, y, score */) {
   float x_acc = 0.f;
   float y_acc = 0.f;
   float score_acc = 0.f;
@@ -67,7 +85,7 @@ OPENPOSE_HOST_DEVICE inline void RefinePeak(const float* map, int64_t ys, int64_
     for (int dx = -3; dx <= 3; ++dx) {
       const int px = x + dx;
       if (px < 0 || px >= w) continue;
-      const float score = map[py * ys + px * xs];
+      const float score = map(py, px);
       if (score > 0) {
         x_acc += static_cast<float>(px) * score;
         y_acc += static_cast<float>(py) * score;
@@ -85,7 +103,13 @@ OPENPOSE_HOST_DEVICE inline void RefinePeak(const float* map, int64_t ys, int64_
   }
   out[0] = px + offset_x;
   out[1] = py + offset_y;
-  out[2] = map[y * ys + x * xs];
+  out[2] = map(y, x);
+}
+
+OPENPOSE_HOST_DEVICE inline void RefinePeak(const float* map, int64_t ys, int64_t xs, int h, int w,
+                                            int x, int y, float offset_x, float offset_y,
+                                            float* out /* 3: x, y, score */) {
+  RefinePeakAt(StridedMap{map, ys, xs}, h, w, x, y, offset_x, offset_y, out);
 }
 
 // NMS on channels [c_begin, c_end) of one image.

@@ -25,17 +25,24 @@ OPENPOSE_HOST_DEVICE inline int RoundClamp(float v, int hi) {
   return r < hi ? r : hi;
 }
 
-// Score of the limb from (ax, ay) to (bx, by), peak positions in map pixels with the NMS offset.
-// paf_x / paf_y: the limb's two PAF maps, element (y, x) at [y * ys + x * xs] in an h x w map.
+// Score of the limb from (ax, ay) to (bx, by), peak positions in map pixels with the NMS offset,
+// in an h x w map. `sample(py, px, ux, uy)` returns ux * paf_x + uy * paf_y at the integer pixel
+// (px, py) in that float order (PafSample), or any value <= inter_threshold (e.g. -inf) where the
+// caller has proved that the sample cannot count.
 // N = clamp(round(sqrt(5 * max(|dx|, |dy|))), 5, 25) samples at A + m * (d / N), m = 0..N-1
 // (B excluded), each rounded and clamped into the map. Returns the mean of the samples above
 // inter_threshold if more than inter_min_above_threshold of them are (0 if that mean is not
 // finite); else, for peaks closer than
 // sqrt(W*H)/150, nms_threshold + 1e-6 (the "very close keypoints" rescue); else 0 (rejected).
 // float32 throughout, in OpenPose's order.
-OPENPOSE_HOST_DEVICE inline float PafScore(const float* paf_x, const float* paf_y, int64_t ys,
-                                           int64_t xs, int h, int w, float ax, float ay, float bx,
-                                           float by, const PafScoreParams& p) {
+// Not in OpenPose, the same result: samples are visited middle first and the walk stops as soon
+// as too many have failed for the limb to be accepted. Which samples count decides acceptance,
+// the rejected branch depends on the distance alone, and an accepted limb's mean is summed in
+// sample order.
+template <class Sample>
+OPENPOSE_HOST_DEVICE inline float PafScoreWith(const Sample& sample, int h, int w, float ax,
+                                               float ay, float bx, float by,
+                                               const PafScoreParams& p) {
   const float dx = bx - ax;
   const float dy = by - ay;
   // Non-finite peaks (from NaN/inf maps) are never connected.
@@ -50,27 +57,58 @@ OPENPOSE_HOST_DEVICE inline float PafScore(const float* paf_x, const float* paf_
   const float uy = dy / norm;
   const float step_x = dx / n;
   const float step_y = dy / n;
-  float sum = 0.f;
-  int count = 0;
-  for (int m = 0; m < n; ++m) {
+  float scores[25];
+  bool rejected = false;
+  int failures = 0;
+  for (int k = 0; k < n && !rejected; ++k) {
+    const int m = k == 0 ? n / 2 : (k <= n / 2 ? k - 1 : k);
     const int px = RoundClamp(ax + m * step_x, w - 1);
     const int py = RoundClamp(ay + m * step_y, h - 1);
-    const int64_t at = py * ys + px * xs;
-    const float score = ux * paf_x[at] + uy * paf_y[at];
-    if (score > p.inter_threshold) {
-      sum += score;
-      ++count;
+    scores[m] = sample(py, px, ux, uy);
+    if (!(scores[m] > p.inter_threshold)) {
+      ++failures;
+      // The most samples that can still count, over n: the same test as below.
+      rejected = !(static_cast<float>(n - failures) / static_cast<float>(n) >
+                   p.inter_min_above_threshold);
     }
   }
-  if (static_cast<float>(count) / static_cast<float>(n) > p.inter_min_above_threshold) {
-    const float mean = sum / static_cast<float>(count);
-    // Not in OpenPose: infinite PAF values (or sums that overflow) would give an infinite score
-    // and infinite person scores; such a limb is rejected instead.
-    return mean - mean == 0.f ? mean : 0.f;
+  if (!rejected) {
+    float sum = 0.f;
+    int count = 0;
+    for (int m = 0; m < n; ++m) {
+      if (scores[m] > p.inter_threshold) {
+        sum += scores[m];
+        ++count;
+      }
+    }
+    if (static_cast<float>(count) / static_cast<float>(n) > p.inter_min_above_threshold) {
+      const float mean = sum / static_cast<float>(count);
+      // Not in OpenPose: infinite PAF values (or sums that overflow) would give an infinite
+      // score and infinite person scores; such a limb is rejected instead.
+      return mean - mean == 0.f ? mean : 0.f;
+    }
   }
   const float close = sqrtf(static_cast<float>(static_cast<int64_t>(w) * h)) / 150;
   if (norm < close) return static_cast<float>(p.nms_threshold + 1e-6);
   return 0.f;
+}
+
+// The sample of two strided PAF maps (element (y, x) at [y * ys + x * xs]).
+struct PafSample {
+  const float* paf_x;
+  const float* paf_y;
+  int64_t ys;
+  int64_t xs;
+  OPENPOSE_HOST_DEVICE float operator()(int py, int px, float ux, float uy) const {
+    const int64_t at = py * ys + px * xs;
+    return ux * paf_x[at] + uy * paf_y[at];
+  }
+};
+
+OPENPOSE_HOST_DEVICE inline float PafScore(const float* paf_x, const float* paf_y, int64_t ys,
+                                           int64_t xs, int h, int w, float ax, float ay, float bx,
+                                           float by, const PafScoreParams& p) {
+  return PafScoreWith(PafSample{paf_x, paf_y, ys, xs}, h, w, ax, ay, bx, by, p);
 }
 
 // Scores every candidate pair of limbs [l_begin, l_end) of one image.

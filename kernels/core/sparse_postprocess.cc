@@ -1,0 +1,111 @@
+#include "kernels/core/sparse_postprocess.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace openpose_tf {
+namespace {
+
+// Rows [row0, ...) of a buffer with `stride` floats per row, addressed by image coordinates.
+struct BufferMap {
+  const float* data;
+  int row0;
+  int col0;
+  int64_t stride;
+  float operator()(int y, int x) const { return data[(y - row0) * stride + (x - col0)]; }
+};
+
+constexpr int kWindow = 7;  // RefinePeak's window
+constexpr float kBoundMargin = 1.0001f;
+
+}  // namespace
+
+void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, const float* bounds,
+                      int c, const NmsParams& params, float* peaks, int32_t* count,
+                      SparseWorkspace* workspace) {
+  constexpr int kTile = UpsampledMaps::kTile;
+  const int h = maps.height();
+  const int w = maps.width();
+  const int nt = maps.tile_cols();
+  const int channels = maps.plan().channels;
+  std::memset(peaks, 0, sizeof(float) * 3 * params.max_peaks);
+  *count = 0;
+  workspace->band.resize(static_cast<size_t>(kTile + 2) * w);
+  float* band = workspace->band.data();
+  std::vector<int32_t>& runs = workspace->runs;
+  float window[kWindow * kWindow];
+  for (int i = 0; i < maps.tile_rows(); ++i) {
+    // Runs of tiles that may hold a value above the threshold (NaN bounds included).
+    runs.clear();
+    for (int j = 0; j < nt; ++j) {
+      if (bounds[(static_cast<int64_t>(i) * nt + j) * channels + c] <= params.threshold) continue;
+      if (!runs.empty() && runs.back() == j) {
+        runs.back() = j + 1;
+      } else {
+        runs.push_back(j);
+        runs.push_back(j + 1);
+      }
+    }
+    if (runs.empty()) continue;
+    const int y0 = i * kTile;
+    const int y1 = std::min(h, y0 + kTile);
+    const int ya = std::max(0, y0 - 1);
+    const int yb = std::min(h, y1 + 1);
+    for (size_t r = 0; r < runs.size(); r += 2) {
+      const int xa = std::max(0, runs[r] * kTile - 1);
+      const int xb = std::min(w, runs[r + 1] * kTile + 1);
+      maps.Rect(image, c, ya, yb, xa, xb, band + xa, w, &workspace->scratch);
+    }
+    const BufferMap map{band, ya, 0, w};
+    for (int y = y0; y < y1; ++y) {
+      for (size_t r = 0; r < runs.size(); r += 2) {
+        const int x_end = std::min(w, runs[r + 1] * kTile);
+        for (int x = runs[r] * kTile; x < x_end; ++x) {
+          if (!IsPeakAt(map, h, w, x, y, params.threshold, params.build)) continue;
+          // The refinement window, computed on its own (it reaches 3 pixels out of the band).
+          const int wy0 = std::max(0, y - 3), wy1 = std::min(h, y + 4);
+          const int wx0 = std::max(0, x - 3), wx1 = std::min(w, x + 4);
+          maps.Rect(image, c, wy0, wy1, wx0, wx1, window, kWindow, &workspace->scratch);
+          RefinePeakAt(BufferMap{window, wy0, wx0, kWindow}, h, w, x, y, params.offset_x,
+                       params.offset_y, peaks + 3 * static_cast<int64_t>(*count));
+          if (++*count == params.max_peaks) return;
+        }
+      }
+    }
+  }
+}
+
+void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const float* bounds,
+                     const float* peaks, const int32_t* counts, int max_peaks, int64_t k,
+                     const int32_t* pairs, const int32_t* paf_channels,
+                     const PafScoreParams& params, int l, float* pair_scores) {
+  constexpr int kTile = UpsampledMaps::kTile;
+  std::fill(pair_scores, pair_scores + k * k, -1.f);
+  const int part_a = pairs[2 * l];
+  const int part_b = pairs[2 * l + 1];
+  const int cx = paf_channels[2 * l];
+  const int cy = paf_channels[2 * l + 1];
+  const int nt = maps.tile_cols();
+  const int channels = maps.plan().channels;
+  const float threshold = params.inter_threshold;
+  auto sample = [&](int py, int px, float ux, float uy) {
+    const float* b = bounds + (static_cast<int64_t>(py / kTile) * nt + px / kTile) * channels;
+    // |ux * paf_x + uy * paf_y| <= |ux| bx + |uy| by (NaN, from inf * 0, never skips).
+    if ((std::fabs(ux) * b[cx] + std::fabs(uy) * b[cy]) * kBoundMargin <= threshold) {
+      return -INFINITY;
+    }
+    return ux * maps.Value(image, cx, py, px) + uy * maps.Value(image, cy, py, px);
+  };
+  const float* peaks_a = peaks + static_cast<int64_t>(part_a) * max_peaks * 3;
+  const float* peaks_b = peaks + static_cast<int64_t>(part_b) * max_peaks * 3;
+  for (int64_t a = 0; a < counts[part_a]; ++a) {
+    for (int64_t b = 0; b < counts[part_b]; ++b) {
+      pair_scores[a * k + b] =
+          PafScoreWith(sample, maps.height(), maps.width(), peaks_a[3 * a], peaks_a[3 * a + 1],
+                       peaks_b[3 * b], peaks_b[3 * b + 1], params);
+    }
+  }
+}
+
+}  // namespace openpose_tf

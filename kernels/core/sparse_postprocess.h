@@ -1,0 +1,47 @@
+// OpenPose's NMS and PAF scoring straight from the network output, without the upsampled maps:
+// the same results as NmsImage / ScorePairs on ResizeAndMerge's output, bit for bit, reading
+// exact upsampled values (UpsampledMaps) only where they can matter:
+// - NMS: a tile whose bound is <= the threshold holds no peak (a peak is > threshold), so only
+//   the other tiles (and a 1-pixel ring around them, for the neighbour test) are computed, band
+//   by band of tile rows in raster order; each peak's 7x7 refinement window is computed on its
+//   own. The same IsPeakAt / RefinePeakAt as the dense NMS.
+// - PAF scores: PafScoreWith with a sample that reads the two exact PAF values at the sample
+//   pixel, unless the tile bounds prove u . PAF <= inter_threshold there (a sample that cannot
+//   count), in which case it reads nothing.
+#ifndef OPENPOSE_TF_KERNELS_CORE_SPARSE_POSTPROCESS_H_
+#define OPENPOSE_TF_KERNELS_CORE_SPARSE_POSTPROCESS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/core/nms.h"
+#include "kernels/core/paf_score.h"
+#include "kernels/core/upsampled_maps.h"
+
+namespace openpose_tf {
+
+// One thread's buffers, kept across channels and limbs: nothing is allocated per pixel or peak.
+struct SparseWorkspace {
+  std::vector<float> band;     // (kTile + 2) rows of the target width
+  std::vector<float> scratch;  // UpsampledMaps' horizontal rows
+  std::vector<int32_t> runs;   // active tile columns of a band: [begin, end) pairs
+};
+
+// NmsImage(ResizeAndMerge(image)) for channel c of the net output (its peaks land at index c
+// there): peaks M x 3 of that channel (rows past the count zeroed) and its count.
+// image: one image's net outputs per scale (UpsampledMaps::Rect); bounds: its TileBounds.
+void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, const float* bounds,
+                      int c, const NmsParams& params, float* peaks, int32_t* count,
+                      SparseWorkspace* workspace);
+
+// ScorePairs(ResizeAndMerge(image)) for limb l: pair_scores points at that limb's K x K block.
+// paf_channels: 2L channels of the net output (limb l's x and y PAF at 2l and 2l+1); peaks,
+// counts, max_peaks, k, pairs as ScorePairs.
+void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const float* bounds,
+                     const float* peaks, const int32_t* counts, int max_peaks, int64_t k,
+                     const int32_t* pairs, const int32_t* paf_channels,
+                     const PafScoreParams& params, int l, float* pair_scores);
+
+}  // namespace openpose_tf
+
+#endif  // OPENPOSE_TF_KERNELS_CORE_SPARSE_POSTPROCESS_H_

@@ -1,0 +1,253 @@
+#include "kernels/core/upsampled_maps.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace openpose_tf {
+namespace {
+
+// Relative and absolute margins of the bounds: float rounding moves a computed value by at most
+// a few dozen units in the last place of its terms' magnitudes (1e-5 is ~170 of them), and by at
+// most a few subnormal steps in absolute terms (1e-30 is far above).
+constexpr double kRelativeMargin = 1e-5;
+constexpr float kFinalMargin = 1.0001f;
+constexpr float kAbsoluteMargin = 1e-30f;
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
+#define OPENPOSE_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define OPENPOSE_SIMD_CLONES
+#endif
+
+// The largest |value| a cubic with these taps can give over inputs of magnitude <= 1, computed
+// value (with rounding) included.
+double Gain(OpenPoseBuild build, const float* weight) {
+  if (build == OpenPoseBuild::kCpu) {
+    double sum = 0;
+    for (int k = 0; k < 4; ++k) sum += std::fabs(static_cast<double>(weight[k]));
+    return sum * (1 + kRelativeMargin);
+  }
+  // CatmullRom's polynomial in t: these are its weights of v0..v3; its float evaluation errs by
+  // a few ulps of its terms' magnitudes, at most 4|t|^3 + 6t^2 + |t| + 1 for inputs <= 1.
+  const double t = *weight;
+  const double t2 = t * t, t3 = t2 * t, a = std::fabs(t);
+  const double w[4] = {-0.5 * t3 + t2 - 0.5 * t, 1.5 * t3 - 2.5 * t2 + 1,
+                       -1.5 * t3 + 2 * t2 + 0.5 * t, 0.5 * t3 - 0.5 * t2};
+  double sum = 0;
+  for (double v : w) sum += std::fabs(v);
+  return sum + kRelativeMargin * (4 * a * a * a + 6 * a * a + a + 1);
+}
+
+// |v|, with NaN as inf (a NaN must make its tiles' bounds infinite, and max() would drop it).
+inline float Magnitude(float v) { return v == v ? std::fabs(v) : INFINITY; }
+
+}  // namespace
+
+UpsampledMaps::UpsampledMaps(const ResizePlan& plan) : plan_(plan) {
+  tile_rows_ = (plan.target_height + kTile - 1) / kTile;
+  tile_cols_ = (plan.target_width + kTile - 1) / kTile;
+  for (const ResizeScale& s : plan.scales) {
+    x_.push_back(MakeAxis(s.width, plan.target_width, s.scale_x));
+    y_.push_back(MakeAxis(s.height, plan.target_height, s.scale_y));
+  }
+}
+
+UpsampledMaps::Axis UpsampledMaps::MakeAxis(int source_length, int target_length,
+                                            float scale) const {
+  const bool gpu = plan_.build == OpenPoseBuild::kGpu;
+  const int per_tap = gpu ? 1 : 4;
+  Axis axis;
+  axis.index.resize(4 * static_cast<size_t>(target_length));
+  axis.weight.resize(per_tap * static_cast<size_t>(target_length));
+  for (int d = 0; d < target_length; ++d) {
+    int32_t* index = &axis.index[4 * static_cast<size_t>(d)];
+    float* weight = &axis.weight[per_tap * static_cast<size_t>(d)];
+    if (gpu) {
+      *weight = GpuBuildTaps(d, source_length, scale, index);
+    } else {
+      CpuBuildTaps(d, source_length, target_length, index, weight);
+    }
+  }
+  for (int begin = 0; begin < target_length; begin += kTile) {
+    const int end = std::min(target_length, begin + kTile);
+    int32_t first = source_length, last = 0;
+    double gain = 0;
+    for (int d = begin; d < end; ++d) {
+      for (int k = 0; k < 4; ++k) {
+        first = std::min(first, axis.index[4 * static_cast<size_t>(d) + k]);
+        last = std::max(last, axis.index[4 * static_cast<size_t>(d) + k]);
+      }
+      gain = std::max(gain, Gain(plan_.build, &axis.weight[per_tap * static_cast<size_t>(d)]));
+    }
+    axis.tile_first.push_back(first);
+    axis.tile_last.push_back(last);
+    axis.tile_gain.push_back(static_cast<float>(gain * (1 + kRelativeMargin)));
+  }
+  return axis;
+}
+
+OPENPOSE_SIMD_CLONES void UpsampledMaps::Rect(const float* const* image, int c, int y0, int y1,
+                                              int x0, int x1, float* out, int64_t ld,
+                                              std::vector<float>* scratch) const {
+  const int num_scales = static_cast<int>(plan_.scales.size());
+  const int channels = plan_.channels;
+  const bool gpu = plan_.build == OpenPoseBuild::kGpu;
+  const int nx = x1 - x0;
+  for (int s = 0; s < num_scales; ++s) {
+    const Axis& ax = x_[s];
+    const Axis& ay = y_[s];
+    // Taps are non-decreasing in the target coordinate: these are the source rows read.
+    const int r_first = ay.index[4 * static_cast<size_t>(y0)];
+    const int r_last = ay.index[4 * static_cast<size_t>(y1 - 1) + 3];
+    const size_t need = static_cast<size_t>(r_last - r_first + 1) * nx;
+    if (scratch->size() < need) scratch->resize(need);
+    float* rows = scratch->data();
+    const int64_t row_stride = static_cast<int64_t>(plan_.scales[s].width) * channels;
+    // HorizontalPass, restricted to these rows and columns of channel c.
+    for (int r = r_first; r <= r_last; ++r) {
+      const float* src = image[s] + r * row_stride + c;
+      float* h = rows + static_cast<size_t>(r - r_first) * nx;
+      for (int i = 0; i < nx; ++i) {
+        const int32_t* idx = &ax.index[4 * static_cast<size_t>(x0 + i)];
+        const float p0 = src[static_cast<int64_t>(idx[0]) * channels];
+        const float p1 = src[static_cast<int64_t>(idx[1]) * channels];
+        const float p2 = src[static_cast<int64_t>(idx[2]) * channels];
+        const float p3 = src[static_cast<int64_t>(idx[3]) * channels];
+        h[i] = gpu ? CatmullRom(p0, p1, p2, p3, ax.weight[x0 + i])
+                   : KeysSum(p0, p1, p2, p3, &ax.weight[4 * static_cast<size_t>(x0 + i)]);
+      }
+    }
+    // VerticalPass, with its merge of the scales.
+    for (int y = y0; y < y1; ++y) {
+      const int32_t* idx = &ay.index[4 * static_cast<size_t>(y)];
+      const float* h0 = rows + static_cast<size_t>(idx[0] - r_first) * nx;
+      const float* h1 = rows + static_cast<size_t>(idx[1] - r_first) * nx;
+      const float* h2 = rows + static_cast<size_t>(idx[2] - r_first) * nx;
+      const float* h3 = rows + static_cast<size_t>(idx[3] - r_first) * nx;
+      float* o = out + (y - y0) * ld;
+      if (gpu) {
+        const float t = ay.weight[y];
+        if (num_scales == 1) {
+          for (int i = 0; i < nx; ++i) o[i] = CatmullRom(h0[i], h1[i], h2[i], h3[i], t);
+        } else if (s == 0) {
+          for (int i = 0; i < nx; ++i) o[i] = 0.f + CatmullRom(h0[i], h1[i], h2[i], h3[i], t);
+        } else {
+          for (int i = 0; i < nx; ++i) o[i] += CatmullRom(h0[i], h1[i], h2[i], h3[i], t);
+        }
+      } else {
+        const float* w = &ay.weight[4 * static_cast<size_t>(y)];
+        if (s == 0) {
+          for (int i = 0; i < nx; ++i) o[i] = KeysSum(h0[i], h1[i], h2[i], h3[i], w);
+        } else {
+          for (int i = 0; i < nx; ++i) o[i] += KeysSum(h0[i], h1[i], h2[i], h3[i], w);
+        }
+      }
+    }
+  }
+  if (num_scales > 1) {
+    const float count = static_cast<float>(num_scales);
+    const float inverse = static_cast<float>(1.0 / num_scales);
+    for (int y = y0; y < y1; ++y) {
+      float* o = out + (y - y0) * ld;
+      if (gpu) {
+        for (int i = 0; i < nx; ++i) o[i] /= count;
+      } else {
+        for (int i = 0; i < nx; ++i) o[i] *= inverse;
+      }
+    }
+  }
+}
+
+float UpsampledMaps::Value(const float* const* image, int c, int y, int x) const {
+  const int num_scales = static_cast<int>(plan_.scales.size());
+  const int channels = plan_.channels;
+  const bool gpu = plan_.build == OpenPoseBuild::kGpu;
+  float o = 0.f;
+  for (int s = 0; s < num_scales; ++s) {
+    const Axis& ax = x_[s];
+    const Axis& ay = y_[s];
+    const int32_t* xi = &ax.index[4 * static_cast<size_t>(x)];
+    const int32_t* yi = &ay.index[4 * static_cast<size_t>(y)];
+    const int64_t row_stride = static_cast<int64_t>(plan_.scales[s].width) * channels;
+    float h[4];
+    for (int k = 0; k < 4; ++k) {
+      const float* src = image[s] + yi[k] * row_stride + c;
+      const float p0 = src[static_cast<int64_t>(xi[0]) * channels];
+      const float p1 = src[static_cast<int64_t>(xi[1]) * channels];
+      const float p2 = src[static_cast<int64_t>(xi[2]) * channels];
+      const float p3 = src[static_cast<int64_t>(xi[3]) * channels];
+      h[k] = gpu ? CatmullRom(p0, p1, p2, p3, ax.weight[x])
+                 : KeysSum(p0, p1, p2, p3, &ax.weight[4 * static_cast<size_t>(x)]);
+    }
+    const float v = gpu ? CatmullRom(h[0], h[1], h[2], h[3], ay.weight[y])
+                        : KeysSum(h[0], h[1], h[2], h[3], &ay.weight[4 * static_cast<size_t>(y)]);
+    if (num_scales == 1) {
+      o = v;
+    } else if (s == 0) {
+      o = gpu ? 0.f + v : v;
+    } else {
+      o += v;
+    }
+  }
+  if (num_scales > 1) {
+    if (gpu) {
+      o /= static_cast<float>(num_scales);
+    } else {
+      o *= static_cast<float>(1.0 / num_scales);
+    }
+  }
+  return o;
+}
+
+OPENPOSE_SIMD_CLONES void UpsampledMaps::TileBounds(const float* const* image, int row_begin,
+                                                    int row_end, float* bounds,
+                                                    std::vector<float>* scratch) const {
+  const int channels = plan_.channels;
+  const int nt = tile_cols_;
+  const int num_scales = static_cast<int>(plan_.scales.size());
+  float* b_begin = bounds + static_cast<int64_t>(row_begin) * nt * channels;
+  const int64_t count = static_cast<int64_t>(row_end - row_begin) * nt * channels;
+  std::fill(b_begin, b_begin + count, 0.f);
+  for (int s = 0; s < num_scales; ++s) {
+    const Axis& ax = x_[s];
+    const Axis& ay = y_[s];
+    const int r_first = ay.tile_first[row_begin];
+    const int r_last = ay.tile_last[row_end - 1];
+    const size_t col_max_size = static_cast<size_t>(r_last - r_first + 1) * nt * channels;
+    if (scratch->size() < col_max_size + channels) scratch->resize(col_max_size + channels);
+    float* col_max = scratch->data();  // [row][tile column][channel]: max over the tile's columns
+    float* tile_max = col_max + col_max_size;
+    const int64_t row_stride = static_cast<int64_t>(plan_.scales[s].width) * channels;
+    for (int r = r_first; r <= r_last; ++r) {
+      const float* src = image[s] + r * row_stride;
+      for (int j = 0; j < nt; ++j) {
+        float* m = col_max + (static_cast<size_t>(r - r_first) * nt + j) * channels;
+        for (int c = 0; c < channels; ++c) m[c] = 0.f;
+        for (int col = ax.tile_first[j]; col <= ax.tile_last[j]; ++col) {
+          const float* p = src + static_cast<int64_t>(col) * channels;
+          for (int c = 0; c < channels; ++c) {
+            const float a = Magnitude(p[c]);
+            m[c] = a > m[c] ? a : m[c];
+          }
+        }
+      }
+    }
+    for (int i = row_begin; i < row_end; ++i) {
+      for (int j = 0; j < nt; ++j) {
+        for (int c = 0; c < channels; ++c) tile_max[c] = 0.f;
+        for (int r = ay.tile_first[i]; r <= ay.tile_last[i]; ++r) {
+          const float* m = col_max + (static_cast<size_t>(r - r_first) * nt + j) * channels;
+          for (int c = 0; c < channels; ++c) tile_max[c] = m[c] > tile_max[c] ? m[c] : tile_max[c];
+        }
+        const float gain = ax.tile_gain[j] * ay.tile_gain[i];
+        float* b = bounds + (static_cast<int64_t>(i) * nt + j) * channels;
+        for (int c = 0; c < channels; ++c) b[c] += tile_max[c] * gain;
+      }
+    }
+  }
+  // The merge divides the sum of the scales by their count.
+  const float factor = kFinalMargin / static_cast<float>(num_scales);
+  for (int64_t e = 0; e < count; ++e) b_begin[e] = b_begin[e] * factor + kAbsoluteMargin;
+}
+
+}  // namespace openpose_tf

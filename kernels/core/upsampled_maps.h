@@ -1,0 +1,75 @@
+// ResizeAndMerge's output without computing it: its exact values only where they are asked for,
+// and a bound on every tile of it. The sparse post-processing (sparse_postprocess.h) reads the
+// few thousand values near the peaks and along the limbs instead of the whole upsampled maps
+// (78 x 368 x 656 floats for BODY_25).
+//
+// Exact: a value is computed with the same taps (GpuBuildTaps / CpuBuildTaps), the same cubic
+// (CatmullRom / KeysSum) and the same order as HorizontalPass then VerticalPass: each source tap
+// row interpolated along x, then those rows along y, then the scales merged as VerticalPass does.
+// So every value equals the full op's bit for bit.
+//
+// Bounds: a bicubic value is a weighted sum of its 4x4 source neighbourhood, so its magnitude is
+// at most the neighbourhood's largest magnitude times the sum of the absolute x weights times that
+// of the y weights (plus float rounding, covered by a relative margin far above its worst case).
+// A tile whose bound is <= a threshold has no value above it. A NaN or inf anywhere in the
+// neighbourhood makes the bound inf: such a tile is never skipped.
+#ifndef OPENPOSE_TF_KERNELS_CORE_UPSAMPLED_MAPS_H_
+#define OPENPOSE_TF_KERNELS_CORE_UPSAMPLED_MAPS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/core/resize_and_merge.h"
+
+namespace openpose_tf {
+
+class UpsampledMaps {
+ public:
+  // Tiles are kTile x kTile target pixels (the last row and column of tiles may be smaller).
+  static constexpr int kTile = 8;
+
+  // plan: ResizeAndMerge's plan, already validated (ReadResizeAndMerge).
+  explicit UpsampledMaps(const ResizePlan& plan);
+
+  const ResizePlan& plan() const { return plan_; }
+  int height() const { return plan_.target_height; }
+  int width() const { return plan_.target_width; }
+  int tile_rows() const { return tile_rows_; }
+  int tile_cols() const { return tile_cols_; }
+
+  // One image's net outputs: image[s] is scale s's [h_s, w_s, C] NHWC data.
+  // Values of channel c over target rows [y0, y1) x columns [x0, x1) (non-empty, inside the
+  // target) into out[(y - y0) * ld + (x - x0)]. `scratch` holds the horizontal rows (grown as
+  // needed, so a caller that keeps it allocates only the first time).
+  void Rect(const float* const* image, int c, int y0, int y1, int x0, int x1, float* out,
+            int64_t ld, std::vector<float>* scratch) const;
+
+  // The value of channel c at (y, x).
+  float Value(const float* const* image, int c, int y, int x) const;
+
+  // Bounds of tile rows [row_begin, row_end) for every channel: bounds[(i * tile_cols() + j) * C
+  // + c] >= |value| of every pixel of channel c in tile (i, j) (inf where a source value is not
+  // finite). `scratch` as above.
+  void TileBounds(const float* const* image, int row_begin, int row_end, float* bounds,
+                  std::vector<float>* scratch) const;
+
+ private:
+  // One scale's taps along one axis, for every target coordinate, and per tile the source range
+  // its taps read and the largest sum of absolute weights (with the rounding margin).
+  struct Axis {
+    std::vector<int32_t> index;  // 4 per target coordinate
+    std::vector<float> weight;   // GPU build: t (1 per coordinate); CPU build: 4 Keys weights
+    std::vector<int32_t> tile_first, tile_last;  // source range [first, last] per tile
+    std::vector<float> tile_gain;
+  };
+  Axis MakeAxis(int source_length, int target_length, float scale) const;
+
+  ResizePlan plan_;
+  int tile_rows_ = 0;
+  int tile_cols_ = 0;
+  std::vector<Axis> x_, y_;  // per scale
+};
+
+}  // namespace openpose_tf
+
+#endif  // OPENPOSE_TF_KERNELS_CORE_UPSAMPLED_MAPS_H_

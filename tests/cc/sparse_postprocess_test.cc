@@ -1,0 +1,252 @@
+// The sparse path (UpsampledMaps, SparseNmsChannel, SparseScoreLimb) against the dense ops on the
+// full ResizeAndMerge output, bit for bit: random and quantised maps (plateaus, ties, values
+// exactly at the threshold), NaN and inf, negative values and thresholds, 1 and 3 scales, sizes
+// that are not multiples of a tile, upsampling, stretching and shrinking, both builds.
+#include "kernels/core/sparse_postprocess.h"
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <utility>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "kernels/core/nms.h"
+#include "kernels/core/paf_score.h"
+#include "kernels/core/resize_and_merge.h"
+
+namespace openpose_tf {
+namespace {
+
+struct Case {
+  OpenPoseBuild build;
+  int channels;
+  std::vector<std::pair<int, int>> sizes;  // per scale; scale s has ratio sizes[s].h / sizes[0].h
+  int target_h, target_w;
+};
+
+ResizePlan MakePlan(const Case& c) {
+  ResizePlan plan;
+  plan.build = c.build;
+  plan.target_height = c.target_h;
+  plan.target_width = c.target_w;
+  plan.channels = c.channels;
+  for (auto [h, w] : c.sizes) {
+    const float ratio = static_cast<float>(h) / c.sizes[0].first;
+    ResizeScale s;
+    s.height = h;
+    s.width = w;
+    s.scale_x = GpuBuildScale(c.target_w, c.sizes[0].second, ratio, 1.f);
+    s.scale_y = GpuBuildScale(c.target_h, c.sizes[0].first, ratio, 1.f);
+    plan.scales.push_back(s);
+  }
+  return plan;
+}
+
+// The dense op: every scale through the two passes, all channels, NHWC [TH, TW, C].
+std::vector<float> FullResize(const ResizePlan& plan, const std::vector<std::vector<float>>& src) {
+  ResizeWorkspace size;
+  EXPECT_TRUE(ResizeWorkspaceSize(plan, &size));
+  std::vector<int32_t> index(size.index_count);
+  std::vector<float> floats(size.float_count);
+  const ResizeBuffers buffers = PrepareResize(plan, index.data(), floats.data());
+  for (size_t s = 0; s < src.size(); ++s) {
+    HorizontalPass(plan, buffers, static_cast<int>(s), src[s].data(), 0, plan.scales[s].height);
+  }
+  std::vector<float> out(static_cast<size_t>(plan.target_height) * plan.target_width *
+                         plan.channels);
+  VerticalPass(plan, buffers, 0, plan.target_height, out.data());
+  return out;
+}
+
+// Net outputs of one style: 0 smooth blobs, 1 quantised levels (ties, plateaus, the threshold
+// itself), 2 blobs with NaN / inf / negative specks, 3 faint blobs whose peaks lie near the
+// threshold (where a bound that is too tight would drop peaks).
+std::vector<std::vector<float>> MakeSources(const ResizePlan& plan, int style, std::mt19937* rng) {
+  std::vector<std::vector<float>> out;
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  for (const ResizeScale& s : plan.scales) {
+    std::vector<float> v(static_cast<size_t>(s.height) * s.width * plan.channels);
+    const float cy = u(*rng) * s.height, cx = u(*rng) * s.width;
+    for (int y = 0; y < s.height; ++y) {
+      for (int x = 0; x < s.width; ++x) {
+        for (int c = 0; c < plan.channels; ++c) {
+          float& e = v[(static_cast<size_t>(y) * s.width + x) * plan.channels + c];
+          const float d2 = (y - cy) * (y - cy) + (x - cx - c) * (x - cx - c);
+          e = std::exp(-d2 / 3.f) + 0.03f * (u(*rng) - 0.5f);
+          if (style == 1) e = std::floor(u(*rng) * 4) * 0.05f;  // 0, 0.05, 0.1, 0.15
+          if (style == 3) e = (0.03f + 0.04f * u(*rng)) * std::exp(-d2 / 3.f);
+          if (style == 2) {
+            const float r = u(*rng);
+            if (r < 0.01f) e = NAN;
+            else if (r < 0.015f) e = INFINITY;
+            else if (r < 0.02f) e = -INFINITY;
+            else if (r < 0.2f) e = -e;
+          }
+        }
+      }
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+// The same bits, or both NaN (a NaN's sign differs between vector and scalar code; no NaN ever
+// reaches a peak or a score).
+bool Same(float a, float b) {
+  return std::memcmp(&a, &b, sizeof a) == 0 || (std::isnan(a) && std::isnan(b));
+}
+
+std::vector<Case> Cases() {
+  std::vector<Case> cases;
+  for (OpenPoseBuild b : {OpenPoseBuild::kGpu, OpenPoseBuild::kCpu}) {
+    cases.push_back({b, 5, {{12, 20}}, 96, 160});                      // OpenPose's 8x
+    cases.push_back({b, 3, {{7, 11}}, 53, 90});                        // not a tile multiple
+    cases.push_back({b, 4, {{12, 20}, {9, 15}, {6, 10}}, 96, 160});    // three scales
+    cases.push_back({b, 2, {{1, 1}}, 5, 3});                           // one source pixel
+    cases.push_back({b, 2, {{2, 3}}, 2, 3});                           // same size
+    cases.push_back({b, 3, {{30, 26}}, 13, 17});                       // shrinking
+  }
+  return cases;
+}
+
+TEST(SparsePostprocessTest, BoundsHoldEveryValue) {
+  std::mt19937 rng(7);
+  for (const Case& c : Cases()) {
+    const ResizePlan plan = MakePlan(c);
+    for (int style = 0; style < 4; ++style) {
+      const auto src = MakeSources(plan, style, &rng);
+      const std::vector<float> full = FullResize(plan, src);
+      const UpsampledMaps maps(plan);
+      std::vector<const float*> image;
+      for (const auto& s : src) image.push_back(s.data());
+      std::vector<float> bounds(static_cast<size_t>(maps.tile_rows()) * maps.tile_cols() *
+                                c.channels);
+      std::vector<float> scratch;
+      maps.TileBounds(image.data(), 0, maps.tile_rows(), bounds.data(), &scratch);
+      for (int y = 0; y < c.target_h; ++y) {
+        for (int x = 0; x < c.target_w; ++x) {
+          for (int ch = 0; ch < c.channels; ++ch) {
+            const float v = full[(static_cast<size_t>(y) * c.target_w + x) * c.channels + ch];
+            const float b = bounds[(static_cast<size_t>(y / 8) * maps.tile_cols() + x / 8) *
+                                       c.channels + ch];
+            // The exact values too (Value and Rect).
+            const float point = maps.Value(image.data(), ch, y, x);
+            ASSERT_TRUE(Same(point, v)) << y << "," << x << "," << ch << ": " << point << " " << v;
+            if (std::isnan(v)) {
+              ASSERT_EQ(b, INFINITY);
+            } else {
+              ASSERT_LE(std::fabs(v), b) << "style " << style << " at " << y << "," << x;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(SparsePostprocessTest, RectEqualsTheFullMaps) {
+  std::mt19937 rng(8);
+  for (const Case& c : Cases()) {
+    const ResizePlan plan = MakePlan(c);
+    const auto src = MakeSources(plan, 2, &rng);
+    const std::vector<float> full = FullResize(plan, src);
+    const UpsampledMaps maps(plan);
+    std::vector<const float*> image;
+    for (const auto& s : src) image.push_back(s.data());
+    std::vector<float> scratch;
+    std::uniform_int_distribution<int> ry(0, c.target_h - 1), rx(0, c.target_w - 1);
+    for (int trial = 0; trial < 20; ++trial) {
+      int y0 = ry(rng), y1 = ry(rng), x0 = rx(rng), x1 = rx(rng);
+      if (y0 > y1) std::swap(y0, y1);
+      if (x0 > x1) std::swap(x0, x1);
+      ++y1;
+      ++x1;
+      const int ch = trial % c.channels;
+      std::vector<float> out(static_cast<size_t>(y1 - y0) * (x1 - x0));
+      maps.Rect(image.data(), ch, y0, y1, x0, x1, out.data(), x1 - x0, &scratch);
+      for (int y = y0; y < y1; ++y) {
+        for (int x = x0; x < x1; ++x) {
+          const float want = full[(static_cast<size_t>(y) * c.target_w + x) * c.channels + ch];
+          const float got = out[static_cast<size_t>(y - y0) * (x1 - x0) + (x - x0)];
+          ASSERT_TRUE(Same(got, want)) << y << "," << x << ": " << got << " " << want;
+        }
+      }
+    }
+  }
+}
+
+TEST(SparsePostprocessTest, NmsAndPafScoresEqualTheDenseOps) {
+  std::mt19937 rng(9);
+  int peaks_seen = 0;
+  for (const Case& c : Cases()) {
+    const ResizePlan plan = MakePlan(c);
+    for (int style = 0; style < 4; ++style) {
+      for (float threshold : {0.05f, 0.1f, 0.f, -0.25f, 1.f}) {
+        if (c.build == OpenPoseBuild::kCpu && threshold < 0) continue;  // refused by the op
+        const auto src = MakeSources(plan, style, &rng);
+        const std::vector<float> full = FullResize(plan, src);
+        const UpsampledMaps maps(plan);
+        std::vector<const float*> image;
+        for (const auto& s : src) image.push_back(s.data());
+        std::vector<float> bounds(static_cast<size_t>(maps.tile_rows()) * maps.tile_cols() *
+                                  c.channels);
+        SparseWorkspace ws;
+        maps.TileBounds(image.data(), 0, maps.tile_rows(), bounds.data(), &ws.scratch);
+        NmsParams p;
+        p.threshold = threshold;
+        p.build = c.build;
+        p.offset_x = 0.25f;
+        p.offset_y = 0.75f;
+        for (int max_peaks : {127, 2}) {
+          p.max_peaks = max_peaks;
+          const int m3 = max_peaks * 3;
+          std::vector<float> want(static_cast<size_t>(c.channels) * m3), got(want.size(), 7.f);
+          std::vector<int32_t> want_n(c.channels), got_n(c.channels, -1);
+          NmsImage(full.data(), NhwcLayout(c.target_h, c.target_w, c.channels), 0, c.channels,
+                   p, want.data(), want_n.data());
+          for (int ch = 0; ch < c.channels; ++ch) {
+            SparseNmsChannel(maps, image.data(), bounds.data(), ch, p, got.data() + ch * m3,
+                             &got_n[ch], &ws);
+            peaks_seen += got_n[ch];
+          }
+          ASSERT_EQ(got_n, want_n) << "threshold " << threshold << " style " << style;
+          ASSERT_EQ(std::memcmp(got.data(), want.data(), sizeof(float) * got.size()), 0);
+          if (max_peaks != 127) continue;
+          // Limbs between every pair of channels, x/y PAFs from the same maps.
+          std::vector<int32_t> pairs, paf;
+          for (int a = 0; a < c.channels; ++a) {
+            for (int b = 0; b < c.channels; ++b) {
+              pairs.insert(pairs.end(), {a, b});
+              paf.insert(paf.end(), {b, (a + 1) % c.channels});
+            }
+          }
+          const int num_pairs = static_cast<int>(pairs.size() / 2);
+          int64_t k = 1;
+          for (int n : want_n) k = std::max<int64_t>(k, n);
+          for (float inter : {0.05f, -0.5f, 0.3f}) {
+            PafScoreParams pp;
+            pp.inter_threshold = inter;
+            pp.inter_min_above_threshold = inter > 0.2f ? 0.5f : 0.95f;
+            pp.nms_threshold = threshold;
+            std::vector<float> dense(num_pairs * k * k), sparse(dense.size(), 7.f);
+            ScorePairs(full.data(), NhwcLayout(c.target_h, c.target_w, c.channels), want.data(),
+                       want_n.data(), max_peaks, k, pairs.data(), paf.data(), pp, 0, num_pairs,
+                       dense.data());
+            for (int l = 0; l < num_pairs; ++l) {
+              SparseScoreLimb(maps, image.data(), bounds.data(), want.data(), want_n.data(),
+                              max_peaks, k, pairs.data(), paf.data(), pp, l,
+                              sparse.data() + l * k * k);
+            }
+            ASSERT_EQ(std::memcmp(sparse.data(), dense.data(), sizeof(float) * dense.size()), 0)
+                << "inter_threshold " << inter;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(peaks_seen, 500);  // the cases do find peaks
+}
+
+}  // namespace
+}  // namespace openpose_tf
