@@ -1,13 +1,12 @@
 // Kernels of OpenPose>Nms: validate, allocate, and run kernels/core/nms per image and channel
 // block (CPU) or the CUDA launcher kernels/nms_op_gpu (GPU, built with --config=cuda). threshold
 // and offset stay in host memory on both.
-#include <cmath>
 #include <vector>
 
 #include "kernels/core/nms.h"
 #include "kernels/map_input.h"
+#include "kernels/nms_args.h"
 #include "ops/errors.h"
-#include "ops/op_messages.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
 
@@ -47,7 +46,8 @@ class NmsOp : public OpKernel {
     const int64_t batch = heatmaps.dim_size(0);
     NmsParams params;
     std::vector<float> offsets;  // (x, y) per image
-    OP_REQUIRES_OK(ctx, ReadParams(ctx, batch, &params, &offsets));
+    OP_REQUIRES_OK(ctx, ReadNmsParams(ctx->input(1), ctx->input(2), batch, build_, max_peaks_,
+                                      &params, &offsets));
 
     const int channels = layout.channels;
     Tensor* peaks = nullptr;
@@ -84,46 +84,6 @@ class NmsOp : public OpKernel {
   }
 
  private:
-  absl::Status ReadParams(OpKernelContext* ctx, int64_t batch, NmsParams* params,
-                          std::vector<float>* offsets) const {
-    const Tensor& threshold = ctx->input(1);
-    if (threshold.dims() != 0) {
-      return InvalidArgument("threshold must be a scalar, got shape ",
-                             threshold.shape().DebugString());
-    }
-    params->threshold = threshold.scalar<float>()();
-    if (std::isnan(params->threshold)) {
-      return InvalidArgument("threshold must not be NaN");
-    }
-    // OpenPose's CPU build refuses thresholds outside [0, 1] (nmsBase.cpp, nmsCpu).
-    if (build_ == OpenPoseBuild::kCpu && !(params->threshold >= 0.f && params->threshold <= 1.f)) {
-      return InvalidArgument("threshold must be in [0, 1] with ", VariantName(true),
-                             " (as OpenPose's CPU build), got ", params->threshold);
-    }
-    // One (x, y) for the whole batch, or one per image (images at different scales).
-    const Tensor& offset = ctx->input(2);
-    const bool shared = offset.dims() == 1 && offset.dim_size(0) == 2;
-    const bool per_image =
-        offset.dims() == 2 && offset.dim_size(0) == batch && offset.dim_size(1) == 2;
-    if (!shared && !per_image) {
-      return InvalidArgument("offset must have shape [2] (x, y) or [N,2] = [", batch,
-                             ",2], got ", offset.shape().DebugString());
-    }
-    const float* data = offset.flat<float>().data();
-    for (int64_t n = 0; n < batch; ++n) {
-      const float x = shared ? data[0] : data[2 * n];
-      const float y = shared ? data[1] : data[2 * n + 1];
-      if (!std::isfinite(x) || !std::isfinite(y)) {
-        return InvalidArgument("offset must be finite, got (", x, ", ", y, ")");
-      }
-      offsets->push_back(x);
-      offsets->push_back(y);
-    }
-    params->max_peaks = max_peaks_;
-    params->build = build_;
-    return absl::OkStatus();
-  }
-
   int max_peaks_ = 127;
   OpenPoseBuild build_ = OpenPoseBuild::kGpu;
   bool nchw_ = false;

@@ -47,7 +47,8 @@ absl::Status ReadRatios(const tensorflow::Tensor& t, int num_scales, std::vector
 absl::Status ReadResizeAndMerge(const tensorflow::OpInputList& net_outputs,
                                 const tensorflow::Tensor& target_size,
                                 const tensorflow::Tensor& scale_ratios, OpenPoseBuild build,
-                                int64_t* batch, ResizePlan* plan, ResizeWorkspace* workspace) {
+                                int64_t* batch, ResizePlan* plan, ResizeWorkspace* workspace,
+                                bool materialised) {
   const int num_scales = net_outputs.size();
   std::vector<MapLayout> layouts(num_scales);
   for (int s = 0; s < num_scales; ++s) {
@@ -69,7 +70,7 @@ absl::Status ReadResizeAndMerge(const tensorflow::OpInputList& net_outputs,
   const int64_t out_elements =
       *batch * plan->target_height * static_cast<int64_t>(plan->target_width) * plan->channels;
   // The CUDA kernels index with int: refuse what would overflow there too.
-  if (out_elements > kMaxElements) {
+  if (materialised && out_elements > kMaxElements) {
     return InvalidArgument("output [N,H,W,C] = [", *batch, ",", plan->target_height, ",",
                            plan->target_width, ",", plan->channels, "] has ", out_elements,
                            " elements, more than 2^31-1");
@@ -97,7 +98,7 @@ absl::Status ReadResizeAndMerge(const tensorflow::OpInputList& net_outputs,
         " (size ratio to net_outputs[0]: ", static_cast<float>(size) / size0,
         "); give OpenPose's scaleInputToNetInputs in the order of net_outputs");
   }
-  if (!ResizeWorkspaceSize(*plan, workspace)) {
+  if (!ResizeWorkspaceSize(*plan, workspace) && materialised) {
     return InvalidArgument("the intermediate rows (source rows x target width x C, summed over ",
                            "scales) would exceed 2^31-1 elements; use fewer source rows or a ",
                            "smaller target_size");

@@ -13,6 +13,15 @@
 #define OPENPOSE_HOST_DEVICE
 #endif
 
+// Element-wise loops are built for AVX2 as well as the baseline and picked at load time
+// (target_clones), so any x86-64 CPU runs the library. Wider vectors change no result: each
+// element is the same scalar expression, without FMA (-ffp-contract=off) or reassociation.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
+#define OPENPOSE_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define OPENPOSE_SIMD_CLONES
+#endif
+
 namespace openpose_tf {
 
 // Which OpenPose build's arithmetic to reproduce (Python's `variant`, the ops' `openpose_build`

@@ -8,16 +8,6 @@ namespace {
 
 constexpr int64_t kMaxCount = std::numeric_limits<int32_t>::max();
 
-// The two passes are element-wise loops over a row: GCC builds them for AVX2 as well as the
-// baseline and picks at load time (target_clones), so any x86-64 CPU runs the library. Wider
-// vectors change no result: each element is the same scalar expression, without FMA
-// (-ffp-contract=off) or reassociation.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
-#define OPENPOSE_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define OPENPOSE_SIMD_CLONES
-#endif
-
 int WeightsPerTap(OpenPoseBuild build) { return build == OpenPoseBuild::kGpu ? 1 : 4; }
 
 // a * b, or kMaxCount + 1 when it would exceed kMaxCount (a, b >= 0).

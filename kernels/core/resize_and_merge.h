@@ -35,8 +35,12 @@ OPENPOSE_HOST_DEVICE inline void KeysWeights(float x, float* w /* 4 */) {
 }
 
 // OpenCV's tap sum ((v0*w0 + v1*w1) + v2*w2) + v3*w3 (its scalar order).
+OPENPOSE_HOST_DEVICE inline float KeysSum(float v0, float v1, float v2, float v3, float w0,
+                                          float w1, float w2, float w3) {
+  return v0 * w0 + v1 * w1 + v2 * w2 + v3 * w3;
+}
 OPENPOSE_HOST_DEVICE inline float KeysSum(float v0, float v1, float v2, float v3, const float* w) {
-  return v0 * w[0] + v1 * w[1] + v2 * w[2] + v3 * w[3];
+  return KeysSum(v0, v1, v2, v3, w[0], w[1], w[2], w[3]);
 }
 
 // OpenPose's float scaleWidth / scaleHeight of one scale (resizeAndMergeBase.cu:379-380,470-478):

@@ -19,6 +19,19 @@ struct BufferMap {
 constexpr int kWindow = 7;  // RefinePeak's window
 constexpr float kBoundMargin = 1.0001f;
 
+// IsPeakAt's strict interior test for row y of `map` at columns [x0, x1) (all with 8 in-image
+// neighbours): mask[x - x0] = 1 where v > threshold and v > each neighbour (NaN: 0), branch-free
+// so that it runs as vectors.
+OPENPOSE_SIMD_CLONES void InteriorPeaks(const float* up, const float* row, const float* down,
+                                        int x0, int x1, float threshold, uint8_t* mask) {
+  for (int x = x0; x < x1; ++x) {
+    const float v = row[x];
+    mask[x - x0] = (v > threshold) & (v > up[x - 1]) & (v > up[x]) & (v > up[x + 1]) &
+                   (v > row[x - 1]) & (v > row[x + 1]) & (v > down[x - 1]) & (v > down[x]) &
+                   (v > down[x + 1]);
+  }
+}
+
 }  // namespace
 
 void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, const float* bounds,
@@ -32,9 +45,23 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
   std::memset(peaks, 0, sizeof(float) * 3 * params.max_peaks);
   *count = 0;
   workspace->band.resize(static_cast<size_t>(kTile + 2) * w);
+  workspace->mask.resize(w);
   float* band = workspace->band.data();
+  uint8_t* mask = workspace->mask.data();
   std::vector<int32_t>& runs = workspace->runs;
+  UpsampledMaps::ChannelRows* rows = &workspace->rows;
+  maps.StartChannel(image, c, rows);
   float window[kWindow * kWindow];
+  // Refines the peak at (x, y) into the next row; false once M peaks are found.
+  auto add_peak = [&](int x, int y) {
+    // Its window, computed on its own (it reaches 3 pixels out of the band).
+    const int wy0 = std::max(0, y - 3), wy1 = std::min(h, y + 4);
+    const int wx0 = std::max(0, x - 3), wx1 = std::min(w, x + 4);
+    maps.Rect(rows, wy0, wy1, wx0, wx1, window, kWindow);
+    RefinePeakAt(BufferMap{window, wy0, wx0, kWindow}, h, w, x, y, params.offset_x,
+                 params.offset_y, peaks + 3 * static_cast<int64_t>(*count));
+    return ++*count < params.max_peaks;
+  };
   for (int i = 0; i < maps.tile_rows(); ++i) {
     // Runs of tiles that may hold a value above the threshold (NaN bounds included).
     runs.clear();
@@ -55,21 +82,30 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
     for (size_t r = 0; r < runs.size(); r += 2) {
       const int xa = std::max(0, runs[r] * kTile - 1);
       const int xb = std::min(w, runs[r + 1] * kTile + 1);
-      maps.Rect(image, c, ya, yb, xa, xb, band + xa, w, &workspace->scratch);
+      maps.Rect(rows, ya, yb, xa, xb, band + xa, w);
     }
     const BufferMap map{band, ya, 0, w};
     for (int y = y0; y < y1; ++y) {
+      // Rows and columns 2 .. size-3 are strict interior in both builds; the rest goes through
+      // IsPeakAt's border rules.
+      const bool inner_row = 2 <= y && y < h - 2;
+      const float* row = band + static_cast<int64_t>(y - ya) * w;
       for (size_t r = 0; r < runs.size(); r += 2) {
+        const int x_begin = runs[r] * kTile;
         const int x_end = std::min(w, runs[r + 1] * kTile);
-        for (int x = runs[r] * kTile; x < x_end; ++x) {
-          if (!IsPeakAt(map, h, w, x, y, params.threshold, params.build)) continue;
-          // The refinement window, computed on its own (it reaches 3 pixels out of the band).
-          const int wy0 = std::max(0, y - 3), wy1 = std::min(h, y + 4);
-          const int wx0 = std::max(0, x - 3), wx1 = std::min(w, x + 4);
-          maps.Rect(image, c, wy0, wy1, wx0, wx1, window, kWindow, &workspace->scratch);
-          RefinePeakAt(BufferMap{window, wy0, wx0, kWindow}, h, w, x, y, params.offset_x,
-                       params.offset_y, peaks + 3 * static_cast<int64_t>(*count));
-          if (++*count == params.max_peaks) return;
+        const int in_begin = inner_row ? std::min(x_end, std::max(x_begin, 2)) : x_end;
+        const int in_end = inner_row ? std::max(in_begin, std::min(x_end, w - 2)) : x_end;
+        for (int x = x_begin; x < in_begin; ++x) {
+          if (IsPeakAt(map, h, w, x, y, params.threshold, params.build) && !add_peak(x, y)) return;
+        }
+        if (in_begin < in_end) {
+          InteriorPeaks(row - w, row, row + w, in_begin, in_end, params.threshold, mask);
+          for (int x = in_begin; x < in_end; ++x) {
+            if (mask[x - in_begin] && !add_peak(x, y)) return;
+          }
+        }
+        for (int x = in_end; x < x_end; ++x) {
+          if (IsPeakAt(map, h, w, x, y, params.threshold, params.build) && !add_peak(x, y)) return;
         }
       }
     }

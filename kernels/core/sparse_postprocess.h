@@ -22,9 +22,11 @@ namespace openpose_tf {
 
 // One thread's buffers, kept across channels and limbs: nothing is allocated per pixel or peak.
 struct SparseWorkspace {
-  std::vector<float> band;     // (kTile + 2) rows of the target width
-  std::vector<float> scratch;  // UpsampledMaps' horizontal rows
-  std::vector<int32_t> runs;   // active tile columns of a band: [begin, end) pairs
+  UpsampledMaps::ChannelRows rows;  // the channel's horizontal rows
+  std::vector<float> band;          // (kTile + 2) rows of the target width
+  std::vector<uint8_t> mask;        // a row's interior peak test
+  std::vector<int32_t> runs;        // active tile columns of a band: [begin, end) pairs
+  std::vector<float> scratch;       // TileBounds'
 };
 
 // NmsImage(ResizeAndMerge(image)) for channel c of the net output (its peaks land at index c

@@ -13,11 +13,6 @@ constexpr double kRelativeMargin = 1e-5;
 constexpr float kFinalMargin = 1.0001f;
 constexpr float kAbsoluteMargin = 1e-30f;
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
-#define OPENPOSE_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define OPENPOSE_SIMD_CLONES
-#endif
 
 // The largest |value| a cubic with these taps can give over inputs of magnitude <= 1, computed
 // value (with rounding) included.
@@ -46,9 +41,13 @@ inline float Magnitude(float v) { return v == v ? std::fabs(v) : INFINITY; }
 UpsampledMaps::UpsampledMaps(const ResizePlan& plan) : plan_(plan) {
   tile_rows_ = (plan.target_height + kTile - 1) / kTile;
   tile_cols_ = (plan.target_width + kTile - 1) / kTile;
+  row_offset_.push_back(0);
+  done_offset_.push_back(0);
   for (const ResizeScale& s : plan.scales) {
     x_.push_back(MakeAxis(s.width, plan.target_width, s.scale_x));
     y_.push_back(MakeAxis(s.height, plan.target_height, s.scale_y));
+    row_offset_.push_back(row_offset_.back() + static_cast<int64_t>(s.height) * plan.target_width);
+    done_offset_.push_back(done_offset_.back() + static_cast<int64_t>(s.height) * tile_cols_);
   }
 }
 
@@ -66,6 +65,15 @@ UpsampledMaps::Axis UpsampledMaps::MakeAxis(int source_length, int target_length
       *weight = GpuBuildTaps(d, source_length, scale, index);
     } else {
       CpuBuildTaps(d, source_length, target_length, index, weight);
+    }
+  }
+  if (!gpu) {
+    axis.planar.resize(axis.weight.size());
+    for (int d = 0; d < target_length; ++d) {
+      for (int k = 0; k < 4; ++k) {
+        axis.planar[k * static_cast<size_t>(target_length) + d] =
+            axis.weight[4 * static_cast<size_t>(d) + k];
+      }
     }
   }
   for (int begin = 0; begin < target_length; begin += kTile) {
@@ -86,44 +94,69 @@ UpsampledMaps::Axis UpsampledMaps::MakeAxis(int source_length, int target_length
   return axis;
 }
 
-OPENPOSE_SIMD_CLONES void UpsampledMaps::Rect(const float* const* image, int c, int y0, int y1,
-                                              int x0, int x1, float* out, int64_t ld,
-                                              std::vector<float>* scratch) const {
-  const int num_scales = static_cast<int>(plan_.scales.size());
+void UpsampledMaps::StartChannel(const float* const* image, int c, ChannelRows* rows) const {
+  rows->image = image;
+  rows->channel = c;
+  rows->rows.resize(row_offset_.back());
+  rows->done.assign(done_offset_.back(), 0);
+}
+
+// HorizontalPass's arithmetic for one tile column of one row: the taps gathered first, so that
+// the cubics run as one vector.
+OPENPOSE_SIMD_CLONES void UpsampledMaps::Horizontal(ChannelRows* rows, int s, int r,
+                                                    int j) const {
+  const Axis& ax = x_[s];
   const int channels = plan_.channels;
+  const int x_begin = j * kTile;
+  const int n = std::min(plan_.target_width - x_begin, kTile);
+  const float* src = rows->image[s] +
+                     static_cast<int64_t>(r) * plan_.scales[s].width * channels + rows->channel;
+  float* h = rows->rows.data() + row_offset_[s] + static_cast<int64_t>(r) * plan_.target_width +
+             x_begin;
+  float p[4][kTile];
+  for (int i = 0; i < n; ++i) {
+    const int32_t* idx = &ax.index[4 * static_cast<size_t>(x_begin + i)];
+    for (int k = 0; k < 4; ++k) p[k][i] = src[static_cast<int64_t>(idx[k]) * channels];
+  }
+  if (plan_.build == OpenPoseBuild::kGpu) {
+    const float* t = &ax.weight[x_begin];
+    for (int i = 0; i < n; ++i) h[i] = CatmullRom(p[0][i], p[1][i], p[2][i], p[3][i], t[i]);
+  } else {
+    const size_t length = ax.weight.size() / 4;
+    const float* w0 = &ax.planar[x_begin];
+    const float *w1 = w0 + length, *w2 = w1 + length, *w3 = w2 + length;
+    for (int i = 0; i < n; ++i) {
+      h[i] = KeysSum(p[0][i], p[1][i], p[2][i], p[3][i], w0[i], w1[i], w2[i], w3[i]);
+    }
+  }
+  rows->done[done_offset_[s] + static_cast<int64_t>(r) * tile_cols_ + j] = 1;
+}
+
+OPENPOSE_SIMD_CLONES void UpsampledMaps::Rect(ChannelRows* cache, int y0, int y1, int x0, int x1,
+                                              float* out, int64_t ld) const {
+  const int num_scales = static_cast<int>(plan_.scales.size());
   const bool gpu = plan_.build == OpenPoseBuild::kGpu;
+  const int tw = plan_.target_width;
   const int nx = x1 - x0;
   for (int s = 0; s < num_scales; ++s) {
-    const Axis& ax = x_[s];
     const Axis& ay = y_[s];
     // Taps are non-decreasing in the target coordinate: these are the source rows read.
     const int r_first = ay.index[4 * static_cast<size_t>(y0)];
     const int r_last = ay.index[4 * static_cast<size_t>(y1 - 1) + 3];
-    const size_t need = static_cast<size_t>(r_last - r_first + 1) * nx;
-    if (scratch->size() < need) scratch->resize(need);
-    float* rows = scratch->data();
-    const int64_t row_stride = static_cast<int64_t>(plan_.scales[s].width) * channels;
-    // HorizontalPass, restricted to these rows and columns of channel c.
     for (int r = r_first; r <= r_last; ++r) {
-      const float* src = image[s] + r * row_stride + c;
-      float* h = rows + static_cast<size_t>(r - r_first) * nx;
-      for (int i = 0; i < nx; ++i) {
-        const int32_t* idx = &ax.index[4 * static_cast<size_t>(x0 + i)];
-        const float p0 = src[static_cast<int64_t>(idx[0]) * channels];
-        const float p1 = src[static_cast<int64_t>(idx[1]) * channels];
-        const float p2 = src[static_cast<int64_t>(idx[2]) * channels];
-        const float p3 = src[static_cast<int64_t>(idx[3]) * channels];
-        h[i] = gpu ? CatmullRom(p0, p1, p2, p3, ax.weight[x0 + i])
-                   : KeysSum(p0, p1, p2, p3, &ax.weight[4 * static_cast<size_t>(x0 + i)]);
+      const uint8_t* done = &cache->done[done_offset_[s] + static_cast<int64_t>(r) * tile_cols_];
+      for (int j = x0 / kTile; j <= (x1 - 1) / kTile; ++j) {
+        if (!done[j]) Horizontal(cache, s, r, j);
       }
     }
     // VerticalPass, with its merge of the scales.
+    const float* rows = cache->rows.data() + row_offset_[s] + x0;
     for (int y = y0; y < y1; ++y) {
       const int32_t* idx = &ay.index[4 * static_cast<size_t>(y)];
-      const float* h0 = rows + static_cast<size_t>(idx[0] - r_first) * nx;
-      const float* h1 = rows + static_cast<size_t>(idx[1] - r_first) * nx;
-      const float* h2 = rows + static_cast<size_t>(idx[2] - r_first) * nx;
-      const float* h3 = rows + static_cast<size_t>(idx[3] - r_first) * nx;
+      const float* h0 = rows + static_cast<int64_t>(idx[0]) * tw;
+      const float* h1 = rows + static_cast<int64_t>(idx[1]) * tw;
+      const float* h2 = rows + static_cast<int64_t>(idx[2]) * tw;
+      const float* h3 = rows + static_cast<int64_t>(idx[3]) * tw;
       float* o = out + (y - y0) * ld;
       if (gpu) {
         const float t = ay.weight[y];

@@ -37,19 +37,30 @@ class UpsampledMaps {
   int tile_rows() const { return tile_rows_; }
   int tile_cols() const { return tile_cols_; }
 
-  // One image's net outputs: image[s] is scale s's [h_s, w_s, C] NHWC data.
-  // Values of channel c over target rows [y0, y1) x columns [x0, x1) (non-empty, inside the
-  // target) into out[(y - y0) * ld + (x - x0)]. `scratch` holds the horizontal rows (grown as
-  // needed, so a caller that keeps it allocates only the first time).
-  void Rect(const float* const* image, int c, int y0, int y1, int x0, int x1, float* out,
-            int64_t ld, std::vector<float>* scratch) const;
+  // One channel of one image being read: its horizontal rows (HorizontalPass's output for that
+  // channel), computed a tile column at a time when first needed and kept until the next
+  // StartChannel. Neighbouring bands of rows share most of their source rows, so each is
+  // interpolated along x once. One per thread; reused, it allocates only the first time.
+  struct ChannelRows {
+    const float* const* image = nullptr;
+    int channel = 0;
+    std::vector<float> rows;    // per scale: [h_s, W]
+    std::vector<uint8_t> done;  // per scale: [h_s, tile_cols()]
+  };
+
+  // image: one image's net outputs, image[s] scale s's [h_s, w_s, C] NHWC data; c: the channel.
+  void StartChannel(const float* const* image, int c, ChannelRows* rows) const;
+
+  // Values of the started channel over target rows [y0, y1) x columns [x0, x1) (non-empty,
+  // inside the target) into out[(y - y0) * ld + (x - x0)].
+  void Rect(ChannelRows* rows, int y0, int y1, int x0, int x1, float* out, int64_t ld) const;
 
   // The value of channel c at (y, x).
   float Value(const float* const* image, int c, int y, int x) const;
 
   // Bounds of tile rows [row_begin, row_end) for every channel: bounds[(i * tile_cols() + j) * C
   // + c] >= |value| of every pixel of channel c in tile (i, j) (inf where a source value is not
-  // finite). `scratch` as above.
+  // finite). `scratch`: working memory, grown as needed.
   void TileBounds(const float* const* image, int row_begin, int row_end, float* bounds,
                   std::vector<float>* scratch) const;
 
@@ -59,15 +70,19 @@ class UpsampledMaps {
   struct Axis {
     std::vector<int32_t> index;  // 4 per target coordinate
     std::vector<float> weight;   // GPU build: t (1 per coordinate); CPU build: 4 Keys weights
+    std::vector<float> planar;   // CPU build: weight k of coordinate d at [k * length + d]
     std::vector<int32_t> tile_first, tile_last;  // source range [first, last] per tile
     std::vector<float> tile_gain;
   };
   Axis MakeAxis(int source_length, int target_length, float scale) const;
+  // Row r of scale s, tile column j, into the channel's horizontal rows.
+  void Horizontal(ChannelRows* rows, int s, int r, int j) const;
 
   ResizePlan plan_;
   int tile_rows_ = 0;
   int tile_cols_ = 0;
   std::vector<Axis> x_, y_;  // per scale
+  std::vector<int64_t> row_offset_, done_offset_;  // per scale, into ChannelRows
 };
 
 }  // namespace openpose_tf

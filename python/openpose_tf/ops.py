@@ -18,7 +18,7 @@ import tensorflow as tf
 from openpose_tf import _library, pose_models
 
 __all__ = ["assemble_people", "body_part_connector", "load_library", "maximum", "nms",
-           "paf_scores", "resize_and_merge"]
+           "paf_scores", "peaks_and_paf_scores", "resize_and_merge"]
 
 _VARIANTS = ("gpu", "cpu")
 _DATA_FORMATS = ("NHWC", "NCHW")
@@ -170,39 +170,43 @@ def resize_and_merge(net_outputs, target_size=None, scale_ratios=None, variant="
       float32 `[N, H, W, C]`.
     """
     _choice(variant, "variant", _VARIANTS)
+    lib = load_library()
+    with tf.name_scope(name or "resize_and_merge"):
+        outputs, target_size, scale_ratios = _resize_args(net_outputs, target_size, scale_ratios,
+                                                          variant)
+        return lib.open_pose_resize_and_merge(outputs, target_size, scale_ratios,
+                                              openpose_build=variant)
+
+
+def _resize_args(net_outputs, target_size, scale_ratios, variant):
+    """resize_and_merge's inputs checked and converted: (outputs list, target_size, ratios)."""
     listed = isinstance(net_outputs, (list, tuple))
     if listed and not net_outputs:
         raise ValueError("net_outputs must hold at least one tensor")
-    lib = load_library()
-    with tf.name_scope(name or "resize_and_merge"):
-        if listed:
-            outputs = [_float_maps(x, f"net_outputs_{i}") for i, x in enumerate(net_outputs)]
+    if listed:
+        outputs = [_float_maps(x, f"net_outputs_{i}") for i, x in enumerate(net_outputs)]
+    else:
+        outputs = [_float_maps(net_outputs, "net_outputs")]
+    if target_size is None:
+        hw = outputs[0].shape[1:3] if outputs[0].shape.rank == 4 else None
+        if hw is not None and hw.is_fully_defined():
+            target_size = [NET_STRIDE * hw[0], NET_STRIDE * hw[1]]
         else:
-            outputs = [_float_maps(net_outputs, "net_outputs")]
-        if target_size is None:
-            hw = outputs[0].shape[1:3] if outputs[0].shape.rank == 4 else None
-            if hw is not None and hw.is_fully_defined():
-                target_size = [NET_STRIDE * hw[0], NET_STRIDE * hw[1]]
-            else:
-                target_size = tf.shape(outputs[0])[1:3] * NET_STRIDE
-        if scale_ratios is None:
-            if len(outputs) > 1 and variant == "gpu":
-                raise ValueError("scale_ratios (OpenPose's scaleInputToNetInputs) is required "
-                                 "with several scales and variant='gpu'")
-            scale_ratios = [1.0] * len(outputs)
-        elif isinstance(scale_ratios, (list, tuple)):
-            if len(scale_ratios) != len(outputs):
-                raise ValueError(f"scale_ratios must have one value per scale ({len(outputs)}), "
-                                 f"got {len(scale_ratios)}")
-            if not all(isinstance(r, numbers.Real) and r > 0 and math.isfinite(r)
-                       for r in scale_ratios):
-                raise ValueError(f"scale_ratios must be positive and finite, got {scale_ratios}")
-        return lib.open_pose_resize_and_merge(
-            outputs,
-            tf.convert_to_tensor(target_size, tf.int32, name="target_size"),
-            tf.convert_to_tensor(scale_ratios, tf.float32, name="scale_ratios"),
-            openpose_build=variant,
-        )
+            target_size = tf.shape(outputs[0])[1:3] * NET_STRIDE
+    if scale_ratios is None:
+        if len(outputs) > 1 and variant == "gpu":
+            raise ValueError("scale_ratios (OpenPose's scaleInputToNetInputs) is required "
+                             "with several scales and variant='gpu'")
+        scale_ratios = [1.0] * len(outputs)
+    elif isinstance(scale_ratios, (list, tuple)):
+        if len(scale_ratios) != len(outputs):
+            raise ValueError(f"scale_ratios must have one value per scale ({len(outputs)}), "
+                             f"got {len(scale_ratios)}")
+        if not all(isinstance(r, numbers.Real) and r > 0 and math.isfinite(r)
+                   for r in scale_ratios):
+            raise ValueError(f"scale_ratios must be positive and finite, got {scale_ratios}")
+    return (outputs, tf.convert_to_tensor(target_size, tf.int32, name="target_size"),
+            tf.convert_to_tensor(scale_ratios, tf.float32, name="scale_ratios"))
 
 
 def _peak_counts(value) -> tf.Tensor:
@@ -389,3 +393,67 @@ def body_part_connector(pafs, peaks, peak_counts, pose_model="BODY_25", variant=
         return assemble_people(peaks, peak_counts, scores, model, variant=variant,
                                min_subset_cnt=min_subset_cnt, min_subset_score=min_subset_score,
                                maximize_positives=maximize_positives, scale_factor=scale_factor)
+
+
+def peaks_and_paf_scores(net_outputs, pose_model="BODY_25", target_size=None, scale_ratios=None,
+                         variant="gpu", threshold=None, max_peaks=127, offset=(0.5, 0.5),
+                         inter_min_above_threshold=None, inter_threshold=None,
+                         maximize_positives=False, name=None):
+    """:func:`nms` and :func:`paf_scores` straight from the network output, without upsampling.
+
+    Returns exactly (bit for bit) what this composition returns::
+
+        maps = resize_and_merge(net_outputs, target_size, scale_ratios, variant)
+        peaks, counts = nms(maps, threshold, max_peaks, offset, variant, channels=(0, P))
+        scores = paf_scores(maps, peaks, counts, pose_model, inter_min_above_threshold,
+                            inter_threshold, nms_threshold=threshold,
+                            channel_begin=model.num_heatmaps)
+
+    but never builds `maps` (78 x 368 x 656 floats for one BODY_25 image at OpenPose's default
+    size): a bound on every 8x8 tile of the upsampled maps shows where no value can exceed the
+    threshold, and the exact upsampled values (same taps, same float order) are computed only in
+    the other tiles, in the peaks' 7x7 windows and at the limbs' PAF sample points. CPU only
+    (on a GPU, compose the ops); :func:`openpose_tf.postprocess` uses it.
+
+    Args:
+      net_outputs, target_size, scale_ratios, variant: as :func:`resize_and_merge`; the
+        channels must be the pose model's `num_channels`.
+      pose_model: a model name or a `pose_models.PoseModel` with PAFs.
+      threshold: the NMS threshold (also the connector's close-pair rescue, as in OpenPose);
+        `None` takes the model's default.
+      max_peaks, offset: as :func:`nms`.
+      inter_min_above_threshold, inter_threshold, maximize_positives: as :func:`paf_scores`.
+      name: optional name scope.
+
+    Returns:
+      `(peaks, peak_counts, pair_scores)`: `[N, P, M, 3]`, int32 `[N, P]` and `[N, L, K, K]`,
+      ready for :func:`assemble_people`.
+    """
+    model = _connector_model(pose_model)
+    _choice(variant, "variant", _VARIANTS)
+    d = model.connector_defaults(maximize_positives)
+    threshold = d.nms_threshold if threshold is None else threshold
+    if isinstance(max_peaks, bool) or not isinstance(max_peaks, numbers.Integral) or max_peaks < 1:
+        raise ValueError(f"max_peaks must be an integer >= 1, got {max_peaks!r}")
+    if isinstance(threshold, numbers.Real) and math.isnan(threshold):
+        raise ValueError("threshold must not be NaN")
+    lib = load_library()
+    with tf.name_scope(name or "peaks_and_paf_scores"):
+        outputs, target_size, scale_ratios = _resize_args(net_outputs, target_size, scale_ratios,
+                                                          variant)
+        return lib.open_pose_peaks_and_paf_scores(
+            outputs, target_size, scale_ratios,
+            tf.convert_to_tensor(threshold, tf.float32, name="threshold"),
+            tf.convert_to_tensor(offset, tf.float32, name="offset"),
+            openpose_build=variant,
+            max_peaks=int(max_peaks),
+            pairs=[p for pair in model.pairs for p in pair],
+            paf_indices=[c for xy in model.paf_indices for c in xy],
+            num_parts=model.num_parts,
+            paf_channel_begin=model.num_heatmaps,
+            inter_min_above_threshold=_setting(inter_min_above_threshold,
+                                               d.inter_min_above_threshold, float,
+                                               "inter_min_above_threshold"),
+            inter_threshold=_setting(inter_threshold, d.inter_threshold, float,
+                                     "inter_threshold"),
+        )

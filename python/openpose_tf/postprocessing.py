@@ -3,9 +3,14 @@
 `resize_and_merge` -> `nms` on the P part channels with offset `0.5 / scale_factor` -> the body
 part connector with `scale_factor` (OpenPose's poseExtractorCaffe::forwardPass, steps 3-5). Every
 caller (the pose extractor, the CLI, the SavedModel) goes through it, so the scale bookkeeping
-lives in one place. `nms` and the connector read their channels of the merged maps in place, and
-a batch goes through image by image (`tf.map_fn`), so only one image's full-resolution maps exist
-at a time (the results are the same: every op treats images independently).
+lives in one place.
+
+By default (`fused=True`) the first three steps are one CPU op, `ops.peaks_and_paf_scores`, which
+never builds the full-resolution maps and gives the composed ops' results bit for bit. With
+`fused=False` the ops are composed (they also run on a GPU): `nms` and the connector read their
+channels of the merged maps in place, and a batch goes through image by image (`tf.map_fn`), so
+only one image's full-resolution maps exist at a time (the same results: every op treats images
+independently).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ def nms_offset(scale_factor):
 def postprocess(net_outputs, pose_model="BODY_25", *, target_size=None, scale_ratios=None,
                 scale_factor=1.0, variant="gpu", maximize_positives=False, nms_threshold=None,
                 inter_min_above_threshold=None, inter_threshold=None, min_subset_cnt=None,
-                min_subset_score=None, max_peaks=127, name=None):
+                min_subset_score=None, max_peaks=127, fused=True, name=None):
     """People from OpenPose network output(s): OpenPose's post-processing, exactly.
 
     Args:
@@ -57,6 +62,10 @@ def postprocess(net_outputs, pose_model="BODY_25", *, target_size=None, scale_ra
         `nms_threshold` is the NMS threshold and the connector's close-pair rescue score, as in
         OpenPose.
       max_peaks: peaks kept per part (OpenPose: 127).
+      fused: True (default): :func:`ops.peaks_and_paf_scores` then :func:`ops.assemble_people`,
+        on the CPU, without full-resolution maps (fast, little memory). False: the composed ops
+        (:func:`ops.resize_and_merge`, :func:`ops.nms`, :func:`ops.body_part_connector`), which
+        also have GPU kernels. The results are identical.
       name: optional name scope.
 
     Returns:
@@ -92,6 +101,15 @@ def postprocess(net_outputs, pose_model="BODY_25", *, target_size=None, scale_ra
                                            channel_begin=model.num_heatmaps, scale_factor=scale,
                                            **connector_args)
 
+        if fused:
+            # One op from net outputs to candidates: no full-resolution maps, any batch size.
+            peaks, counts, pair_scores = ops.peaks_and_paf_scores(
+                scales if len(scales) > 1 else scales[0], model, target_size, scale_ratios,
+                variant, threshold, max_peaks, nms_offset(scale_factor),
+                inter_min_above_threshold, inter_threshold, maximize_positives)
+            return ops.assemble_people(peaks, counts, pair_scores, model, variant,
+                                       min_subset_cnt, min_subset_score, maximize_positives,
+                                       scale_factor)
         known = scales[0].shape[0] if all(x.shape.rank == 4 for x in scales) else 0
         if known is not None and known <= 1:
             # One image or none (map_fn cannot stack zero ragged results), or a rank the ops

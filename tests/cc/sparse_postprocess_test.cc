@@ -154,17 +154,19 @@ TEST(SparsePostprocessTest, RectEqualsTheFullMaps) {
     const UpsampledMaps maps(plan);
     std::vector<const float*> image;
     for (const auto& s : src) image.push_back(s.data());
-    std::vector<float> scratch;
+    UpsampledMaps::ChannelRows rows;
     std::uniform_int_distribution<int> ry(0, c.target_h - 1), rx(0, c.target_w - 1);
-    for (int trial = 0; trial < 20; ++trial) {
+    for (int trial = 0; trial < 60; ++trial) {
       int y0 = ry(rng), y1 = ry(rng), x0 = rx(rng), x1 = rx(rng);
       if (y0 > y1) std::swap(y0, y1);
       if (x0 > x1) std::swap(x0, x1);
       ++y1;
       ++x1;
-      const int ch = trial % c.channels;
+      const int ch = (trial / 4) % c.channels;
       std::vector<float> out(static_cast<size_t>(y1 - y0) * (x1 - x0));
-      maps.Rect(image.data(), ch, y0, y1, x0, x1, out.data(), x1 - x0, &scratch);
+      // Started anew, or reusing the rows of earlier rectangles of the same channel.
+      if (trial % 3 == 0 || ch != rows.channel) maps.StartChannel(image.data(), ch, &rows);
+      maps.Rect(&rows, y0, y1, x0, x1, out.data(), x1 - x0);
       for (int y = y0; y < y1; ++y) {
         for (int x = x0; x < x1; ++x) {
           const float want = full[(static_cast<size_t>(y) * c.target_w + x) * c.channels + ch];

@@ -1,0 +1,199 @@
+// Kernel of OpenPose>PeaksAndPafScores (CPU): validate as ResizeAndMerge, Nms and PafScores do,
+// then per image: the tile bounds (sharded over tile rows), the sparse NMS (sharded over parts)
+// and the sparse PAF scores (sharded over limbs) of kernels/core/sparse_postprocess, on the
+// intra-op thread pool. Memory: one image's bounds (1/64 of its upsampled maps) and its pair
+// scores; nothing of full resolution.
+#include <algorithm>
+#include <functional>
+#include <limits>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "kernels/connector_args.h"
+#include "kernels/core/sparse_postprocess.h"
+#include "kernels/map_input.h"
+#include "kernels/nms_args.h"
+#include "kernels/resize_and_merge_args.h"
+#include "ops/errors.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/tensor.h"
+#include "tensorflow/core/util/work_sharder.h"
+
+namespace openpose_tf {
+namespace tf_glue {
+
+using tensorflow::OpInputList;
+using tensorflow::OpKernel;
+using tensorflow::OpKernelConstruction;
+using tensorflow::OpKernelContext;
+using tensorflow::Tensor;
+using tensorflow::TensorShape;
+
+namespace {
+
+constexpr int64_t kMaxElements = std::numeric_limits<int32_t>::max();
+
+// Runs fn(begin, end) over [0, units) on the intra-op pool, each shard with its own workspace;
+// returns the first failed allocation (no exception leaves a shard).
+absl::Status ShardWithWorkspace(
+    OpKernelContext* ctx, int64_t units, int64_t cost_per_unit,
+    const std::function<void(int64_t, int64_t, SparseWorkspace*)>& fn) {
+  auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
+  std::mutex mutex;
+  absl::Status status;
+  tensorflow::Shard(workers->num_threads, workers->workers, units, cost_per_unit,
+                    [&](int64_t begin, int64_t end) {
+                      SparseWorkspace workspace;
+                      const absl::Status s = CatchAllocation(
+                          "OpenPose>PeaksAndPafScores", [&] { fn(begin, end, &workspace); });
+                      if (!s.ok()) {
+                        std::lock_guard<std::mutex> lock(mutex);
+                        status.Update(s);
+                      }
+                    });
+  return status;
+}
+
+}  // namespace
+
+class PeaksAndPafScoresOp : public OpKernel {
+ public:
+  explicit PeaksAndPafScoresOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
+    OP_REQUIRES_OK(ctx, ReadOpenPoseBuild(ctx, &build_));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("max_peaks", &max_peaks_));
+    OP_REQUIRES(ctx, max_peaks_ >= 1, InvalidArgument("max_peaks must be >= 1, got ", max_peaks_));
+    OP_REQUIRES_OK(ctx, ReadTopology(ctx, /*with_paf_indices=*/true, &topology_));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("paf_channel_begin", &paf_begin_));
+    OP_REQUIRES(ctx, paf_begin_ >= topology_.num_parts,
+                InvalidArgument("paf_channel_begin must be >= num_parts (", topology_.num_parts,
+                                "), got ", paf_begin_));
+    for (int32_t c : topology_.paf_indices) paf_channels_.push_back(paf_begin_ + c);
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("inter_min_above_threshold",
+                                     &paf_params_.inter_min_above_threshold));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("inter_threshold", &paf_params_.inter_threshold));
+  }
+
+  void Compute(OpKernelContext* ctx) override {
+    OpInputList inputs;
+    OP_REQUIRES_OK(ctx, ctx->input_list("net_outputs", &inputs));
+    const int num_scales = inputs.size();
+    int64_t batch = 0;
+    ResizePlan plan;
+    ResizeWorkspace unused;
+    OP_REQUIRES_OK(ctx, ReadResizeAndMerge(inputs, ctx->input(num_scales),
+                                           ctx->input(num_scales + 1), build_, &batch, &plan,
+                                           &unused, /*materialised=*/false));
+    const int num_pairs = topology_.num_pairs();
+    const int num_parts = topology_.num_parts;
+    OP_REQUIRES(ctx, plan.channels == paf_begin_ + 2 * num_pairs,
+                InvalidArgument("net_outputs must have ", paf_begin_ + 2 * num_pairs,
+                                " channels (", num_parts, " parts, ", paf_begin_ - num_parts,
+                                " background, ", 2 * num_pairs, " PAFs), got shape ",
+                                inputs[0].shape().DebugString()));
+    NmsParams nms;
+    std::vector<float> offsets;
+    OP_REQUIRES_OK(ctx, ReadNmsParams(ctx->input(num_scales + 2), ctx->input(num_scales + 3),
+                                      batch, build_, max_peaks_, &nms, &offsets));
+    PafScoreParams paf = paf_params_;
+    paf.nms_threshold = nms.threshold;
+
+    const UpsampledMaps maps(plan);
+    const int64_t tiles = static_cast<int64_t>(maps.tile_rows()) * maps.tile_cols();
+    OP_REQUIRES(ctx, tiles * plan.channels <= kMaxElements,
+                InvalidArgument("target_size [", plan.target_height, ",", plan.target_width,
+                                "] with ", plan.channels, " channels needs ",
+                                tiles * plan.channels, " tile bounds per image, more than 2^31-1"));
+    Tensor* peaks = nullptr;
+    Tensor* counts = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({batch, num_parts, max_peaks_, 3}),
+                                             &peaks));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(1, TensorShape({batch, num_parts}), &counts));
+    Tensor bounds;
+    OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_FLOAT,
+                                           TensorShape({batch ? tiles * plan.channels : 0}),
+                                           &bounds));
+    const int64_t peaks_per_image = static_cast<int64_t>(num_parts) * max_peaks_ * 3;
+    float* peak_data = peaks->flat<float>().data();
+    int32_t* count_data = counts->flat<int32_t>().data();
+    float* bound_data = bounds.flat<float>().data();
+    std::vector<std::vector<float>> scores(batch);  // per image: L x k_n x k_n
+    std::vector<int64_t> ks(batch, 0);
+    for (int64_t n = 0; n < batch; ++n) {
+      std::vector<const float*> image;
+      for (int s = 0; s < num_scales; ++s) {
+        const int64_t size =
+            static_cast<int64_t>(plan.scales[s].height) * plan.scales[s].width * plan.channels;
+        image.push_back(inputs[s].flat<float>().data() + n * size);
+      }
+      const float* const* im = image.data();
+      OP_REQUIRES_OK(ctx, ShardWithWorkspace(
+          ctx, maps.tile_rows(), 40 * maps.tile_cols() * plan.channels,
+          [&](int64_t begin, int64_t end, SparseWorkspace* ws) {
+            maps.TileBounds(im, static_cast<int>(begin), static_cast<int>(end), bound_data,
+                            &ws->scratch);
+          }));
+      NmsParams image_nms = nms;
+      image_nms.offset_x = offsets[2 * n];
+      image_nms.offset_y = offsets[2 * n + 1];
+      float* image_peaks = peak_data + n * peaks_per_image;
+      int32_t* image_counts = count_data + n * num_parts;
+      OP_REQUIRES_OK(ctx, ShardWithWorkspace(
+          ctx, num_parts, 20 * plan.target_height * int64_t{plan.target_width},
+          [&](int64_t begin, int64_t end, SparseWorkspace* ws) {
+            for (int64_t c = begin; c < end; ++c) {
+              SparseNmsChannel(maps, im, bound_data, static_cast<int>(c), image_nms,
+                               image_peaks + c * max_peaks_ * 3, image_counts + c, ws);
+            }
+          }));
+      const int64_t k = *std::max_element(image_counts, image_counts + num_parts);
+      ks[n] = k;
+      OP_REQUIRES_OK(ctx, CatchAllocation("OpenPose>PeaksAndPafScores",
+                                          [&] { scores[n].resize(num_pairs * k * k); }));
+      float* image_scores = scores[n].data();
+      OP_REQUIRES_OK(ctx, ShardWithWorkspace(
+          ctx, num_pairs, 300 * k * k + 100,
+          [&](int64_t begin, int64_t end, SparseWorkspace*) {
+            for (int64_t l = begin; l < end; ++l) {
+              SparseScoreLimb(maps, im, bound_data, image_peaks, image_counts, max_peaks_, k,
+                              topology_.pairs.data(), paf_channels_.data(), paf,
+                              static_cast<int>(l), image_scores + l * k * k);
+            }
+          }));
+    }
+    // OpenPose>PafScores' layout: K the largest count of the batch, -1 past each image's counts.
+    const int64_t k = batch ? *std::max_element(ks.begin(), ks.end()) : 0;
+    OP_REQUIRES_OK(ctx, CheckPairScoreCount(batch, num_pairs, k));
+    Tensor* pair_scores = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(2, TensorShape({batch, num_pairs, k, k}),
+                                             &pair_scores));
+    float* out = pair_scores->flat<float>().data();
+    std::fill(out, out + pair_scores->NumElements(), -1.f);
+    for (int64_t n = 0; n < batch; ++n) {
+      const int64_t kn = ks[n];
+      for (int64_t l = 0; l < num_pairs; ++l) {
+        for (int64_t a = 0; a < kn; ++a) {
+          const float* from = scores[n].data() + (l * kn + a) * kn;
+          std::copy(from, from + kn, out + ((n * num_pairs + l) * k + a) * k);
+        }
+      }
+    }
+  }
+
+ private:
+  OpenPoseBuild build_ = OpenPoseBuild::kGpu;
+  int max_peaks_ = 127;
+  ConnectorTopology topology_;
+  int paf_begin_ = 0;
+  std::vector<int32_t> paf_channels_;  // absolute channels of the net output
+  PafScoreParams paf_params_;
+};
+
+REGISTER_KERNEL_BUILDER(Name("OpenPose>PeaksAndPafScores")
+                            .Device(tensorflow::DEVICE_CPU)
+                            .HostMemory("target_size")
+                            .HostMemory("scale_ratios"),
+                        PeaksAndPafScoresOp);
+
+}  // namespace tf_glue
+}  // namespace openpose_tf
