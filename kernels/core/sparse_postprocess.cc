@@ -85,11 +85,17 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
       maps.Rect(rows, ya, yb, xa, xb, band + xa, w);
     }
     const BufferMap map{band, ya, 0, w};
+    // Interior columns (2 .. w-3: strict in both builds) of the runs' span; a row's test runs
+    // over the whole span at once (long vectors) and is read inside the runs only (between
+    // them the band holds stale values).
+    const int span_begin = std::max(runs.front() * kTile, 2);
+    const int span_end = std::min(runs.back() * kTile, w - 2);
     for (int y = y0; y < y1; ++y) {
-      // Rows and columns 2 .. size-3 are strict interior in both builds; the rest goes through
-      // IsPeakAt's border rules.
-      const bool inner_row = 2 <= y && y < h - 2;
-      const float* row = band + static_cast<int64_t>(y - ya) * w;
+      const bool inner_row = 2 <= y && y < h - 2 && span_begin < span_end;
+      if (inner_row) {
+        const float* row = band + static_cast<int64_t>(y - ya) * w;
+        InteriorPeaks(row - w, row, row + w, span_begin, span_end, params.threshold, mask);
+      }
       for (size_t r = 0; r < runs.size(); r += 2) {
         const int x_begin = runs[r] * kTile;
         const int x_end = std::min(w, runs[r + 1] * kTile);
@@ -98,11 +104,18 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
         for (int x = x_begin; x < in_begin; ++x) {
           if (IsPeakAt(map, h, w, x, y, params.threshold, params.build) && !add_peak(x, y)) return;
         }
-        if (in_begin < in_end) {
-          InteriorPeaks(row - w, row, row + w, in_begin, in_end, params.threshold, mask);
-          for (int x = in_begin; x < in_end; ++x) {
-            if (mask[x - in_begin] && !add_peak(x, y)) return;
+        for (int x = in_begin; x < in_end;) {
+          // Eight mask bytes at a time: almost all are 0.
+          uint64_t word = 0;
+          if (x + 8 <= in_end) {
+            std::memcpy(&word, mask + (x - span_begin), 8);
+            if (word == 0) {
+              x += 8;
+              continue;
+            }
           }
+          if (mask[x - span_begin] && !add_peak(x, y)) return;
+          ++x;
         }
         for (int x = in_end; x < x_end; ++x) {
           if (IsPeakAt(map, h, w, x, y, params.threshold, params.build) && !add_peak(x, y)) return;
