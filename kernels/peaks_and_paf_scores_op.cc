@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -98,12 +99,18 @@ class PeaksAndPafScoresOp : public OpKernel {
     PafScoreParams paf = paf_params_;
     paf.nms_threshold = nms.threshold;
 
-    const UpsampledMaps maps(plan);
-    const int64_t tiles = static_cast<int64_t>(maps.tile_rows()) * maps.tile_cols();
+    constexpr int kTile = UpsampledMaps::kTile;
+    const int64_t tiles = ((plan.target_height + int64_t{kTile} - 1) / kTile) *
+                          ((plan.target_width + int64_t{kTile} - 1) / kTile);
     OP_REQUIRES(ctx, tiles * plan.channels <= kMaxElements,
                 InvalidArgument("target_size [", plan.target_height, ",", plan.target_width,
                                 "] with ", plan.channels, " channels needs ",
                                 tiles * plan.channels, " tile bounds per image, more than 2^31-1"));
+    std::unique_ptr<UpsampledMaps> upsampled;  // its tap tables grow with target_size
+    OP_REQUIRES_OK(ctx, CatchAllocation("OpenPose>PeaksAndPafScores", [&] {
+                     upsampled = std::make_unique<UpsampledMaps>(plan);
+                   }));
+    const UpsampledMaps& maps = *upsampled;
     Tensor* peaks = nullptr;
     Tensor* counts = nullptr;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({batch, num_parts, max_peaks_, 3}),

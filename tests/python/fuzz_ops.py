@@ -23,8 +23,10 @@ import tensorflow as tf  # noqa: E402
 
 from openpose_tf import ops, pose_models  # noqa: E402
 
+# MemoryError: numpy copying a large valid result (e.g. 16 x 20 x 100000 peak rows) under the
+# address-space limit; the ops themselves report ResourceExhausted.
 CLEAN = (ValueError, TypeError, tf.errors.InvalidArgumentError, tf.errors.UnimplementedError,
-         tf.errors.ResourceExhaustedError)
+         tf.errors.ResourceExhaustedError, MemoryError)
 F32_MAX = float(np.finfo(np.float32).max)
 EXTREMES = [0.0, -0.0, 1.0, -1.0, 0.5, 1e-38, F32_MAX, -F32_MAX, np.inf, -np.inf, np.nan, 1e30]
 DIMS = [0, 1, 1, 2, 3, 4, 7, 9, 16]
@@ -206,7 +208,27 @@ def fuzz_connector(rng):
     check(scores.flat_values.shape[0] == flat.shape[0], "one score per person")
 
 
-FUZZERS = [fuzz_nms, fuzz_maximum, fuzz_resize, fuzz_connector]
+def fuzz_fused(rng):
+    """peaks_and_paf_scores: a clean error, or exactly what the composed ops give."""
+    model = pose_models.get("COCO")
+    x = maps(rng, model.num_channels)
+    target = pick(rng, [None, [int(rng.integers(1, 48)), int(rng.integers(1, 48))]],
+                  [[2 ** 31 - 1, 2 ** 31 - 1], [0, 3]])
+    threshold = float(pick(rng, [0.05, 0.0, 0.5, 1.0, -0.5], [np.nan, np.inf, -np.inf]))
+    variant = pick(rng, ["gpu", "cpu"], [])
+    max_peaks = int(pick(rng, [1, 3, 127], [0]))
+    got = [t.numpy() for t in ops.peaks_and_paf_scores(x, model, target, None, variant, threshold,
+                                                       max_peaks)]
+    maps_ = ops.resize_and_merge(x, target, None, variant)
+    peaks, counts = ops.nms(maps_, threshold, max_peaks, (0.5, 0.5), variant,
+                            channels=(0, model.num_parts))
+    scores = ops.paf_scores(maps_, peaks, counts, model, nms_threshold=threshold,
+                            channel_begin=model.num_heatmaps)
+    for g, w in zip(got, (peaks, counts, scores)):
+        check(g.shape == w.shape and np.array_equal(g, w.numpy()), "equal to the composed ops")
+
+
+FUZZERS = [fuzz_nms, fuzz_maximum, fuzz_resize, fuzz_connector, fuzz_fused]
 
 # The instances of the hardening issue's classes, each with the clean error it must now give.
 TARGETED = [
