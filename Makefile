@@ -71,14 +71,14 @@ test-python: install
 	  $(PY) -m pytest -q -rs tests/python
 
 bench: install
-	$(PY) tools/bench_ops.py
+	$(PY) benchmarks/bench_ops.py
 
 bench-net: install
-	$(PY) tools/bench_net.py
+	$(PY) benchmarks/bench_net.py
 
 # Net output -> people: postprocess vs the plain-TensorFlow way, 1 and 2 threads, peak memory.
 bench-postprocess: install
-	$(PY) tools/bench_postprocess.py
+	$(PY) benchmarks/bench_postprocess.py
 
 # Everything with the CUDA kernels (needs nvcc, not a GPU): the op library (it runs on CPU too)
 # and the C++ tests; the library lands in $(bazel info --config=cuda bazel-bin).

@@ -35,10 +35,10 @@ OPENPOSE_HOST_DEVICE inline int RoundClamp(float v, int hi) {
 // finite); else, for peaks closer than
 // sqrt(W*H)/150, nms_threshold + 1e-6 (the "very close keypoints" rescue); else 0 (rejected).
 // float32 throughout, in OpenPose's order.
-// Not in OpenPose, the same result: samples are visited middle first and the walk stops as soon
-// as too many have failed for the limb to be accepted. Which samples count decides acceptance,
-// the rejected branch depends on the distance alone, and an accepted limb's mean is summed in
-// sample order.
+// Not in OpenPose, the same result: samples are visited middle and quarters first and the walk
+// stops as soon as too many have failed for the limb to be accepted. Which samples count decides
+// acceptance, the rejected branch depends on the distance alone, and an accepted limb's mean is
+// summed in sample order.
 template <class Sample>
 OPENPOSE_HOST_DEVICE inline float PafScoreWith(const Sample& sample, int h, int w, float ax,
                                                float ay, float bx, float by,
@@ -60,8 +60,14 @@ OPENPOSE_HOST_DEVICE inline float PafScoreWith(const Sample& sample, int h, int 
   float scores[25];
   bool rejected = false;
   int failures = 0;
-  for (int k = 0; k < n && !rejected; ++k) {
-    const int m = k == 0 ? n / 2 : (k <= n / 2 ? k - 1 : k);
+  // Probes first (the middle and the quarters: for a wrong pair, the samples farthest from both
+  // peaks, usually in the background), then the rest in order.
+  const int probes[3] = {n / 2, n / 4, (3 * n) / 4};
+  uint32_t visited = 0;
+  for (int k = 0; k < n + 3 && !rejected; ++k) {
+    const int m = k < 3 ? probes[k] : k - 3;
+    if (visited & (1u << m)) continue;
+    visited |= 1u << m;
     const int px = RoundClamp(ax + m * step_x, w - 1);
     const int py = RoundClamp(ay + m * step_y, h - 1);
     scores[m] = sample(py, px, ux, uy);

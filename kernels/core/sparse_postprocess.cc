@@ -85,17 +85,15 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
       maps.Rect(rows, ya, yb, xa, xb, band + xa, w);
     }
     const BufferMap map{band, ya, 0, w};
-    // Interior columns (2 .. w-3: strict in both builds) of the runs' span; a row's test runs
-    // over the whole span at once (long vectors) and is read inside the runs only (between
-    // them the band holds stale values).
+    // Interior columns (2 .. w-3: strict in both builds) of the runs' span. Each run's test is
+    // padded to whole vectors inside the span (past the run the band holds stale values,
+    // whose mask bytes are never read), so it runs without a scalar tail.
+    constexpr int kVector = 32;
     const int span_begin = std::max(runs.front() * kTile, 2);
     const int span_end = std::min(runs.back() * kTile, w - 2);
     for (int y = y0; y < y1; ++y) {
       const bool inner_row = 2 <= y && y < h - 2 && span_begin < span_end;
-      if (inner_row) {
-        const float* row = band + static_cast<int64_t>(y - ya) * w;
-        InteriorPeaks(row - w, row, row + w, span_begin, span_end, params.threshold, mask);
-      }
+      const float* row = band + static_cast<int64_t>(y - ya) * w;
       for (size_t r = 0; r < runs.size(); r += 2) {
         const int x_begin = runs[r] * kTile;
         const int x_end = std::min(w, runs[r + 1] * kTile);
@@ -104,17 +102,22 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
         for (int x = x_begin; x < in_begin; ++x) {
           if (IsPeakAt(map, h, w, x, y, params.threshold, params.build) && !add_peak(x, y)) return;
         }
+        if (in_begin < in_end) {
+          const int padded =
+              std::min(span_end, in_begin + (in_end - in_begin + kVector - 1) / kVector * kVector);
+          InteriorPeaks(row - w, row, row + w, in_begin, padded, params.threshold, mask);
+        }
         for (int x = in_begin; x < in_end;) {
           // Eight mask bytes at a time: almost all are 0.
           uint64_t word = 0;
           if (x + 8 <= in_end) {
-            std::memcpy(&word, mask + (x - span_begin), 8);
+            std::memcpy(&word, mask + (x - in_begin), 8);
             if (word == 0) {
               x += 8;
               continue;
             }
           }
-          if (mask[x - span_begin] && !add_peak(x, y)) return;
+          if (mask[x - in_begin] && !add_peak(x, y)) return;
           ++x;
         }
         for (int x = in_end; x < x_end; ++x) {
@@ -144,7 +147,9 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
     if ((std::fabs(ux) * b[cx] + std::fabs(uy) * b[cy]) * kBoundMargin <= threshold) {
       return -INFINITY;
     }
-    return ux * maps.Value(image, cx, py, px) + uy * maps.Value(image, cy, py, px);
+    float paf_x = 0.f, paf_y = 0.f;
+    maps.Values(image, cx, cy, py, px, &paf_x, &paf_y);
+    return ux * paf_x + uy * paf_y;
   };
   const float* peaks_a = peaks + static_cast<int64_t>(part_a) * max_peaks * 3;
   const float* peaks_b = peaks + static_cast<int64_t>(part_b) * max_peaks * 3;

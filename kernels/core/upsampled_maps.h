@@ -55,8 +55,10 @@ class UpsampledMaps {
   // inside the target) into out[(y - y0) * ld + (x - x0)].
   void Rect(ChannelRows* rows, int y0, int y1, int x0, int x1, float* out, int64_t ld) const;
 
-  // The value of channel c at (y, x).
+  // The value of channel c at (y, x); Values: channels c0 and c1 at once (shared taps).
   float Value(const float* const* image, int c, int y, int x) const;
+  void Values(const float* const* image, int c0, int c1, int y, int x, float* v0,
+              float* v1) const;
 
   // Bounds of tile rows [row_begin, row_end) for every channel: bounds[(i * tile_cols() + j) * C
   // + c] >= |value| of every pixel of channel c in tile (i, j) (inf where a source value is not

@@ -1,9 +1,12 @@
 """`openpose-tf bench`: per-stage times of the body pipeline (median over repeats).
 
 Stages: decode (OpenCV, a JPEG of the image size), network (the model on one net input), then
-OpenPose's post-processing stage by stage (resize_and_merge, nms, paf_scores, assemble_people) on
-the network output of a synthetic crowd (random weights would give meaningless peak counts), and
-the whole `postprocess`. Prints the TensorFlow version and the devices.
+OpenPose's post-processing on the network output of a synthetic crowd (random weights would give
+meaningless peak counts): the composed ops stage by stage (resize_and_merge, nms, paf_scores,
+assemble_people), the fused peaks_and_paf_scores, and the whole `postprocess`. Prints the
+TensorFlow version and the devices. `--postprocess` runs the post-processing benchmark instead
+(openpose_tf.bench_postprocess: both variants, the composed ops and plain TensorFlow, 1/10/30
+people, COCO and BODY_25, batch 1 and 16, per thread count, peak memory; no network needed).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ def register(commands) -> None:
         "bench", help="per-stage times of the pipeline",
         description=__doc__.split("\n\n")[0].split(": ", 1)[1] + " " +
         " ".join(__doc__.split("\n\n")[1].split()))
-    network = bench.add_mutually_exclusive_group(required=True)
+    network = bench.add_mutually_exclusive_group()
     network.add_argument("--model", help="a model written by `openpose-tf convert`")
     network.add_argument("--prototxt", help="an OpenPose .prototxt, run with random weights "
                                             "(timing only)")
@@ -29,6 +32,11 @@ def register(commands) -> None:
                        help="people in the synthetic crowd (default 10)")
     bench.add_argument("--repeats", type=int, default=5, help="timed runs per stage (default 5)")
     bench.add_argument("--variant", choices=("gpu", "cpu"), default="gpu")
+    bench.add_argument("--postprocess", action="store_true",
+                       help="the post-processing benchmark (ratios to plain TensorFlow, peak "
+                            "memory); takes a few minutes")
+    bench.add_argument("--threads", default="1,2",
+                       help="with --postprocess: TensorFlow thread counts (default 1,2)")
     bench.set_defaults(run=_bench)
 
 
@@ -55,6 +63,13 @@ def _bench(args) -> int:
 
     if args.repeats < 1:
         raise ValueError(f"--repeats must be >= 1, got {args.repeats}")
+    if args.postprocess:
+        from openpose_tf import bench_postprocess
+
+        bench_postprocess.run(args.threads, args.repeats, lambda line: print(line, flush=True))
+        return 0
+    if not (args.model or args.prototxt):
+        raise ValueError("bench needs --model or --prototxt (or --postprocess)")
     width, height = geometry.parse_resolution(args.net_resolution)
     if width <= 0 or height <= 0 or width % 16 or height % 16:
         raise ValueError(f"--net_resolution must be a fixed WxH in multiples of 16, got "
@@ -94,7 +109,9 @@ def _bench(args) -> int:
         ("nms", lambda: ops.nms(heatmaps[..., :model.num_parts], variant=v)),
         ("paf_scores", lambda: ops.paf_scores(pafs, peaks, counts, model)),
         ("assemble_people", lambda: ops.assemble_people(peaks, counts, scores, model, v)),
-        ("postprocess (all of the above)", lambda: postprocess(net_output, model, variant=v)),
+        ("peaks_and_paf_scores (fused)",
+         lambda: ops.peaks_and_paf_scores(net_output, model, variant=v)),
+        ("postprocess (fused + assemble)", lambda: postprocess(net_output, model, variant=v)),
         ("render (draw_people)", lambda: render.draw_people(image, drawn, model)),
     ]
     devices = ", ".join(d.name for d in tf.config.list_physical_devices())

@@ -1,7 +1,7 @@
 """CPU inference time of OpenPose's BODY_25 and COCO networks at 368x656: our TensorFlow model vs
 OpenCV's DNN module, same (random) weights, same input, one process.
 
-    .venv/bin/python tools/bench_net.py [--models DIR] [--repeats N]
+    .venv/bin/python benchmarks/bench_net.py [--models DIR] [--repeats N]
 
 Reads the prototxts from ../shared/models (never copied); writes random .caffemodels to a
 temporary folder. Prints the median of N runs after one warm-up for each.

@@ -5,7 +5,7 @@ here: the stages' cost does not depend on them; the regions come from the body k
 and face crops 368x368, one crop per network call (as OpenPose). 1 person: p1.jpg; 5 people:
 p2.jpg and p3.jpg side by side. Medians of `--repeats` runs.
 
-    python tools/bench_hand_face.py [--repeats 3]
+    python benchmarks/bench_hand_face.py [--repeats 3]
 """
 
 import argparse

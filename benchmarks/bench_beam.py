@@ -4,7 +4,7 @@ estimation's mobilenet (../shared/models), --net_resolution -1x368. Both write t
 (checked). Each command runs in its own process, timed from start to exit (model loading and
 Beam's start-up included), then with the time `run` itself reports.
 
-    python tools/bench_beam.py [--copies 10] [--workers 2]
+    python benchmarks/bench_beam.py [--copies 10] [--workers 2]
 """
 
 import argparse

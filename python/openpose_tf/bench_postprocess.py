@@ -1,0 +1,177 @@
+"""Post-processing speed and memory, net output -> people (`openpose-tf bench --postprocess`).
+
+In one run, on the same synthetic net outputs (synthetic.random_crowd + render_net_output, fixed
+seeds, 46x82 -> 368x656): COCO and BODY_25 with 1, 10 and 30 people at batch 1, and BODY_25
+with 10 people at batch 16, each with 1 and 2 TensorFlow threads (each thread count in its own
+process). Median milliseconds of
+- `tf`: what users write without custom ops, `tf.image.resize(..., "bicubic")` of all channels
+  and a 3x3 `max_pool2d` equality NMS of the parts (no grouping): the reference (about OpenPose's
+  own CPU time on this machine class); every ratio is to it, in the same process;
+- `postprocess gpu` / `postprocess cpu`: `openpose_tf.postprocess` (fused, the default), both
+  variants; `composed gpu`: `postprocess(fused=False)`, the ops one by one;
+- stages: `peaks_and_paf_scores` (the fused op), `resize_and_merge` (gpu variant; `cv2.resize`:
+  OpenCV's INTER_CUBIC of every channel plane, as OpenPose's CPU build resizes, on as many
+  OpenCV threads), `nms` and `body_part_connector` on the upsampled maps;
+each as a `tf.function` after a warm-up. Then the peak resident-memory growth of one
+`postprocess` of the batch-16 case (a fresh process per variant). Prints Markdown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+NET_H, NET_W = 368, 656
+CASES = [("COCO", 1, 1), ("COCO", 10, 1), ("COCO", 30, 1), ("BODY_25", 1, 1),
+         ("BODY_25", 10, 1), ("BODY_25", 30, 1), ("BODY_25", 10, 16)]
+STAGES = ["postprocess gpu", "postprocess cpu", "composed gpu", "peaks_and_paf_scores",
+          "resize_and_merge", "cv2.resize", "nms", "body_part_connector"]
+
+
+def net_output(model_name: str, people: int, batch: int):
+    """The batch's net output: one synthetic crowd (seeded by its size), repeated."""
+    import numpy as np
+
+    from openpose_tf import pose_models, synthetic
+
+    model = pose_models.get(model_name)
+    rng = np.random.default_rng(people)
+    crowd = synthetic.random_crowd(model, rng, people, NET_H, NET_W, min_size=60, max_size=160,
+                                   overlap=True)
+    one = synthetic.render_net_output(model, crowd, NET_H, NET_W)
+    return np.repeat(one[None], batch, axis=0)
+
+
+def worker(threads: int, repeats: int) -> None:
+    import cv2
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    cv2.setNumThreads(threads)
+    import numpy as np
+
+    import openpose_tf
+    from openpose_tf import ops, pose_models
+    from openpose_tf.cli.bench import median_ms
+
+    for name, people, batch in CASES:
+        model = pose_models.get(name)
+        data = net_output(name, people, batch)
+        x = tf.constant(data)
+        planes = np.ascontiguousarray(data.transpose(0, 3, 1, 2))
+        parts, pafs_from = model.num_parts, model.num_heatmaps
+
+        @tf.function
+        def plain(x):
+            heat = tf.image.resize(x, (NET_H, NET_W), method="bicubic")
+            p = heat[..., :parts]
+            pooled = tf.nn.max_pool2d(p, 3, 1, "SAME")
+            return tf.where((p == pooled) & (p > 0.05))
+
+        def post(variant, fused=True):
+            return tf.function(lambda x: openpose_tf.postprocess(x, model, variant=variant,
+                                                                 fused=fused))
+
+        def opencv():
+            for image in planes:
+                for plane in image:
+                    cv2.resize(plane, (NET_W, NET_H), interpolation=cv2.INTER_CUBIC)
+
+        fused = tf.function(lambda x: ops.peaks_and_paf_scores(x, model))
+        resize = tf.function(lambda x: ops.resize_and_merge(x))
+        heat = resize(x)
+        nms = tf.function(lambda h: ops.nms(h, channels=(0, parts)))
+        peaks, counts = nms(heat)
+        connect = tf.function(lambda h, p, c: ops.body_part_connector(
+            h, p, c, model, channel_begin=pafs_from))
+        gpu, cpu, composed = post("gpu"), post("cpu"), post("gpu", fused=False)
+        row = {"model": name, "people": people, "batch": batch, "threads": threads,
+               "found": int(gpu(x)[1].flat_values.shape[0]),
+               "tf": median_ms(lambda: plain(x), repeats),
+               "postprocess gpu": median_ms(lambda: gpu(x), repeats),
+               "postprocess cpu": median_ms(lambda: cpu(x), repeats),
+               "composed gpu": median_ms(lambda: composed(x), repeats),
+               "peaks_and_paf_scores": median_ms(lambda: fused(x), repeats),
+               "resize_and_merge": median_ms(lambda: resize(x), repeats),
+               "cv2.resize": median_ms(opencv, repeats),
+               "nms": median_ms(lambda: nms(heat), repeats),
+               "body_part_connector": median_ms(lambda: connect(heat, peaks, counts), repeats)}
+        print(json.dumps(row), flush=True)
+
+
+def memory(variant: str, fused: bool) -> None:
+    """Peak RSS growth (MiB) of a first one-image postprocess (library load included), then of
+    the batch-16 case on top of it; the inputs exist before either."""
+    import resource
+
+    import tensorflow as tf
+
+    import openpose_tf
+
+    def peak():
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    name, people, batch = CASES[-1]
+    small = tf.constant(net_output(name, people, 1))
+    x = tf.constant(net_output(name, people, batch))
+    start = peak()
+    openpose_tf.postprocess(small, name, variant=variant, fused=fused)
+    one = peak()
+    openpose_tf.postprocess(x, name, variant=variant, fused=fused)
+    print(json.dumps({"one": one - start, "mib": peak() - one}), flush=True)
+
+
+def _child(args: list[str]) -> list[dict]:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    done = subprocess.run([sys.executable, "-m", "openpose_tf.bench_postprocess"] + args,
+                          capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark process {args} failed:\n{done.stderr[-3000:]}")
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+def run(threads: str = "1,2", repeats: int = 5, out=print) -> None:
+    """Runs the benchmark (a process per thread count and per memory case) and prints Markdown."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    counts = [int(t) for t in threads.split(",")]
+    if not counts or min(counts) < 1:
+        raise ValueError(f"threads must be a comma-separated list of counts >= 1, got {threads}")
+    out("| model | people (found) | batch | threads | tf (ms) | " +
+        " | ".join(f"{s} (ms, x tf)" for s in STAGES) + " |")
+    out("|---" * (5 + len(STAGES)) + "|")
+    for count in counts:
+        for r in _child(["--worker", str(count), "--repeats", str(repeats)]):
+            cells = " | ".join(f"{r[s]:.2f} ({r[s] / r['tf']:.3f})" for s in STAGES)
+            out(f"| {r['model']} | {r['people']} ({r['found']}) | {r['batch']} | "
+                f"{r['threads']} | {r['tf']:.1f} | {cells} |")
+    name, _, batch = CASES[-1]
+    for variant, fused in (("gpu", True), ("cpu", True), ("gpu", False)):
+        (m,) = _child(["--memory", variant] + ([] if fused else ["--composed"]))
+        label = f"postprocess {variant}" + ("" if fused else " (composed, fused=False)")
+        out(f"\n{label}: peak memory +{m['one']:.0f} MiB for one {name} image (library load "
+            f"included), then +{m['mib']:.0f} MiB for a batch of {batch}")
+
+
+def main(argv=None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", default="1,2", help="TensorFlow thread counts (1,2)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per figure (5)")
+    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--memory", help=argparse.SUPPRESS)
+    parser.add_argument("--composed", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args.worker, args.repeats)
+    if args.memory:
+        return memory(args.memory, not args.composed)
+    run(args.threads, args.repeats, lambda line: print(line, flush=True))
+
+
+if __name__ == "__main__":
+    main()
