@@ -8,29 +8,31 @@ namespace {
 
 // Relative and absolute margins of the bounds: float rounding moves a computed value by at most
 // a few dozen units in the last place of its terms' magnitudes (1e-5 is ~170 of them), and by at
-// most a few subnormal steps in absolute terms (1e-30 is far above).
+// most a few subnormal steps in absolute terms (1e-30 is far above); the final margin also covers
+// the rounding of the bounds' own sums (hundreds of terms at most).
 constexpr double kRelativeMargin = 1e-5;
-constexpr float kFinalMargin = 1.0001f;
+constexpr float kFinalMargin = 1.001f;
 constexpr float kAbsoluteMargin = 1e-30f;
 
 
-// The largest |value| a cubic with these taps can give over inputs of magnitude <= 1, computed
-// value (with rounding) included.
-double Gain(OpenPoseBuild build, const float* weight) {
+// Each tap's |weight| plus its share of the float rounding allowance: a cubic's computed value
+// is at most the sum of these times its inputs' magnitudes.
+void TapBounds(OpenPoseBuild build, const float* weight, double* out /* 4 */) {
   if (build == OpenPoseBuild::kCpu) {
-    double sum = 0;
-    for (int k = 0; k < 4; ++k) sum += std::fabs(static_cast<double>(weight[k]));
-    return sum * (1 + kRelativeMargin);
+    for (int k = 0; k < 4; ++k) {
+      out[k] = std::fabs(static_cast<double>(weight[k])) * (1 + kRelativeMargin);
+    }
+    return;
   }
   // CatmullRom's polynomial in t: these are its weights of v0..v3; its float evaluation errs by
-  // a few ulps of its terms' magnitudes, at most 4|t|^3 + 6t^2 + |t| + 1 for inputs <= 1.
+  // a few ulps of its terms' magnitudes, at most (4|t|^3 + 6t^2 + |t| + 1) max|v|: that
+  // allowance is added to every tap (sum_k |v_k| >= max |v|).
   const double t = *weight;
   const double t2 = t * t, t3 = t2 * t, a = std::fabs(t);
   const double w[4] = {-0.5 * t3 + t2 - 0.5 * t, 1.5 * t3 - 2.5 * t2 + 1,
                        -1.5 * t3 + 2 * t2 + 0.5 * t, 0.5 * t3 - 0.5 * t2};
-  double sum = 0;
-  for (double v : w) sum += std::fabs(v);
-  return sum + kRelativeMargin * (4 * a * a * a + 6 * a * a + a + 1);
+  const double allowance = kRelativeMargin * (4 * a * a * a + 6 * a * a + a + 1);
+  for (int k = 0; k < 4; ++k) out[k] = std::fabs(w[k]) + allowance;
 }
 
 // |v|, with NaN as inf (a NaN must make its tiles' bounds infinite, and max() would drop it).
@@ -79,17 +81,28 @@ UpsampledMaps::Axis UpsampledMaps::MakeAxis(int source_length, int target_length
   for (int begin = 0; begin < target_length; begin += kTile) {
     const int end = std::min(target_length, begin + kTile);
     int32_t first = source_length, last = 0;
-    double gain = 0;
     for (int d = begin; d < end; ++d) {
       for (int k = 0; k < 4; ++k) {
         first = std::min(first, axis.index[4 * static_cast<size_t>(d) + k]);
         last = std::max(last, axis.index[4 * static_cast<size_t>(d) + k]);
       }
-      gain = std::max(gain, Gain(plan_.build, &axis.weight[per_tap * static_cast<size_t>(d)]));
+    }
+    // W of each source in [first, last]: the largest over the tile's coordinates of the summed
+    // tap bounds that coordinate gives it; never 0, so that inf * W stays inf.
+    std::vector<double> w(last - first + 1, 0.0), at(last - first + 1);
+    for (int d = begin; d < end; ++d) {
+      double taps[4];
+      TapBounds(plan_.build, &axis.weight[per_tap * static_cast<size_t>(d)], taps);
+      std::fill(at.begin(), at.end(), 0.0);
+      for (int k = 0; k < 4; ++k) at[axis.index[4 * static_cast<size_t>(d) + k] - first] += taps[k];
+      for (size_t i = 0; i < w.size(); ++i) w[i] = std::max(w[i], at[i]);
     }
     axis.tile_first.push_back(first);
     axis.tile_last.push_back(last);
-    axis.tile_gain.push_back(static_cast<float>(gain * (1 + kRelativeMargin)));
+    axis.tile_weights.push_back(static_cast<int64_t>(axis.bound.size()));
+    for (double v : w) {
+      axis.bound.push_back(std::max(1e-30f, static_cast<float>(v * (1 + kRelativeMargin))));
+    }
   }
   return axis;
 }
@@ -261,34 +274,31 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::TileBounds(const float* const* image, i
     const int r_first = ay.tile_first[row_begin];
     const int r_last = ay.tile_last[row_end - 1];
     const size_t col_max_size = static_cast<size_t>(r_last - r_first + 1) * nt * channels;
-    if (scratch->size() < col_max_size + channels) scratch->resize(col_max_size + channels);
-    float* col_max = scratch->data();  // [row][tile column][channel]: max over the tile's columns
-    float* tile_max = col_max + col_max_size;
+    if (scratch->size() < col_max_size) scratch->resize(col_max_size);
+    float* col_max = scratch->data();  // [row][tile column][channel]: sum over the tile's columns
     const int64_t row_stride = static_cast<int64_t>(plan_.scales[s].width) * channels;
     for (int r = r_first; r <= r_last; ++r) {
       const float* src = image[s] + r * row_stride;
       for (int j = 0; j < nt; ++j) {
         float* m = col_max + (static_cast<size_t>(r - r_first) * nt + j) * channels;
         for (int c = 0; c < channels; ++c) m[c] = 0.f;
+        const float* wx = &ax.bound[ax.tile_weights[j]];
         for (int col = ax.tile_first[j]; col <= ax.tile_last[j]; ++col) {
           const float* p = src + static_cast<int64_t>(col) * channels;
-          for (int c = 0; c < channels; ++c) {
-            const float a = Magnitude(p[c]);
-            m[c] = a > m[c] ? a : m[c];
-          }
+          const float weight = wx[col - ax.tile_first[j]];
+          for (int c = 0; c < channels; ++c) m[c] += Magnitude(p[c]) * weight;
         }
       }
     }
     for (int i = row_begin; i < row_end; ++i) {
+      const float* wy = &ay.bound[ay.tile_weights[i]];
       for (int j = 0; j < nt; ++j) {
-        for (int c = 0; c < channels; ++c) tile_max[c] = 0.f;
+        float* b = bounds + (static_cast<int64_t>(i) * nt + j) * channels;
         for (int r = ay.tile_first[i]; r <= ay.tile_last[i]; ++r) {
           const float* m = col_max + (static_cast<size_t>(r - r_first) * nt + j) * channels;
-          for (int c = 0; c < channels; ++c) tile_max[c] = m[c] > tile_max[c] ? m[c] : tile_max[c];
+          const float weight = wy[r - ay.tile_first[i]];
+          for (int c = 0; c < channels; ++c) b[c] += m[c] * weight;
         }
-        const float gain = ax.tile_gain[j] * ay.tile_gain[i];
-        float* b = bounds + (static_cast<int64_t>(i) * nt + j) * channels;
-        for (int c = 0; c < channels; ++c) b[c] += tile_max[c] * gain;
       }
     }
   }

@@ -9,10 +9,12 @@
 // So every value equals the full op's bit for bit.
 //
 // Bounds: a bicubic value is a weighted sum of its 4x4 source neighbourhood, so its magnitude is
-// at most the neighbourhood's largest magnitude times the sum of the absolute x weights times that
-// of the y weights (plus float rounding, covered by a relative margin far above its worst case).
-// A tile whose bound is <= a threshold has no value above it. A NaN or inf anywhere in the
-// neighbourhood makes the bound inf: such a tile is never skipped.
+// at most sum_r sum_c W_y(r) W_x(c) |source(r, c)| over the source cells any pixel of a tile
+// reads, where W_x(c) is the largest absolute weight (summed over taps that repeat c at a border,
+// plus an allowance for float rounding far above its worst case) that any column of the tile
+// gives source column c, and W_y likewise. A tile whose bound is <= a threshold has no value
+// above it. A NaN or inf anywhere in the neighbourhood makes the bound inf: such a tile is never
+// skipped.
 #ifndef OPENPOSE_TF_KERNELS_CORE_UPSAMPLED_MAPS_H_
 #define OPENPOSE_TF_KERNELS_CORE_UPSAMPLED_MAPS_H_
 
@@ -68,13 +70,14 @@ class UpsampledMaps {
 
  private:
   // One scale's taps along one axis, for every target coordinate, and per tile the source range
-  // its taps read and the largest sum of absolute weights (with the rounding margin).
+  // its taps read with the bound's weight of each source in it (W above).
   struct Axis {
     std::vector<int32_t> index;  // 4 per target coordinate
     std::vector<float> weight;   // GPU build: t (1 per coordinate); CPU build: 4 Keys weights
     std::vector<float> planar;   // CPU build: weight k of coordinate d at [k * length + d]
     std::vector<int32_t> tile_first, tile_last;  // source range [first, last] per tile
-    std::vector<float> tile_gain;
+    std::vector<int64_t> tile_weights;           // where a tile's weights start in `bound`
+    std::vector<float> bound;                    // W of sources first..last, per tile
   };
   Axis MakeAxis(int source_length, int target_length, float scale) const;
   // Row r of scale s, tile column j, into the channel's horizontal rows.
