@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import numpy as np
 
@@ -49,13 +48,11 @@ def main(argv=None) -> int:
 
     failures = total = 0
     for variant in ("gpu", "cpu"):
-        start = time.perf_counter()
         keypoints, scores = openpose_tf.postprocess(net_output, model, scale_factor=scale,
                                                     variant=variant)
-        elapsed = (time.perf_counter() - start) * 1e3
         found = keypoints[0].numpy()
-        print(f"\nvariant={variant!r}: {len(found)} people found in {elapsed:.0f} ms "
-              f"(postprocess; stages: {stage_times(net_output, model, scale, variant)})")
+        print(f"\nvariant={variant!r}: {len(found)} people found "
+              f"({stage_times(net_output, model, scale, variant)})")
         path = openpose_json.write_people_json(args.output, f"demo_{variant}", found)
         print(f"wrote {path}")
         if variant == "gpu":
@@ -78,23 +75,31 @@ def main(argv=None) -> int:
 
 
 def stage_times(net_output, model, scale, variant) -> str:
-    """Milliseconds of each post-processing op, run alone (median of 3, after a warm-up)."""
+    """Milliseconds of postprocess and of its two ops (the fused peaks_and_paf_scores, then
+    assemble_people), and of the composed ops it replaces, each run alone (median of 3 after a
+    warm-up)."""
+    import openpose_tf
     from openpose_tf import ops
     from openpose_tf.cli.bench import median_ms
     from openpose_tf.postprocessing import nms_offset
 
-    heat = ops.resize_and_merge(net_output, variant=variant)
-    peaks, counts = ops.nms(heat[..., :model.num_parts], 0.05, 127, nms_offset(scale), variant)
-    pafs = heat[..., model.num_heatmaps:]
-    pair_scores = ops.paf_scores(pafs, peaks, counts, model)
-    times = [median_ms(fn, 3) for fn in (
-        lambda: ops.resize_and_merge(net_output, variant=variant),
-        lambda: ops.nms(heat[..., :model.num_parts], 0.05, 127, nms_offset(scale), variant),
-        lambda: ops.paf_scores(pafs, peaks, counts, model),
+    offset = nms_offset(scale)
+    peaks, counts, pair_scores = ops.peaks_and_paf_scores(net_output, model, variant=variant,
+                                                          offset=offset)
+    fused = [median_ms(fn, 3) for fn in (
+        lambda: openpose_tf.postprocess(net_output, model, scale_factor=scale, variant=variant),
+        lambda: ops.peaks_and_paf_scores(net_output, model, variant=variant, offset=offset),
         lambda: ops.assemble_people(peaks, counts, pair_scores, model, variant,
                                     scale_factor=scale))]
-    return (f"resize_and_merge {times[0]:.0f}, nms {times[1]:.0f}, paf_scores {times[2]:.1f}, "
-            f"assemble_people {times[3]:.1f} ms")
+    heat = ops.resize_and_merge(net_output, variant=variant)
+    parts = (0, model.num_parts)
+    composed = [median_ms(fn, 3) for fn in (
+        lambda: ops.resize_and_merge(net_output, variant=variant),
+        lambda: ops.nms(heat, 0.05, 127, offset, variant, channels=parts),
+        lambda: ops.paf_scores(heat, peaks, counts, model, channel_begin=model.num_heatmaps))]
+    return (f"postprocess {fused[0]:.1f} ms: peaks_and_paf_scores {fused[1]:.1f}, "
+            f"assemble_people {fused[2]:.1f}; the composed ops it replaces: resize_and_merge "
+            f"{composed[0]:.0f}, nms {composed[1]:.0f}, paf_scores {composed[2]:.1f} ms")
 
 
 def rendered(net_output, model, keypoints, scale):
