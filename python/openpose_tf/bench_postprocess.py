@@ -9,11 +9,13 @@ process). Median milliseconds of
   own CPU time on this machine class); every ratio is to it, in the same process;
 - `postprocess gpu` / `postprocess cpu`: `openpose_tf.postprocess` (fused, the default), both
   variants; `composed gpu`: `postprocess(fused=False)`, the ops one by one;
-- stages: `peaks_and_paf_scores` (the fused op), `resize_and_merge` (gpu variant; `cv2.resize`:
-  OpenCV's INTER_CUBIC of every channel plane, as OpenPose's CPU build resizes, on as many
-  OpenCV threads), `nms` and `body_part_connector` on the upsampled maps;
+- stages: `peaks_and_paf_scores` (the fused op) and `assemble_people` on its outputs (the two
+  ops of `postprocess`); `resize_and_merge` (both variants; `cv2.resize`: OpenCV's INTER_CUBIC
+  of every channel plane, as OpenPose's CPU build resizes, on as many OpenCV threads), `nms` and
+  `body_part_connector` on the upsampled maps (the composed ops, gpu variant);
 each as a `tf.function` after a warm-up. Then the peak resident-memory growth of one
-`postprocess` of the batch-16 case (a fresh process per variant). Prints Markdown.
+`postprocess` on one image and of the batch-16 case (Linux's VmHWM, reset before each; a fresh
+process per variant, and for `fused=False`). Prints Markdown.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ NET_H, NET_W = 368, 656
 CASES = [("COCO", 1, 1), ("COCO", 10, 1), ("COCO", 30, 1), ("BODY_25", 1, 1),
          ("BODY_25", 10, 1), ("BODY_25", 30, 1), ("BODY_25", 10, 16)]
 STAGES = ["postprocess gpu", "postprocess cpu", "composed gpu", "peaks_and_paf_scores",
-          "resize_and_merge", "cv2.resize", "nms", "body_part_connector"]
+          "assemble_people", "resize_and_merge", "resize_and_merge cpu", "cv2.resize", "nms",
+          "body_part_connector"]
 
 
 def net_output(model_name: str, people: int, batch: int):
@@ -81,7 +84,10 @@ def worker(threads: int, repeats: int) -> None:
                     cv2.resize(plane, (NET_W, NET_H), interpolation=cv2.INTER_CUBIC)
 
         fused = tf.function(lambda x: ops.peaks_and_paf_scores(x, model))
+        candidates = fused(x)
+        assemble = tf.function(lambda p, c, s: ops.assemble_people(p, c, s, model))
         resize = tf.function(lambda x: ops.resize_and_merge(x))
+        resize_cpu = tf.function(lambda x: ops.resize_and_merge(x, variant="cpu"))
         heat = resize(x)
         nms = tf.function(lambda h: ops.nms(h, channels=(0, parts)))
         peaks, counts = nms(heat)
@@ -95,7 +101,9 @@ def worker(threads: int, repeats: int) -> None:
                "postprocess cpu": median_ms(lambda: cpu(x), repeats),
                "composed gpu": median_ms(lambda: composed(x), repeats),
                "peaks_and_paf_scores": median_ms(lambda: fused(x), repeats),
+               "assemble_people": median_ms(lambda: assemble(*candidates), repeats),
                "resize_and_merge": median_ms(lambda: resize(x), repeats),
+               "resize_and_merge cpu": median_ms(lambda: resize_cpu(x), repeats),
                "cv2.resize": median_ms(opencv, repeats),
                "nms": median_ms(lambda: nms(heat), repeats),
                "body_part_connector": median_ms(lambda: connect(heat, peaks, counts), repeats)}
@@ -103,27 +111,36 @@ def worker(threads: int, repeats: int) -> None:
 
 
 def memory(variant: str, fused: bool, inputs: str) -> None:
-    """Peak RSS growth (MiB) of a first one-image postprocess (library load included), then of
-    the batch-16 case on top of it. The inputs come from a file (rendering them here would set
-    the peak before the measurement) and exist before either."""
-    import resource
-
+    """Peak resident memory (MiB) above the process's resident memory before the call, for a
+    first one-image postprocess, then for the batch-16 case. Linux's peak (VmHWM) is reset before
+    each (/proc/self/clear_refs), so an earlier peak (imports, loading the inputs) hides nothing;
+    the inputs come from a file and exist before either."""
     import numpy as np
     import tensorflow as tf
 
     import openpose_tf
 
-    def peak():
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    def status(field):
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+        raise RuntimeError(f"no {field} in /proc/self/status")
 
-    name = CASES[-1][0]
+    def peak_above_now(fn):
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # peak := current
+        before = status("VmRSS")
+        fn()
+        return status("VmHWM") - before
+
     x = tf.constant(np.load(inputs))
     small = x[:1]
-    start = peak()
-    openpose_tf.postprocess(small, name, variant=variant, fused=fused)
-    one = peak()
-    openpose_tf.postprocess(x, name, variant=variant, fused=fused)
-    print(json.dumps({"one": one - start, "mib": peak() - one}), flush=True)
+    one = peak_above_now(lambda: openpose_tf.postprocess(small, CASES[-1][0], variant=variant,
+                                                         fused=fused))
+    batch = peak_above_now(lambda: openpose_tf.postprocess(x, CASES[-1][0], variant=variant,
+                                                           fused=fused))
+    print(json.dumps({"one": one, "mib": batch}), flush=True)
 
 
 def _child(args: list[str]) -> list[dict]:
@@ -163,8 +180,8 @@ def run(threads: str = "1,2", repeats: int = 5, out=print) -> None:
                    for variant, fused in (("gpu", True), ("cpu", True), ("gpu", False))]
     for variant, fused, m in figures:
         label = f"postprocess {variant}" + ("" if fused else " (composed, fused=False)")
-        out(f"\n{label}: peak memory +{m['one']:.0f} MiB for one {name} image (library load "
-            f"included), then +{m['mib']:.0f} MiB for a batch of {batch}")
+        out(f"\n{label}: peak resident memory +{m['one']:.1f} MiB for a first call on one {name} "
+            f"image (tracing included), +{m['mib']:.1f} MiB for a batch of {batch}")
 
 
 def main(argv=None) -> None:
