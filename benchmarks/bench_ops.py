@@ -1,4 +1,5 @@
-"""Prints timings of the ops on OpenPose-sized inputs: `make bench` (or python benchmarks/bench_ops.py).
+"""Prints timings of the ops on OpenPose-sized inputs: `make bench`
+(or python benchmarks/bench_ops.py).
 
 Figures are medians of repeated eager calls after a warm-up, on this machine's CPU, with
 TensorFlow's default intra-op threads. Not a test: nothing here asserts speed.

@@ -28,8 +28,8 @@ struct StridedMap {
 // or the sparse path's exact values; one definition keeps both bit-identical).
 // GPU build (nmsRegisterKernel): 1 <= x <= W-2 and 1 <= y <= H-2, v > threshold and v > all 8
 //   neighbours (strict); the outer 1-pixel border never peaks.
-// CPU build (nmsRegisterKernelCPU): strict as above for 2 <= x <= W-3 and 2 <= y <= H-3; on the ring
-//   x == 1, x == W-2, y == 1 or y == H-2 (which includes 8 outer-border pixels) the test is
+// CPU build (nmsRegisterKernelCPU): strict as above for 2 <= x <= W-3 and 2 <= y <= H-3; on the
+//   ring x == 1, x == W-2, y == 1 or y == H-2 (which includes 8 outer-border pixels) the test is
 //   v >= neighbours, with neighbours outside the image read as `threshold`: OpenPose's CPU
 //   resize (cv::resize) makes twin maxima there. Every other border pixel never peaks.
 // Only (x, y) and its in-image 8 neighbours are read.
