@@ -2,7 +2,6 @@
 // sparse equivalent of ResizeAndMerge -> Nms (parts) -> PafScores (PAFs), without the upsampled
 // maps (kernels/core/sparse_postprocess.h).
 #include <cstdint>
-#include <string>
 #include <vector>
 
 #include "ops/errors.h"
@@ -42,22 +41,12 @@ REGISTER_OP("OpenPose>PeaksAndPafScores")
       TF_RETURN_IF_ERROR(c->GetAttr("paf_channel_begin", &paf_begin));
       TF_RETURN_IF_ERROR(c->GetAttr("pairs", &pairs));
       const int64_t limbs = static_cast<int64_t>(pairs.size() / 2);
-      DimensionHandle n = c->UnknownDim();
-      for (int s = 0; s < num_scales; ++s) {
-        const std::string name = "net_outputs[" + std::to_string(s) + "]";
-        DimensionHandle ns, hs, ws, cs;
-        TF_RETURN_IF_ERROR(shape_fns::MapDims(c, s, name, false, &ns, &hs, &ws, &cs));
-        if (c->ValueKnown(cs) && c->Value(cs) != paf_begin + 2 * limbs) {
-          return InvalidArgument(name, " must have ", paf_begin + 2 * limbs, " channels (",
-                                 num_parts, " parts, ", paf_begin - num_parts,
-                                 " background, ", 2 * limbs, " PAFs), got shape ",
-                                 c->DebugString(c->input(s)));
-        }
-        if (!c->Merge(n, ns, &n).ok()) {
-          return InvalidArgument(name, " must have the N of net_outputs[0], got shape ",
-                                 c->DebugString(c->input(s)), " vs ",
-                                 c->DebugString(c->input(0)));
-        }
+      DimensionHandle n, ch;
+      TF_RETURN_IF_ERROR(shape_fns::NetOutputDims(c, num_scales, &n, &ch));
+      if (c->ValueKnown(ch) && c->Value(ch) != paf_begin + 2 * limbs) {
+        return InvalidArgument("net_outputs must have ", paf_begin + 2 * limbs, " channels (",
+                               num_parts, " parts, ", paf_begin - num_parts, " background, ",
+                               2 * limbs, " PAFs), got shape ", c->DebugString(c->input(0)));
       }
       TF_RETURN_IF_ERROR(shape_fns::VectorInput(c, num_scales, "target_size", 2, "(H, W)"));
       TF_RETURN_IF_ERROR(shape_fns::VectorInput(c, num_scales + 1, "scale_ratios", num_scales,

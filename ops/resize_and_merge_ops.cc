@@ -1,6 +1,4 @@
 // Registration of OpenPose>ResizeAndMerge (spec section 2).
-#include <string>
-
 #include "ops/errors.h"
 #include "ops/shape_helpers.h"
 #include "tensorflow/core/framework/op.h"
@@ -22,17 +20,8 @@ REGISTER_OP("OpenPose>ResizeAndMerge")
     .SetShapeFn([](InferenceContext* c) {
       int num_scales = 0;
       TF_RETURN_IF_ERROR(c->GetAttr("num_scales", &num_scales));
-      DimensionHandle n = c->UnknownDim(), ch = c->UnknownDim();
-      for (int s = 0; s < num_scales; ++s) {
-        const std::string name = "net_outputs[" + std::to_string(s) + "]";
-        DimensionHandle ns, hs, ws, cs;
-        TF_RETURN_IF_ERROR(shape_fns::MapDims(c, s, name, false, &ns, &hs, &ws, &cs));
-        if (!c->Merge(n, ns, &n).ok() || !c->Merge(ch, cs, &ch).ok()) {
-          return InvalidArgument(name, " must have the N and C of net_outputs[0], got shape ",
-                                 c->DebugString(c->input(s)), " vs ",
-                                 c->DebugString(c->input(0)));
-        }
-      }
+      DimensionHandle n, ch;
+      TF_RETURN_IF_ERROR(shape_fns::NetOutputDims(c, num_scales, &n, &ch));
       TF_RETURN_IF_ERROR(shape_fns::VectorInput(c, num_scales, "target_size", 2, "(H, W)"));
       TF_RETURN_IF_ERROR(shape_fns::VectorInput(c, num_scales + 1, "scale_ratios", num_scales,
                                                 "(one per scale)"));

@@ -1,6 +1,7 @@
 #include "ops/errors.h"
 #include "ops/shape_helpers.h"
 
+#include <string>
 #include <vector>
 
 #include "ops/op_messages.h"
@@ -42,6 +43,22 @@ absl::Status IsNchw(InferenceContext* c, bool* nchw) {
   std::string data_format;
   TF_RETURN_IF_ERROR(c->GetAttr("data_format", &data_format));
   *nchw = data_format == "NCHW";
+  return absl::OkStatus();
+}
+
+absl::Status NetOutputDims(InferenceContext* c, int num_scales, DimensionHandle* n,
+                           DimensionHandle* ch) {
+  *n = c->UnknownDim();
+  *ch = c->UnknownDim();
+  for (int s = 0; s < num_scales; ++s) {
+    const std::string name = "net_outputs[" + std::to_string(s) + "]";
+    DimensionHandle ns, hs, ws, cs;
+    TF_RETURN_IF_ERROR(MapDims(c, s, name, false, &ns, &hs, &ws, &cs));
+    if (!c->Merge(*n, ns, n).ok() || !c->Merge(*ch, cs, ch).ok()) {
+      return InvalidArgument(name, " must have the N and C of net_outputs[0], got shape ",
+                             c->DebugString(c->input(s)), " vs ", c->DebugString(c->input(0)));
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -18,6 +18,12 @@ absl::Status MapDims(tensorflow::shape_inference::InferenceContext* c, int input
                      tensorflow::shape_inference::DimensionHandle* w,
                      tensorflow::shape_inference::DimensionHandle* ch);
 
+// Inputs [0, num_scales): net outputs [N, h_s, w_s, C] (MapDims each) with the same N and C;
+// returns those N and C handles.
+absl::Status NetOutputDims(tensorflow::shape_inference::InferenceContext* c, int num_scales,
+                           tensorflow::shape_inference::DimensionHandle* n,
+                           tensorflow::shape_inference::DimensionHandle* ch);
+
 // The channel_begin / channel_end attrs (end -1: to the last channel) applied to the channel
 // dimension `ch` of input `name`: checks the range against a known C and replaces `ch` with the
 // range's size (unknown when end is -1 and C is).

@@ -277,17 +277,24 @@ def paf_scores(pafs, peaks, peak_counts, pose_model="BODY_25", inter_min_above_t
             _float_maps(pafs, "pafs"),
             _float_maps(peaks, "peaks"),
             _peak_counts(peak_counts),
-            pairs=[p for pair in model.pairs for p in pair],
-            paf_indices=[c for xy in model.paf_indices for c in xy],
-            num_parts=model.num_parts,
-            inter_min_above_threshold=_setting(inter_min_above_threshold,
-                                               d.inter_min_above_threshold, float,
-                                               "inter_min_above_threshold"),
-            inter_threshold=_setting(inter_threshold, d.inter_threshold, float,
-                                     "inter_threshold"),
             nms_threshold=_setting(nms_threshold, d.nms_threshold, float, "nms_threshold"),
             channel_begin=_channel(channel_begin, "channel_begin"),
+            **_paf_attrs(model, d, inter_min_above_threshold, inter_threshold),
         )
+
+
+def _paf_attrs(model, defaults, inter_min_above_threshold, inter_threshold) -> dict:
+    """The line-score attrs shared by PafScores and PeaksAndPafScores: topology and thresholds
+    (`None` takes the model's default)."""
+    return dict(
+        pairs=[p for pair in model.pairs for p in pair],
+        paf_indices=[c for xy in model.paf_indices for c in xy],
+        num_parts=model.num_parts,
+        inter_min_above_threshold=_setting(inter_min_above_threshold,
+                                           defaults.inter_min_above_threshold, float,
+                                           "inter_min_above_threshold"),
+        inter_threshold=_setting(inter_threshold, defaults.inter_threshold, float,
+                                 "inter_threshold"))
 
 
 def assemble_people(peaks, peak_counts, pair_scores, pose_model="BODY_25", variant="gpu",
@@ -447,13 +454,6 @@ def peaks_and_paf_scores(net_outputs, pose_model="BODY_25", target_size=None, sc
             tf.convert_to_tensor(offset, tf.float32, name="offset"),
             openpose_build=variant,
             max_peaks=int(max_peaks),
-            pairs=[p for pair in model.pairs for p in pair],
-            paf_indices=[c for xy in model.paf_indices for c in xy],
-            num_parts=model.num_parts,
             paf_channel_begin=model.num_heatmaps,
-            inter_min_above_threshold=_setting(inter_min_above_threshold,
-                                               d.inter_min_above_threshold, float,
-                                               "inter_min_above_threshold"),
-            inter_threshold=_setting(inter_threshold, d.inter_threshold, float,
-                                     "inter_threshold"),
+            **_paf_attrs(model, d, inter_min_above_threshold, inter_threshold),
         )

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/cc/test_maps.h"
 
 namespace openpose_tf {
 namespace {
@@ -31,16 +32,8 @@ ResizePlan Plan(OpenPoseBuild v, int th, int tw, std::vector<std::pair<int, int>
 
 // Runs a plan through the caller-owned workspace and the two passes.
 std::vector<float> RunPlan(const ResizePlan& plan, const std::vector<const float*>& sources) {
-  ResizeWorkspace size;
-  EXPECT_TRUE(ResizeWorkspaceSize(plan, &size));
-  std::vector<int32_t> index(size.index_count);
-  std::vector<float> floats(size.float_count);
-  const ResizeBuffers buffers = PrepareResize(plan, index.data(), floats.data());
-  for (size_t s = 0; s < sources.size(); ++s) {
-    HorizontalPass(plan, buffers, static_cast<int>(s), sources[s], 0, plan.scales[s].height);
-  }
-  std::vector<float> out(static_cast<size_t>(plan.target_height) * plan.target_width);
-  VerticalPass(plan, buffers, 0, plan.target_height, out.data());
+  std::vector<float> out = testing::RunResizePlan(plan, sources);
+  EXPECT_FALSE(out.empty());
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include "kernels/core/nms.h"
 #include "kernels/core/paf_score.h"
 #include "kernels/core/resize_and_merge.h"
+#include "tests/cc/test_maps.h"
 
 namespace openpose_tf {
 namespace {
@@ -45,19 +46,23 @@ ResizePlan MakePlan(const Case& c) {
 
 // The dense op: every scale through the two passes, all channels, NHWC [TH, TW, C].
 std::vector<float> FullResize(const ResizePlan& plan, const std::vector<std::vector<float>>& src) {
-  ResizeWorkspace size;
-  EXPECT_TRUE(ResizeWorkspaceSize(plan, &size));
-  std::vector<int32_t> index(size.index_count);
-  std::vector<float> floats(size.float_count);
-  const ResizeBuffers buffers = PrepareResize(plan, index.data(), floats.data());
-  for (size_t s = 0; s < src.size(); ++s) {
-    HorizontalPass(plan, buffers, static_cast<int>(s), src[s].data(), 0, plan.scales[s].height);
-  }
-  std::vector<float> out(static_cast<size_t>(plan.target_height) * plan.target_width *
-                         plan.channels);
-  VerticalPass(plan, buffers, 0, plan.target_height, out.data());
-  return out;
+  std::vector<const float*> sources;
+  for (const auto& s : src) sources.push_back(s.data());
+  return testing::RunResizePlan(plan, sources);
 }
+
+// One image's sparse view: its UpsampledMaps, per-scale pointers and every tile's bounds.
+struct SparseImage {
+  SparseImage(const ResizePlan& plan, const std::vector<std::vector<float>>& src) : maps(plan) {
+    for (const auto& s : src) image.push_back(s.data());
+    bounds.resize(static_cast<size_t>(maps.tile_rows()) * maps.tile_cols() * plan.channels);
+    maps.TileBounds(image.data(), 0, maps.tile_rows(), bounds.data(), &workspace.scratch);
+  }
+  UpsampledMaps maps;
+  std::vector<const float*> image;
+  std::vector<float> bounds;
+  SparseWorkspace workspace;
+};
 
 // Net outputs of one style: 0 smooth blobs, 1 quantised levels (ties, plateaus, the threshold
 // itself), 2 blobs with NaN / inf / negative specks, 3 faint blobs whose peaks lie near the
@@ -117,13 +122,10 @@ TEST(SparsePostprocessTest, BoundsHoldEveryValue) {
     for (int style = 0; style < 4; ++style) {
       const auto src = MakeSources(plan, style, &rng);
       const std::vector<float> full = FullResize(plan, src);
-      const UpsampledMaps maps(plan);
-      std::vector<const float*> image;
-      for (const auto& s : src) image.push_back(s.data());
-      std::vector<float> bounds(static_cast<size_t>(maps.tile_rows()) * maps.tile_cols() *
-                                c.channels);
-      std::vector<float> scratch;
-      maps.TileBounds(image.data(), 0, maps.tile_rows(), bounds.data(), &scratch);
+      const SparseImage sparse(plan, src);
+      const UpsampledMaps& maps = sparse.maps;
+      const std::vector<const float*>& image = sparse.image;
+      const std::vector<float>& bounds = sparse.bounds;
       for (int y = 0; y < c.target_h; ++y) {
         for (int x = 0; x < c.target_w; ++x) {
           for (int ch = 0; ch < c.channels; ++ch) {
@@ -188,13 +190,11 @@ TEST(SparsePostprocessTest, NmsAndPafScoresEqualTheDenseOps) {
         if (c.build == OpenPoseBuild::kCpu && threshold < 0) continue;  // refused by the op
         const auto src = MakeSources(plan, style, &rng);
         const std::vector<float> full = FullResize(plan, src);
-        const UpsampledMaps maps(plan);
-        std::vector<const float*> image;
-        for (const auto& s : src) image.push_back(s.data());
-        std::vector<float> bounds(static_cast<size_t>(maps.tile_rows()) * maps.tile_cols() *
-                                  c.channels);
-        SparseWorkspace ws;
-        maps.TileBounds(image.data(), 0, maps.tile_rows(), bounds.data(), &ws.scratch);
+        SparseImage sparse(plan, src);
+        const UpsampledMaps& maps = sparse.maps;
+        const std::vector<const float*>& image = sparse.image;
+        const std::vector<float>& bounds = sparse.bounds;
+        SparseWorkspace& ws = sparse.workspace;
         NmsParams p;
         p.threshold = threshold;
         p.build = c.build;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/core/map_layout.h"
+#include "kernels/core/resize_and_merge.h"
 
 namespace openpose_tf {
 namespace testing {
@@ -35,6 +36,24 @@ inline Maps RandomMaps(std::mt19937* rng, int channels, int height, int width, i
   std::uniform_int_distribution<int> level(0, levels - 1);
   for (float& v : m.data) v = static_cast<float>(level(*rng)) / levels;
   return m;
+}
+
+// The dense ResizeAndMerge of one image: each scale's source through HorizontalPass, then
+// VerticalPass, in a caller-sized workspace. [TH, TW, C].
+inline std::vector<float> RunResizePlan(const ResizePlan& plan,
+                                        const std::vector<const float*>& sources) {
+  ResizeWorkspace size;
+  if (!ResizeWorkspaceSize(plan, &size)) return {};
+  std::vector<int32_t> index(size.index_count);
+  std::vector<float> floats(size.float_count);
+  const ResizeBuffers buffers = PrepareResize(plan, index.data(), floats.data());
+  for (size_t s = 0; s < sources.size(); ++s) {
+    HorizontalPass(plan, buffers, static_cast<int>(s), sources[s], 0, plan.scales[s].height);
+  }
+  std::vector<float> out(static_cast<size_t>(plan.target_height) * plan.target_width *
+                         plan.channels);
+  VerticalPass(plan, buffers, 0, plan.target_height, out.data());
+  return out;
 }
 
 }  // namespace testing
