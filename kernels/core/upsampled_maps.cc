@@ -14,7 +14,6 @@ constexpr double kRelativeMargin = 1e-5;
 constexpr float kFinalMargin = 1.001f;
 constexpr float kAbsoluteMargin = 1e-30f;
 
-
 // Each tap's |weight| plus its share of the float rounding allowance: a cubic's computed value
 // is at most the sum of these times its inputs' magnitudes.
 void TapBounds(OpenPoseBuild build, const float* weight, double* out /* 4 */) {
@@ -78,6 +77,7 @@ UpsampledMaps::Axis UpsampledMaps::MakeAxis(int source_length, int target_length
       }
     }
   }
+  std::vector<double> w, at;  // per tile, below
   for (int begin = 0; begin < target_length; begin += kTile) {
     const int end = std::min(target_length, begin + kTile);
     int32_t first = source_length, last = 0;
@@ -89,7 +89,8 @@ UpsampledMaps::Axis UpsampledMaps::MakeAxis(int source_length, int target_length
     }
     // W of each source in [first, last]: the largest over the tile's coordinates of the summed
     // tap bounds that coordinate gives it; never 0, so that inf * W stays inf.
-    std::vector<double> w(last - first + 1, 0.0), at(last - first + 1);
+    w.assign(last - first + 1, 0.0);
+    at.resize(w.size());
     for (int d = begin; d < end; ++d) {
       double taps[4];
       TapBounds(plan_.build, &axis.weight[per_tap * static_cast<size_t>(d)], taps);
