@@ -19,9 +19,9 @@ struct BufferMap {
 constexpr int kWindow = 7;  // RefinePeak's window
 constexpr float kBoundMargin = 1.0001f;
 
-// IsPeakAt's strict interior test for row y of `map` at columns [x0, x1) (all with 8 in-image
-// neighbours): mask[x - x0] = 1 where v > threshold and v > each neighbour (NaN: 0), branch-free
-// so that it runs as vectors.
+// IsPeakAt's strict interior test of `row` at columns [x0, x1), its neighbours in `row`, `up`
+// and `down` (all in the image): mask[x - x0] = 1 where v > threshold and v > each of the 8
+// (NaN: 0), branch-free so that it runs as vectors.
 OPENPOSE_SIMD_CLONES void InteriorPeaks(const float* up, const float* row, const float* down,
                                         int x0, int x1, float threshold, uint8_t* mask) {
   for (int x = x0; x < x1; ++x) {
