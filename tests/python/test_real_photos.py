@@ -130,3 +130,23 @@ def test_frozen_graph_example(network, tmp_path, monkeypatch, capsys):
     assert "2 people; drawn in" in capsys.readouterr().out
     assert cv2.imread(str(tmp_path / "people.png")).shape == cv2.imread(
         str(IMAGES / "p2.jpg")).shape
+
+
+@pytest.mark.parametrize("variant", ["gpu", "cpu"])
+def test_fused_equals_composed_on_real_network_output(network, photos, variant):
+    """The fused ops.peaks_and_paf_scores (postprocess's default) against the composed ops on a
+    real network's output for every photo, bit for bit: real maps have background noise, soft
+    tails and near-threshold values that synthetic crowds lack."""
+    from openpose_tf import ops
+
+    for name, image in photos.items():
+        h, w = image.shape[:2]
+        [s0] = geometry.scale_sizes(w, h, geometry.net_input_size(w, h))
+        net = network(tf.constant(geometry.warp_input(image, s0)[None], tf.float32))
+        got = ops.peaks_and_paf_scores(net, "COCO", variant=variant)
+        maps = ops.resize_and_merge(net, variant=variant)
+        peaks, counts = ops.nms(maps, 0.05, 127, (0.5, 0.5), variant, channels=(0, 18))
+        scores = ops.paf_scores(maps, peaks, counts, "COCO", channel_begin=19)
+        for g, want in zip(got, (peaks, counts, scores)):
+            np.testing.assert_array_equal(g.numpy(), want.numpy(), err_msg=name)
+        assert counts.numpy().sum() >= 10 * PEOPLE[name]
