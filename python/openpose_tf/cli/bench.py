@@ -34,7 +34,7 @@ def register(commands) -> None:
     bench.add_argument("--variant", choices=("gpu", "cpu"), default="gpu")
     bench.add_argument("--postprocess", action="store_true",
                        help="the post-processing benchmark (ratios to plain TensorFlow, peak "
-                            "memory); takes a few minutes")
+                            "memory); about a minute")
     bench.add_argument("--threads", default="1,2",
                        help="with --postprocess: TensorFlow thread counts (default 1,2)")
     bench.set_defaults(run=_bench)
