@@ -1,4 +1,5 @@
-"""OpenPose's post-processing as TensorFlow ops (CPU kernels; CUDA kernels to come).
+"""OpenPose's post-processing as TensorFlow ops: CPU kernels, and CUDA kernels in a library built
+with `--config=cuda` (every op but the CPU-only `peaks_and_paf_scores`).
 
 Every function works in eager mode, inside `tf.function`, in `tf.compat.v1` graphs and in
 SavedModels (call :func:`load_library` before `tf.saved_model.load` in a fresh process). None has
