@@ -1,7 +1,7 @@
 // Kernel of OpenPose>PeaksAndPafScores (CPU): validate as ResizeAndMerge, Nms and PafScores do,
 // then per image: the tile bounds (sharded over tile rows), the sparse NMS (sharded over parts)
 // and the sparse PAF scores (sharded over limbs) of kernels/core/sparse_postprocess, on the
-// intra-op thread pool. Memory: one image's bounds (1/64 of its upsampled maps) and its pair
+// intra-op thread pool. Memory: one image's bounds (1/256 of its upsampled maps) and its pair
 // scores; nothing of full resolution.
 #include <algorithm>
 #include <functional>

@@ -28,7 +28,7 @@ namespace openpose_tf {
 class UpsampledMaps {
  public:
   // Tiles are kTile x kTile target pixels (the last row and column of tiles may be smaller).
-  static constexpr int kTile = 8;
+  static constexpr int kTile = 16;
 
   // plan: ResizeAndMerge's plan, already validated (ReadResizeAndMerge).
   explicit UpsampledMaps(const ResizePlan& plan);

@@ -418,7 +418,7 @@ def peaks_and_paf_scores(net_outputs, pose_model="BODY_25", target_size=None, sc
                             channel_begin=model.num_heatmaps)
 
     but never builds `maps` (78 x 368 x 656 floats for one BODY_25 image at OpenPose's default
-    size): a bound on every 8x8 tile of the upsampled maps shows where no value can exceed the
+    size): a bound on every 16x16 tile of the upsampled maps shows where no value can exceed the
     threshold, and the exact upsampled values (same taps, same float order) are computed only in
     the other tiles, in the peaks' 7x7 windows and at the limbs' PAF sample points. CPU only
     (on a GPU, compose the ops); :func:`openpose_tf.postprocess` uses it.

@@ -51,6 +51,16 @@ std::vector<float> FullResize(const ResizePlan& plan, const std::vector<std::vec
   return testing::RunResizePlan(plan, sources);
 }
 
+// Fills the caller-owned buffers with values that break any comparison or sum that reads them
+// before they are computed (+inf in the band: no peak beats it; NaN in the horizontal rows), as
+// stale data from earlier channels could.
+void Poison(const ResizePlan& plan, SparseWorkspace* ws) {
+  ws->band.assign(static_cast<size_t>(UpsampledMaps::kTile + 2) * plan.target_width, INFINITY);
+  size_t rows = 0;
+  for (const ResizeScale& s : plan.scales) rows += static_cast<size_t>(s.height);
+  ws->rows.rows.assign(rows * plan.target_width, NAN);
+}
+
 // One image's sparse view: its UpsampledMaps, per-scale pointers and every tile's bounds.
 struct SparseImage {
   SparseImage(const ResizePlan& plan, const std::vector<std::vector<float>>& src) : maps(plan) {
@@ -130,8 +140,9 @@ TEST(SparsePostprocessTest, BoundsHoldEveryValue) {
         for (int x = 0; x < c.target_w; ++x) {
           for (int ch = 0; ch < c.channels; ++ch) {
             const float v = full[(static_cast<size_t>(y) * c.target_w + x) * c.channels + ch];
-            const float b = bounds[(static_cast<size_t>(y / 8) * maps.tile_cols() + x / 8) *
-                                       c.channels + ch];
+            constexpr int kTile = UpsampledMaps::kTile;
+            const size_t tile = static_cast<size_t>(y / kTile) * maps.tile_cols() + x / kTile;
+            const float b = bounds[tile * c.channels + ch];
             // The exact values too (Value and Rect).
             const float point = maps.Value(image.data(), ch, y, x);
             ASSERT_TRUE(Same(point, v)) << y << "," << x << "," << ch << ": " << point << " " << v;
@@ -208,6 +219,7 @@ TEST(SparsePostprocessTest, NmsAndPafScoresEqualTheDenseOps) {
           NmsImage(full.data(), NhwcLayout(c.target_h, c.target_w, c.channels), 0, c.channels,
                    p, want.data(), want_n.data());
           for (int ch = 0; ch < c.channels; ++ch) {
+            Poison(plan, &ws);
             SparseNmsChannel(maps, image.data(), bounds.data(), ch, p, got.data() + ch * m3,
                              &got_n[ch], &ws);
             peaks_seen += got_n[ch];
