@@ -34,17 +34,7 @@ __device__ inline float ScaleValue(const GpuScale& scale, OpenPoseBuild build, i
     CpuBuildTaps(y, g.height, target_h, yi, wy);
     CpuBuildTaps(x, g.width, target_w, xi, wx);
   }
-  float rows[4];
-  for (int k = 0; k < 4; ++k) {
-    const float* r = image + yi[k] * row;
-    const float v0 = r[static_cast<int64_t>(xi[0]) * channels];
-    const float v1 = r[static_cast<int64_t>(xi[1]) * channels];
-    const float v2 = r[static_cast<int64_t>(xi[2]) * channels];
-    const float v3 = r[static_cast<int64_t>(xi[3]) * channels];
-    rows[k] = gpu ? CatmullRom(v0, v1, v2, v3, wx[0]) : KeysSum(v0, v1, v2, v3, wx);
-  }
-  return gpu ? CatmullRom(rows[0], rows[1], rows[2], rows[3], wy[0])
-             : KeysSum(rows[0], rows[1], rows[2], rows[3], wy);
+  return TapValue(image, row, channels, yi, wy, xi, wx, build);
 }
 
 __global__ void ResizeAndMergeKernel(const GpuScale* scales, int num_scales, OpenPoseBuild build,
@@ -59,20 +49,12 @@ __global__ void ResizeAndMergeKernel(const GpuScale* scales, int num_scales, Ope
     const int64_t image_row = pixel / target_w;
     const int y = static_cast<int>(image_row % target_h);
     const int64_t n = image_row / target_h;
-    float v = ScaleValue(scales[0], build, n, y, x, c, channels, target_h, target_w);
-    if (num_scales > 1) {
-      // VerticalPass's merge: the GPU build accumulates from a float 0 and divides by S, the CPU
-      // build adds in scale order and multiplies by (float)(1.0 / S).
-      if (build == OpenPoseBuild::kGpu) v = 0.f + v;
-      for (int s = 1; s < num_scales; ++s) {
-        v += ScaleValue(scales[s], build, n, y, x, c, channels, target_h, target_w);
-      }
-      if (build == OpenPoseBuild::kGpu) {
-        v /= static_cast<float>(num_scales);
-      } else {
-        v *= static_cast<float>(1.0 / num_scales);
-      }
+    float v = 0.f;
+    for (int s = 0; s < num_scales; ++s) {
+      v = MergeScale(v, ScaleValue(scales[s], build, n, y, x, c, channels, target_h, target_w),
+                     s, num_scales, build);
     }
+    v = MergeEnd(v, num_scales, build);
     out[e] = v;
   }
 }

@@ -87,6 +87,42 @@ OPENPOSE_HOST_DEVICE inline void CpuBuildTaps(int d, int source_length, int targ
   KeysWeights(f, weight);
 }
 
+// One scale's upsampled value at one target pixel from its taps: HorizontalPass at the 4 tap rows,
+// then VerticalPass, with the same float operations. `source` is channel c of the scale's image
+// ([h, w, C], rows row_stride = w * C floats apart); wx / wy hold t (GPU build) or the 4 Keys
+// weights (CPU build).
+OPENPOSE_HOST_DEVICE inline float TapValue(const float* source, int64_t row_stride, int channels,
+                                           const int32_t* yi, const float* wy, const int32_t* xi,
+                                           const float* wx, OpenPoseBuild build) {
+  const bool gpu = build == OpenPoseBuild::kGpu;
+  float rows[4];
+  for (int k = 0; k < 4; ++k) {
+    const float* r = source + yi[k] * row_stride;
+    const float v0 = r[static_cast<int64_t>(xi[0]) * channels];
+    const float v1 = r[static_cast<int64_t>(xi[1]) * channels];
+    const float v2 = r[static_cast<int64_t>(xi[2]) * channels];
+    const float v3 = r[static_cast<int64_t>(xi[3]) * channels];
+    rows[k] = gpu ? CatmullRom(v0, v1, v2, v3, wx[0]) : KeysSum(v0, v1, v2, v3, wx);
+  }
+  return gpu ? CatmullRom(rows[0], rows[1], rows[2], rows[3], wy[0])
+             : KeysSum(rows[0], rows[1], rows[2], rows[3], wy);
+}
+
+// VerticalPass's merge, one value at a time: merged = MergeScale(merged, value of scale s, s, S)
+// for s = 0 .. S-1 in order, then MergeEnd. The GPU build accumulates from a float 0 and divides
+// by S; the CPU build adds in scale order and multiplies by (float)(1.0 / S); one scale is kept
+// as it is.
+OPENPOSE_HOST_DEVICE inline float MergeScale(float merged, float value, int s, int num_scales,
+                                             OpenPoseBuild build) {
+  if (s > 0) return merged + value;
+  return num_scales > 1 && build == OpenPoseBuild::kGpu ? 0.f + value : value;
+}
+OPENPOSE_HOST_DEVICE inline float MergeEnd(float merged, int num_scales, OpenPoseBuild build) {
+  if (num_scales == 1) return merged;
+  return build == OpenPoseBuild::kGpu ? merged / static_cast<float>(num_scales)
+                                      : merged * static_cast<float>(1.0 / num_scales);
+}
+
 // One call: every scale's source size, the target, and (GPU build) each scale's placement.
 struct ResizeScale {
   int height = 0;

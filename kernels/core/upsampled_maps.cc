@@ -215,49 +215,22 @@ void UpsampledMaps::Values(const float* const* image, int c0, int c1, int y, int
                            float* v1) const {
   const int num_scales = static_cast<int>(plan_.scales.size());
   const int channels = plan_.channels;
-  const bool gpu = plan_.build == OpenPoseBuild::kGpu;
+  const size_t per_tap = plan_.build == OpenPoseBuild::kGpu ? 1 : 4;
   const int c[2] = {c0, c1};
   float o[2] = {0.f, 0.f};
   for (int s = 0; s < num_scales; ++s) {
-    const Axis& ax = x_[s];
-    const Axis& ay = y_[s];
-    const int32_t* xi = &ax.index[4 * static_cast<size_t>(x)];
-    const int32_t* yi = &ay.index[4 * static_cast<size_t>(y)];
+    const int32_t* xi = &x_[s].index[4 * static_cast<size_t>(x)];
+    const int32_t* yi = &y_[s].index[4 * static_cast<size_t>(y)];
+    const float* wx = &x_[s].weight[per_tap * x];
+    const float* wy = &y_[s].weight[per_tap * y];
     const int64_t row_stride = static_cast<int64_t>(plan_.scales[s].width) * channels;
     for (int e = 0; e < 2; ++e) {
-      // HorizontalPass at the 4 tap rows, then VerticalPass and its merge, at one pixel.
-      float h[4];
-      for (int k = 0; k < 4; ++k) {
-        const float* src = image[s] + yi[k] * row_stride + c[e];
-        const float p0 = src[static_cast<int64_t>(xi[0]) * channels];
-        const float p1 = src[static_cast<int64_t>(xi[1]) * channels];
-        const float p2 = src[static_cast<int64_t>(xi[2]) * channels];
-        const float p3 = src[static_cast<int64_t>(xi[3]) * channels];
-        h[k] = gpu ? CatmullRom(p0, p1, p2, p3, ax.weight[x])
-                   : KeysSum(p0, p1, p2, p3, &ax.weight[4 * static_cast<size_t>(x)]);
-      }
-      const float v = gpu ? CatmullRom(h[0], h[1], h[2], h[3], ay.weight[y])
-                          : KeysSum(h[0], h[1], h[2], h[3], &ay.weight[4 * static_cast<size_t>(y)]);
-      if (num_scales == 1) {
-        o[e] = v;
-      } else if (s == 0) {
-        o[e] = gpu ? 0.f + v : v;
-      } else {
-        o[e] += v;
-      }
+      const float v = TapValue(image[s] + c[e], row_stride, channels, yi, wy, xi, wx, plan_.build);
+      o[e] = MergeScale(o[e], v, s, num_scales, plan_.build);
     }
   }
-  if (num_scales > 1) {
-    for (float& e : o) {
-      if (gpu) {
-        e /= static_cast<float>(num_scales);
-      } else {
-        e *= static_cast<float>(1.0 / num_scales);
-      }
-    }
-  }
-  *v0 = o[0];
-  *v1 = o[1];
+  *v0 = MergeEnd(o[0], num_scales, plan_.build);
+  *v1 = MergeEnd(o[1], num_scales, plan_.build);
 }
 
 OPENPOSE_SIMD_CLONES void UpsampledMaps::TileBounds(const float* const* image, int row_begin,
