@@ -85,6 +85,17 @@ def postprocess(net_outputs, pose_model="BODY_25", *, target_size=None, scale_ra
                              f"{model.name} ({model.num_parts} parts, "
                              f"{int(model.background)} background, {model.num_pafs} PAFs), "
                              f"got {channels}")
+        if fused:
+            # One op from net outputs to candidates: no full-resolution maps, any batch size.
+            peaks, counts, pair_scores = ops.peaks_and_paf_scores(
+                scales if len(scales) > 1 else scales[0], model, target_size, scale_ratios,
+                variant, threshold, max_peaks, nms_offset(scale_factor),
+                inter_min_above_threshold, inter_threshold, maximize_positives)
+            return ops.assemble_people(peaks, counts, pair_scores, model, variant,
+                                       min_subset_cnt, min_subset_score, maximize_positives,
+                                       scale_factor)
+
+        # The composed ops.
         connector_args = dict(
             inter_min_above_threshold=inter_min_above_threshold, inter_threshold=inter_threshold,
             min_subset_cnt=min_subset_cnt, min_subset_score=min_subset_score,
@@ -101,15 +112,6 @@ def postprocess(net_outputs, pose_model="BODY_25", *, target_size=None, scale_ra
                                            channel_begin=model.num_heatmaps, scale_factor=scale,
                                            **connector_args)
 
-        if fused:
-            # One op from net outputs to candidates: no full-resolution maps, any batch size.
-            peaks, counts, pair_scores = ops.peaks_and_paf_scores(
-                scales if len(scales) > 1 else scales[0], model, target_size, scale_ratios,
-                variant, threshold, max_peaks, nms_offset(scale_factor),
-                inter_min_above_threshold, inter_threshold, maximize_positives)
-            return ops.assemble_people(peaks, counts, pair_scores, model, variant,
-                                       min_subset_cnt, min_subset_score, maximize_positives,
-                                       scale_factor)
         known = scales[0].shape[0] if all(x.shape.rank == 4 for x in scales) else 0
         if known is not None and known <= 1:
             # One image or none (map_fn cannot stack zero ragged results), or a rank the ops
