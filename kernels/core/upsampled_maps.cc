@@ -80,6 +80,14 @@ UpsampledMaps::Axis UpsampledMaps::MakeAxis(int source_length, int target_length
   std::vector<double> w, at;  // per tile, below
   for (int begin = 0; begin < target_length; begin += kTile) {
     const int end = std::min(target_length, begin + kTile);
+    axis.tile_runs.push_back(static_cast<int32_t>(axis.run_start.size()));
+    for (int d = begin; d < end; ++d) {
+      if (d == begin || !std::equal(&axis.index[4 * static_cast<size_t>(d)],
+                                    &axis.index[4 * static_cast<size_t>(d) + 4],
+                                    &axis.index[4 * static_cast<size_t>(d - 1)])) {
+        axis.run_start.push_back(d);
+      }
+    }
     int32_t first = source_length, last = 0;
     for (int d = begin; d < end; ++d) {
       for (int k = 0; k < 4; ++k) {
@@ -105,6 +113,7 @@ UpsampledMaps::Axis UpsampledMaps::MakeAxis(int source_length, int target_length
       axis.bound.push_back(std::max(1e-30f, static_cast<float>(v * (1 + kRelativeMargin))));
     }
   }
+  axis.tile_runs.push_back(static_cast<int32_t>(axis.run_start.size()));
   return axis;
 }
 
@@ -115,32 +124,34 @@ void UpsampledMaps::StartChannel(const float* const* image, int c, ChannelRows* 
   rows->done.assign(done_offset_.back(), 0);
 }
 
-// HorizontalPass's arithmetic for one tile column of one row: the taps gathered first, so that
-// the cubics run as one vector.
+// HorizontalPass's arithmetic for one tile column of one row, a run of coordinates with the same
+// taps at a time: its 4 source values are read once and the run's cubics (which differ only in
+// their weights) run as one vector.
 OPENPOSE_SIMD_CLONES void UpsampledMaps::Horizontal(ChannelRows* rows, int s, int r,
                                                     int j) const {
   const Axis& ax = x_[s];
   const int channels = plan_.channels;
-  const int x_begin = j * kTile;
-  const int n = std::min(plan_.target_width - x_begin, kTile);
+  const int tile_end = std::min(plan_.target_width, (j + 1) * kTile);
   const float* src = rows->image[s] +
                      static_cast<int64_t>(r) * plan_.scales[s].width * channels + rows->channel;
-  float* h = rows->rows.data() + row_offset_[s] + static_cast<int64_t>(r) * plan_.target_width +
-             x_begin;
-  float p[4][kTile];
-  for (int i = 0; i < n; ++i) {
-    const int32_t* idx = &ax.index[4 * static_cast<size_t>(x_begin + i)];
-    for (int k = 0; k < 4; ++k) p[k][i] = src[static_cast<int64_t>(idx[k]) * channels];
-  }
-  if (plan_.build == OpenPoseBuild::kGpu) {
-    const float* t = &ax.weight[x_begin];
-    for (int i = 0; i < n; ++i) h[i] = CatmullRom(p[0][i], p[1][i], p[2][i], p[3][i], t[i]);
-  } else {
-    const size_t length = ax.weight.size() / 4;
-    const float* w0 = &ax.planar[x_begin];
-    const float *w1 = w0 + length, *w2 = w1 + length, *w3 = w2 + length;
-    for (int i = 0; i < n; ++i) {
-      h[i] = KeysSum(p[0][i], p[1][i], p[2][i], p[3][i], w0[i], w1[i], w2[i], w3[i]);
+  float* h = rows->rows.data() + row_offset_[s] + static_cast<int64_t>(r) * plan_.target_width;
+  const bool gpu = plan_.build == OpenPoseBuild::kGpu;
+  const size_t length = ax.weight.size() / 4;  // CPU build: ax.planar's stride
+  for (int32_t q = ax.tile_runs[j]; q < ax.tile_runs[j + 1]; ++q) {
+    const int d0 = ax.run_start[q];
+    const int d1 = q + 1 < ax.tile_runs[j + 1] ? ax.run_start[q + 1] : tile_end;
+    const int32_t* idx = &ax.index[4 * static_cast<size_t>(d0)];
+    const float v0 = src[static_cast<int64_t>(idx[0]) * channels];
+    const float v1 = src[static_cast<int64_t>(idx[1]) * channels];
+    const float v2 = src[static_cast<int64_t>(idx[2]) * channels];
+    const float v3 = src[static_cast<int64_t>(idx[3]) * channels];
+    if (gpu) {
+      const float* t = ax.weight.data();
+      for (int d = d0; d < d1; ++d) h[d] = CatmullRom(v0, v1, v2, v3, t[d]);
+    } else {
+      const float* w0 = ax.planar.data();
+      const float *w1 = w0 + length, *w2 = w1 + length, *w3 = w2 + length;
+      for (int d = d0; d < d1; ++d) h[d] = KeysSum(v0, v1, v2, v3, w0[d], w1[d], w2[d], w3[d]);
     }
   }
   rows->done[done_offset_[s] + static_cast<int64_t>(r) * tile_cols_ + j] = 1;

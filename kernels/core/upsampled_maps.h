@@ -78,6 +78,11 @@ class UpsampledMaps {
     std::vector<int32_t> tile_first, tile_last;  // source range [first, last] per tile
     std::vector<int64_t> tile_weights;           // where a tile's weights start in `bound`
     std::vector<float> bound;                    // W of sources first..last, per tile
+    // Runs of coordinates with the same 4 taps (upsampling 8x: 8 coordinates each), in order:
+    // run_start[tile_runs[j] .. tile_runs[j + 1]) start the runs of tile j, each ending where
+    // the next starts or the tile ends.
+    std::vector<int32_t> run_start;
+    std::vector<int32_t> tile_runs;
   };
   Axis MakeAxis(int source_length, int target_length, float scale) const;
   // Row r of scale s, tile column j, into the channel's horizontal rows.
