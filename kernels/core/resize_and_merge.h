@@ -20,9 +20,14 @@
 namespace openpose_tf {
 
 // Catmull-Rom cubic (a = -0.5) exactly as OpenPose's cubicInterpolate (cuda.hu), t may be < 0.
-OPENPOSE_HOST_DEVICE inline float CatmullRom(float v0, float v1, float v2, float v3, float t) {
+// V: float, or a GCC vector of floats (lanes evaluated with the same operations).
+template <class V>
+OPENPOSE_HOST_DEVICE inline V CatmullRomOf(V v0, V v1, V v2, V v3, float t) {
   return (-0.5f * v0 + 1.5f * v1 - 1.5f * v2 + 0.5f * v3) * t * t * t +
          (v0 - 2.5f * v1 + 2.f * v2 - 0.5f * v3) * t * t - 0.5f * (v0 - v2) * t + v1;
+}
+OPENPOSE_HOST_DEVICE inline float CatmullRom(float v0, float v1, float v2, float v3, float t) {
+  return CatmullRomOf(v0, v1, v2, v3, t);
 }
 
 // OpenCV's interpolateCubic (imgproc/resize.cpp): Keys' weights, A = -0.75, float in its order.
@@ -34,10 +39,15 @@ OPENPOSE_HOST_DEVICE inline void KeysWeights(float x, float* w /* 4 */) {
   w[3] = 1.f - w[0] - w[1] - w[2];
 }
 
-// OpenCV's tap sum ((v0*w0 + v1*w1) + v2*w2) + v3*w3 (its scalar order).
+// OpenCV's tap sum ((v0*w0 + v1*w1) + v2*w2) + v3*w3 (its scalar order); V as CatmullRomOf.
+template <class V>
+OPENPOSE_HOST_DEVICE inline V KeysSumOf(V v0, V v1, V v2, V v3, float w0, float w1, float w2,
+                                        float w3) {
+  return v0 * w0 + v1 * w1 + v2 * w2 + v3 * w3;
+}
 OPENPOSE_HOST_DEVICE inline float KeysSum(float v0, float v1, float v2, float v3, float w0,
                                           float w1, float w2, float w3) {
-  return v0 * w0 + v1 * w1 + v2 * w2 + v3 * w3;
+  return KeysSumOf(v0, v1, v2, v3, w0, w1, w2, w3);
 }
 OPENPOSE_HOST_DEVICE inline float KeysSum(float v0, float v1, float v2, float v3, const float* w) {
   return KeysSum(v0, v1, v2, v3, w[0], w[1], w[2], w[3]);

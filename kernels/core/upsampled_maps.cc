@@ -222,12 +222,15 @@ float UpsampledMaps::Value(const float* const* image, int c, int y, int x) const
   return v0;
 }
 
-void UpsampledMaps::Values(const float* const* image, int c0, int c1, int y, int x, float* v0,
-                           float* v1) const {
+// TapValue for two channels at once: the 8 horizontal cubics (lane 4e + k: channel e, tap row k)
+// as one vector, then the two vertical ones; the same float operations, lane by lane.
+OPENPOSE_SIMD_CLONES void UpsampledMaps::Values(const float* const* image, int c0, int c1, int y,
+                                                int x, float* v0, float* v1) const {
+  typedef float Lanes __attribute__((vector_size(32)));
   const int num_scales = static_cast<int>(plan_.scales.size());
   const int channels = plan_.channels;
-  const size_t per_tap = plan_.build == OpenPoseBuild::kGpu ? 1 : 4;
-  const int c[2] = {c0, c1};
+  const bool gpu = plan_.build == OpenPoseBuild::kGpu;
+  const size_t per_tap = gpu ? 1 : 4;
   float o[2] = {0.f, 0.f};
   for (int s = 0; s < num_scales; ++s) {
     const int32_t* xi = &x_[s].index[4 * static_cast<size_t>(x)];
@@ -235,9 +238,22 @@ void UpsampledMaps::Values(const float* const* image, int c0, int c1, int y, int
     const float* wx = &x_[s].weight[per_tap * x];
     const float* wy = &y_[s].weight[per_tap * y];
     const int64_t row_stride = static_cast<int64_t>(plan_.scales[s].width) * channels;
-    for (int e = 0; e < 2; ++e) {
-      const float v = TapValue(image[s] + c[e], row_stride, channels, yi, wy, xi, wx, plan_.build);
-      o[e] = MergeScale(o[e], v, s, num_scales, plan_.build);
+    const float* a[4];  // channel c0's tap rows; c1's are c1 - c0 further
+    for (int k = 0; k < 4; ++k) a[k] = image[s] + c0 + yi[k] * row_stride;
+    const int64_t e = c1 - c0;
+    Lanes p[4];
+    for (int i = 0; i < 4; ++i) {
+      const int64_t at = static_cast<int64_t>(xi[i]) * channels;
+      p[i] = Lanes{a[0][at], a[1][at], a[2][at], a[3][at],
+                   a[0][at + e], a[1][at + e], a[2][at + e], a[3][at + e]};
+    }
+    const Lanes rows = gpu ? CatmullRomOf(p[0], p[1], p[2], p[3], wx[0])
+                           : KeysSumOf(p[0], p[1], p[2], p[3], wx[0], wx[1], wx[2], wx[3]);
+    for (int c = 0; c < 2; ++c) {
+      const float r0 = rows[4 * c], r1 = rows[4 * c + 1], r2 = rows[4 * c + 2],
+                  r3 = rows[4 * c + 3];
+      const float v = gpu ? CatmullRom(r0, r1, r2, r3, wy[0]) : KeysSum(r0, r1, r2, r3, wy);
+      o[c] = MergeScale(o[c], v, s, num_scales, plan_.build);
     }
   }
   *v0 = MergeEnd(o[0], num_scales, plan_.build);
