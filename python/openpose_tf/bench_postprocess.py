@@ -13,9 +13,11 @@ process). Median milliseconds of
   ops of `postprocess`); `resize_and_merge` (both variants; `cv2.resize`: OpenCV's INTER_CUBIC
   of every channel plane, as OpenPose's CPU build resizes, on as many OpenCV threads), `nms` and
   `body_part_connector` on the upsampled maps (the composed ops, gpu variant);
-each as a `tf.function` after a warm-up. Then the peak resident-memory growth of one
-`postprocess` on one image and of the batch-16 case (Linux's VmHWM, reset before each; a fresh
-process per variant, and for `fused=False`). Prints Markdown.
+each as a `tf.function` after a warm-up, timed round-robin (one call of each per round), so that
+load bursts on a shared machine fall on every figure of a row alike. Then how `postprocess` grows
+from 1 to 30 people, and the peak resident-memory growth of one `postprocess` on one image and of
+the batch-16 case (Linux's VmHWM, reset before each; a fresh process per variant, and for
+`fused=False`). Prints Markdown.
 """
 
 from __future__ import annotations
@@ -58,7 +60,6 @@ def worker(threads: int, repeats: int) -> None:
 
     import openpose_tf
     from openpose_tf import ops, pose_models
-    from openpose_tf.cli.bench import median_ms
 
     for name, people, batch in CASES:
         model = pose_models.get(name)
@@ -95,19 +96,38 @@ def worker(threads: int, repeats: int) -> None:
             h, p, c, model, channel_begin=pafs_from))
         gpu, cpu, composed = post("gpu"), post("cpu"), post("gpu", fused=False)
         row = {"model": name, "people": people, "batch": batch, "threads": threads,
-               "found": int(gpu(x)[1].flat_values.shape[0]),
-               "tf": median_ms(lambda: plain(x), repeats),
-               "postprocess gpu": median_ms(lambda: gpu(x), repeats),
-               "postprocess cpu": median_ms(lambda: cpu(x), repeats),
-               "composed gpu": median_ms(lambda: composed(x), repeats),
-               "peaks_and_paf_scores": median_ms(lambda: fused(x), repeats),
-               "assemble_people": median_ms(lambda: assemble(*candidates), repeats),
-               "resize_and_merge": median_ms(lambda: resize(x), repeats),
-               "resize_and_merge cpu": median_ms(lambda: resize_cpu(x), repeats),
-               "cv2.resize": median_ms(opencv, repeats),
-               "nms": median_ms(lambda: nms(heat), repeats),
-               "body_part_connector": median_ms(lambda: connect(heat, peaks, counts), repeats)}
+               "found": int(gpu(x)[1].flat_values.shape[0])}
+        row.update(round_robin_ms({
+            "tf": lambda: plain(x),
+            "postprocess gpu": lambda: gpu(x),
+            "postprocess cpu": lambda: cpu(x),
+            "composed gpu": lambda: composed(x),
+            "peaks_and_paf_scores": lambda: fused(x),
+            "assemble_people": lambda: assemble(*candidates),
+            "resize_and_merge": lambda: resize(x),
+            "resize_and_merge cpu": lambda: resize_cpu(x),
+            "cv2.resize": opencv,
+            "nms": lambda: nms(heat),
+            "body_part_connector": lambda: connect(heat, peaks, counts)}, repeats))
         print(json.dumps(row), flush=True)
+
+
+def round_robin_ms(fns: dict, repeats: int) -> dict:
+    """Median milliseconds of each function, timed in turn (one call of each per round, after a
+    warm-up call of each), so that a burst of load on this shared machine falls on every figure
+    of a row alike rather than on one of them."""
+    import statistics
+    import time
+
+    for fn in fns.values():
+        fn()
+    times = {key: [] for key in fns}
+    for _ in range(repeats):
+        for key, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[key].append(time.perf_counter() - start)
+    return {key: statistics.median(t) * 1e3 for key, t in times.items()}
 
 
 def memory(variant: str, fused: bool, inputs: str) -> None:
@@ -162,11 +182,16 @@ def run(threads: str = "1,2", repeats: int = 5, out=print) -> None:
     out("| model | people (found) | batch | threads | tf (ms) | " +
         " | ".join(f"{s} (ms, x tf)" for s in STAGES) + " |")
     out("|---" * (5 + len(STAGES)) + "|")
+    rows = []
     for count in counts:
         for r in _child(["--worker", str(count), "--repeats", str(repeats)]):
+            rows.append(r)
             cells = " | ".join(f"{r[s]:.2f} ({r[s] / r['tf']:.3f})" for s in STAGES)
             out(f"| {r['model']} | {r['people']} ({r['found']}) | {r['batch']} | "
                 f"{r['threads']} | {r['tf']:.1f} | {cells} |")
+    out("")
+    for line in growth(rows):
+        out(line)
     import tempfile
 
     import numpy as np
@@ -182,6 +207,24 @@ def run(threads: str = "1,2", repeats: int = 5, out=print) -> None:
         label = f"postprocess {variant}" + ("" if fused else " (composed, fused=False)")
         out(f"\n{label}: peak resident memory +{m['one']:.1f} MiB for a first call on one {name} "
             f"image (tracing included), +{m['mib']:.1f} MiB for a batch of {batch}")
+
+
+def growth(rows: list[dict]) -> list[str]:
+    """How `postprocess` grows from the fewest to the most people, per model and thread count
+    (batch 1): its time with the most over its time with the fewest, both variants."""
+    lines = []
+    for threads in sorted({r["threads"] for r in rows}):
+        for model in dict.fromkeys(r["model"] for r in rows):
+            same = sorted((r for r in rows if r["model"] == model and r["batch"] == 1 and
+                           r["threads"] == threads), key=lambda r: r["people"])
+            if len(same) < 2:
+                continue
+            few, most = same[0], same[-1]
+            ratios = ", ".join(f"{v} x{most['postprocess ' + v] / few['postprocess ' + v]:.1f}"
+                               for v in ("gpu", "cpu"))
+            lines.append(f"postprocess from {few['people']} to {most['people']} {model} people, "
+                         f"{threads} thread(s): {ratios}")
+    return lines
 
 
 def main(argv=None) -> None:
