@@ -136,6 +136,67 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
   }
 }
 
+namespace {
+
+// PafScoreWith's RoundClamp, branch-free and defined for every float (so that it runs as vectors).
+inline int RoundClampLanes(float v, int hi) {
+  const float hf = static_cast<float>(hi);
+  const float clamped = v > 0.f ? (v < hf ? v : hf) : 0.f;  // NaN: 0, as RoundClamp
+  const int r = static_cast<int>(clamped + 0.5f);
+  return r < hi ? r : hi;
+}
+
+constexpr int kPairBlock = 64;
+
+// Which pairs (A, B_b), b < nb, PafScoreWith rejects without reading a PAF value: its first probe
+// (the middle sample) lies where the tile bounds prove u . PAF <= inter_threshold and one failure
+// rejects the limb (N <= 20 at the default 0.95), or its first two (the middle, then the first
+// quarter) do and two failures reject it. PafScoreWith's arithmetic and SparseScoreLimb's bound
+// test, in loops without branches so that they run as vectors over the pairs: most pairs of a
+// crowd are such wrong pairs, and their score is the close-pair rescue or 0 from the distance
+// alone. The other pairs go through PafScoreWith.
+OPENPOSE_SIMD_CLONES void BoundRejected(const float* bounds, int nt, int channels, int cx, int cy,
+                                        int h, int w, float ax, float ay, const float* xs,
+                                        const float* ys, int nb, const PafScoreParams& p,
+                                        int32_t* rejected, float* norms) {
+  constexpr int kTile = UpsampledMaps::kTile;
+  float ux[kPairBlock], uy[kPairBlock], step_x[kPairBlock], step_y[kPairBlock];
+  int32_t n[kPairBlock], finite[kPairBlock];
+  for (int b = 0; b < nb; ++b) {
+    const float dx = xs[b] - ax;
+    const float dy = ys[b] - ay;
+    const float dmax = std::fabs(dx) > std::fabs(dy) ? std::fabs(dx) : std::fabs(dy);
+    const float root = std::sqrt(5 * dmax);
+    const int rounded = static_cast<int>((root < 25.f ? root : 25.f) + 0.5f);
+    n[b] = rounded < 5 ? 5 : (rounded > 25 ? 25 : rounded);
+    norms[b] = std::sqrt(dx * dx + dy * dy);
+    ux[b] = std::fabs(dx / norms[b]);
+    uy[b] = std::fabs(dy / norms[b]);
+    step_x[b] = dx / n[b];
+    step_y[b] = dy / n[b];
+    finite[b] = (dx - dx == 0.f) & (dy - dy == 0.f) & (ax - ax == 0.f) & (ay - ay == 0.f) &
+                (norms[b] > 1e-6);
+  }
+  for (int b = 0; b < nb; ++b) {
+    int32_t fails[2];
+    for (int probe = 0; probe < 2; ++probe) {
+      const int m = probe == 0 ? n[b] / 2 : n[b] / 4;
+      const int px = RoundClampLanes(ax + m * step_x[b], w - 1);
+      const int py = RoundClampLanes(ay + m * step_y[b], h - 1);
+      const int at = ((py / kTile) * nt + px / kTile) * channels;
+      fails[probe] = (ux[b] * bounds[at + cx] + uy[b] * bounds[at + cy]) * kBoundMargin <=
+                     p.inter_threshold;
+    }
+    const int32_t one_rejects =
+        !(static_cast<float>(n[b] - 1) / static_cast<float>(n[b]) > p.inter_min_above_threshold);
+    const int32_t two_reject =
+        !(static_cast<float>(n[b] - 2) / static_cast<float>(n[b]) > p.inter_min_above_threshold);
+    rejected[b] = finite[b] & fails[0] & (one_rejects | (fails[1] & two_reject));
+  }
+}
+
+}  // namespace
+
 void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const float* bounds,
                      const float* peaks, const int32_t* counts, int max_peaks, int64_t k,
                      const int32_t* pairs, const int32_t* paf_channels,
@@ -159,13 +220,29 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
     maps.Values(image, cx, cy, py, px, &paf_x, &paf_y);
     return ux * paf_x + uy * paf_y;
   };
+  const int h = maps.height(), w = maps.width();
+  // PafScoreWith's score of a rejected limb.
+  const float close = std::sqrt(static_cast<float>(static_cast<int64_t>(w) * h)) / 150;
+  const float rescue = static_cast<float>(params.nms_threshold + 1e-6);
   const float* peaks_a = peaks + static_cast<int64_t>(part_a) * max_peaks * 3;
   const float* peaks_b = peaks + static_cast<int64_t>(part_b) * max_peaks * 3;
-  for (int64_t a = 0; a < counts[part_a]; ++a) {
-    for (int64_t b = 0; b < counts[part_b]; ++b) {
-      pair_scores[a * k + b] =
-          PafScoreWith(sample, maps.height(), maps.width(), peaks_a[3 * a], peaks_a[3 * a + 1],
-                       peaks_b[3 * b], peaks_b[3 * b + 1], params);
+  float xs[kPairBlock], ys[kPairBlock], norms[kPairBlock];
+  int32_t rejected[kPairBlock];
+  for (int b0 = 0; b0 < counts[part_b]; b0 += kPairBlock) {
+    const int nb = std::min(kPairBlock, counts[part_b] - b0);
+    for (int i = 0; i < nb; ++i) {
+      xs[i] = peaks_b[3 * (b0 + i)];
+      ys[i] = peaks_b[3 * (b0 + i) + 1];
+    }
+    for (int64_t a = 0; a < counts[part_a]; ++a) {
+      const float ax = peaks_a[3 * a], ay = peaks_a[3 * a + 1];
+      BoundRejected(bounds, nt, channels, cx, cy, h, w, ax, ay, xs, ys, nb, params, rejected,
+                    norms);
+      for (int i = 0; i < nb; ++i) {
+        pair_scores[a * k + b0 + i] =
+            rejected[i] ? (norms[i] < close ? rescue : 0.f)
+                        : PafScoreWith(sample, h, w, ax, ay, xs[i], ys[i], params);
+      }
     }
   }
 }
