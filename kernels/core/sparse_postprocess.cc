@@ -148,20 +148,23 @@ inline int RoundClampLanes(float v, int hi) {
 
 constexpr int kPairBlock = 64;
 
-// Which pairs (A, B_b), b < nb, PafScoreWith rejects without reading a PAF value: its first probe
-// (the middle sample) lies where the tile bounds prove u . PAF <= inter_threshold and one failure
-// rejects the limb (N <= 20 at the default 0.95), or its first two (the middle, then the first
-// quarter) do and two failures reject it. PafScoreWith's arithmetic and SparseScoreLimb's bound
-// test, in loops without branches so that they run as vectors over the pairs: most pairs of a
-// crowd are such wrong pairs, and their score is the close-pair rescue or 0 from the distance
-// alone. The other pairs go through PafScoreWith.
-OPENPOSE_SIMD_CLONES void BoundRejected(const float* bounds, int nt, int channels, int cx, int cy,
-                                        int h, int w, float ax, float ay, const float* xs,
-                                        const float* ys, int nb, const PafScoreParams& p,
-                                        int32_t* rejected, float* norms) {
+// PafScoreWith's first two probes (the middle sample, then the first quarter) of the pairs
+// (A, B_b), b < nb, with its arithmetic: for each pair its unit vector, distance, probe pixels,
+// whether the tile bounds prove that a probe cannot count, and whether one / two failures reject
+// it. Loops without branches, so that they run as vectors over the pairs.
+struct PairProbes {
+  float ux[kPairBlock], uy[kPairBlock], norm[kPairBlock];
+  int32_t px[2][kPairBlock], py[2][kPairBlock], bound_fails[2][kPairBlock];
+  int32_t finite[kPairBlock], one_rejects[kPairBlock], two_reject[kPairBlock];
+};
+
+OPENPOSE_SIMD_CLONES void ProbePairs(const float* bounds, int nt, int channels, int cx, int cy,
+                                     int h, int w, float ax, float ay, const float* xs,
+                                     const float* ys, int nb, const PafScoreParams& p,
+                                     PairProbes* out) {
   constexpr int kTile = UpsampledMaps::kTile;
-  float ux[kPairBlock], uy[kPairBlock], step_x[kPairBlock], step_y[kPairBlock];
-  int32_t n[kPairBlock], finite[kPairBlock];
+  float step_x[kPairBlock], step_y[kPairBlock];
+  int32_t n[kPairBlock];
   for (int b = 0; b < nb; ++b) {
     const float dx = xs[b] - ax;
     const float dy = ys[b] - ay;
@@ -169,29 +172,31 @@ OPENPOSE_SIMD_CLONES void BoundRejected(const float* bounds, int nt, int channel
     const float root = std::sqrt(5 * dmax);
     const int rounded = static_cast<int>((root < 25.f ? root : 25.f) + 0.5f);
     n[b] = rounded < 5 ? 5 : (rounded > 25 ? 25 : rounded);
-    norms[b] = std::sqrt(dx * dx + dy * dy);
-    ux[b] = std::fabs(dx / norms[b]);
-    uy[b] = std::fabs(dy / norms[b]);
+    out->norm[b] = std::sqrt(dx * dx + dy * dy);
+    out->ux[b] = dx / out->norm[b];
+    out->uy[b] = dy / out->norm[b];
     step_x[b] = dx / n[b];
     step_y[b] = dy / n[b];
-    finite[b] = (dx - dx == 0.f) & (dy - dy == 0.f) & (ax - ax == 0.f) & (ay - ay == 0.f) &
-                (norms[b] > 1e-6);
+    out->finite[b] = (dx - dx == 0.f) & (dy - dy == 0.f) & (ax - ax == 0.f) &
+                     (ay - ay == 0.f) & (out->norm[b] > 1e-6);
   }
   for (int b = 0; b < nb; ++b) {
-    int32_t fails[2];
     for (int probe = 0; probe < 2; ++probe) {
       const int m = probe == 0 ? n[b] / 2 : n[b] / 4;
       const int px = RoundClampLanes(ax + m * step_x[b], w - 1);
       const int py = RoundClampLanes(ay + m * step_y[b], h - 1);
       const int at = ((py / kTile) * nt + px / kTile) * channels;
-      fails[probe] = (ux[b] * bounds[at + cx] + uy[b] * bounds[at + cy]) * kBoundMargin <=
-                     p.inter_threshold;
+      out->px[probe][b] = px;
+      out->py[probe][b] = py;
+      out->bound_fails[probe][b] = (std::fabs(out->ux[b]) * bounds[at + cx] +
+                                    std::fabs(out->uy[b]) * bounds[at + cy]) *
+                                       kBoundMargin <=
+                                   p.inter_threshold;
     }
-    const int32_t one_rejects =
+    out->one_rejects[b] =
         !(static_cast<float>(n[b] - 1) / static_cast<float>(n[b]) > p.inter_min_above_threshold);
-    const int32_t two_reject =
+    out->two_reject[b] =
         !(static_cast<float>(n[b] - 2) / static_cast<float>(n[b]) > p.inter_min_above_threshold);
-    rejected[b] = finite[b] & fails[0] & (one_rejects | (fails[1] & two_reject));
   }
 }
 
@@ -226,7 +231,8 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
   const float rescue = static_cast<float>(params.nms_threshold + 1e-6);
   const float* peaks_a = peaks + static_cast<int64_t>(part_a) * max_peaks * 3;
   const float* peaks_b = peaks + static_cast<int64_t>(part_b) * max_peaks * 3;
-  float xs[kPairBlock], ys[kPairBlock], norms[kPairBlock];
+  float xs[kPairBlock], ys[kPairBlock];
+  PairProbes probes;
   int32_t rejected[kPairBlock];
   for (int b0 = 0; b0 < counts[part_b]; b0 += kPairBlock) {
     const int nb = std::min(kPairBlock, counts[part_b] - b0);
@@ -236,11 +242,22 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
     }
     for (int64_t a = 0; a < counts[part_a]; ++a) {
       const float ax = peaks_a[3 * a], ay = peaks_a[3 * a + 1];
-      BoundRejected(bounds, nt, channels, cx, cy, h, w, ax, ay, xs, ys, nb, params, rejected,
-                    norms);
+      ProbePairs(bounds, nt, channels, cx, cy, h, w, ax, ay, xs, ys, nb, params, &probes);
+      // The pairs that fail PafScoreWith's first probe, or its first two, when that rejects
+      // them: its own first steps, a pair at a time without its loop (most pairs of a crowd
+      // are rejected there, many by the bounds alone).
+      for (int i = 0; i < nb; ++i) {
+        const PairProbes& q = probes;
+        auto fails = [&](int probe) {
+          return q.bound_fails[probe][i] ||
+                 !(sample(q.py[probe][i], q.px[probe][i], q.ux[i], q.uy[i]) > threshold);
+        };
+        rejected[i] = q.finite[i] && fails(0) &&
+                      (q.one_rejects[i] || (q.two_reject[i] && fails(1)));
+      }
       for (int i = 0; i < nb; ++i) {
         pair_scores[a * k + b0 + i] =
-            rejected[i] ? (norms[i] < close ? rescue : 0.f)
+            rejected[i] ? (probes.norm[i] < close ? rescue : 0.f)
                         : PafScoreWith(sample, h, w, ax, ay, xs[i], ys[i], params);
       }
     }

@@ -7,9 +7,10 @@
 //   own. The same IsPeakAt / RefinePeakAt as the dense NMS.
 // - PAF scores: PafScoreWith with a sample that reads the two exact PAF values at the sample
 //   pixel, unless the tile bounds prove u . PAF <= inter_threshold there (a sample that cannot
-//   count), in which case it reads nothing. The pairs that PafScoreWith would reject on such
-//   samples alone (most wrong pairs of a crowd) are found first, a row of pairs at a time in
-//   vectors, with its arithmetic; only the others go through it.
+//   count), in which case it reads nothing. PafScoreWith's first one or two samples of a row of
+//   pairs are placed (and bound-tested) first in vectors, with its arithmetic; the pairs those
+//   samples reject (most wrong pairs of a crowd) get its rejected score without its loop, and
+//   only the others go through it.
 #ifndef OPENPOSE_TF_KERNELS_CORE_SPARSE_POSTPROCESS_H_
 #define OPENPOSE_TF_KERNELS_CORE_SPARSE_POSTPROCESS_H_
 
