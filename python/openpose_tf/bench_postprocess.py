@@ -13,11 +13,11 @@ process). Median milliseconds of
   ops of `postprocess`); `resize_and_merge` (both variants; `cv2.resize`: OpenCV's INTER_CUBIC
   of every channel plane, as OpenPose's CPU build resizes, on as many OpenCV threads), `nms` and
   `body_part_connector` on the upsampled maps (the composed ops, gpu variant);
-each as a `tf.function` after a warm-up, timed round-robin (one call of each per round), so that
-load bursts on a shared machine fall on every figure of a row alike. Then how `postprocess` grows
-from 1 to 30 people, and the peak resident-memory growth of one `postprocess` on one image and of
-the batch-16 case (Linux's VmHWM, reset before each; a fresh process per variant, and for
-`fused=False`). Prints Markdown.
+each as a `tf.function`, timed round-robin (a round times one call of each, after an untimed one
+of the same), so that load bursts on a shared machine fall on every figure of a row alike. Then
+how `postprocess` grows from 1 to 30 people, and the peak resident-memory growth of one
+`postprocess` on one image and of the batch-16 case (Linux's VmHWM, reset before each; a fresh
+process per variant, and for `fused=False`). Prints Markdown.
 """
 
 from __future__ import annotations
@@ -113,17 +113,17 @@ def worker(threads: int, repeats: int) -> None:
 
 
 def round_robin_ms(fns: dict, repeats: int) -> dict:
-    """Median milliseconds of each function, timed in turn (one call of each per round, after a
-    warm-up call of each), so that a burst of load on this shared machine falls on every figure
-    of a row alike rather than on one of them."""
+    """Median milliseconds of each function, timed in turn (a round times one call of each), so
+    that a burst of load on this shared machine falls on every figure of a row alike rather than
+    on one of them. Each timed call follows an untimed one of the same function, so that none is
+    timed on the caches the previous function left (the plain-TF figure reads ~100 MB)."""
     import statistics
     import time
 
-    for fn in fns.values():
-        fn()
     times = {key: [] for key in fns}
     for _ in range(repeats):
         for key, fn in fns.items():
+            fn()
             start = time.perf_counter()
             fn()
             times[key].append(time.perf_counter() - start)
