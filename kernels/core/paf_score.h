@@ -18,11 +18,38 @@ struct PafScoreParams {
 
 // OpenPose's positiveIntRound (int(v + 0.5f)) followed by its clamp to [0, hi]. Defined for
 // every float: NaN and v <= 0 give 0, v >= hi gives hi (OpenPose's cast would be undefined).
+// Branch-free, so that loops over pairs run as vectors (SparseScoreLimb).
 OPENPOSE_HOST_DEVICE inline int RoundClamp(float v, int hi) {
-  if (!(v > 0.f)) return 0;
-  if (!(v < static_cast<float>(hi))) return hi;
-  const int r = static_cast<int>(v + 0.5f);
-  return r < hi ? r : hi;
+  const bool inside = (v > 0.f) & (v < static_cast<float>(hi));  // NaN: outside
+  const int r = static_cast<int>((inside ? v : 0.f) + 0.5f);
+  return inside ? (r < hi ? r : hi) : (v > 0.f ? hi : 0);
+}
+
+// The pieces of PafScoreWith below, shared with the sparse path's vectorised first probes.
+// N, the samples of a limb from A to A + (dx, dy): clamp(round(sqrt(5 * max(|dx|, |dy|))), 5, 25)
+// (25 for NaN).
+OPENPOSE_HOST_DEVICE inline int PafSampleCount(float dx, float dy) {
+  const float dmax = fabsf(dx) > fabsf(dy) ? fabsf(dx) : fabsf(dy);
+  const float root = sqrtf(5 * dmax);
+  const int rounded = static_cast<int>((root < 25.f ? root : 25.f) + 0.5f);
+  return rounded < 5 ? 5 : rounded;
+}
+// The sample read k-th (k < 3) of N: the middle, then the quarters (for a wrong pair, the samples
+// farthest from both peaks, usually in the background).
+OPENPOSE_HOST_DEVICE inline int PafProbe(int n, int k) {
+  return k == 0 ? n / 2 : (k == 1 ? n / 4 : (3 * n) / 4);
+}
+// Whether `failures` of the N samples not counting reject the limb (more than
+// inter_min_above_threshold of them must count).
+OPENPOSE_HOST_DEVICE inline bool PafRejects(int n, int failures, const PafScoreParams& p) {
+  return !(static_cast<float>(n - failures) / static_cast<float>(n) >
+           p.inter_min_above_threshold);
+}
+// The score of a rejected limb of length `norm` in an h x w map: the close-pair rescue or 0.
+OPENPOSE_HOST_DEVICE inline float PafRejectedScore(float norm, int h, int w,
+                                                   const PafScoreParams& p) {
+  const float close = sqrtf(static_cast<float>(static_cast<int64_t>(w) * h)) / 150;
+  return norm < close ? static_cast<float>(p.nms_threshold + 1e-6) : 0.f;
 }
 
 // Score of the limb from (ax, ay) to (bx, by), peak positions in map pixels with the NMS offset,
@@ -47,10 +74,7 @@ OPENPOSE_HOST_DEVICE inline float PafScoreWith(const Sample& sample, int h, int 
   const float dy = by - ay;
   // Non-finite peaks (from NaN/inf maps) are never connected.
   if (!(dx - dx == 0.f) || !(dy - dy == 0.f) || !(ax - ax == 0.f) || !(ay - ay == 0.f)) return 0.f;
-  const float dmax = fabsf(dx) > fabsf(dy) ? fabsf(dx) : fabsf(dy);
-  const float root = sqrtf(5 * dmax);
-  const int rounded = root < 25.f ? static_cast<int>(root + 0.5f) : 25;
-  const int n = rounded < 5 ? 5 : (rounded > 25 ? 25 : rounded);
+  const int n = PafSampleCount(dx, dy);
   const float norm = sqrtf(dx * dx + dy * dy);
   if (!(norm > 1e-6)) return 0.f;  // coincident peaks
   const float ux = dx / norm;
@@ -60,12 +84,10 @@ OPENPOSE_HOST_DEVICE inline float PafScoreWith(const Sample& sample, int h, int 
   float scores[25];
   bool rejected = false;
   int failures = 0;
-  // Probes first (the middle and the quarters: for a wrong pair, the samples farthest from both
-  // peaks, usually in the background), then the rest in order.
-  const int probes[3] = {n / 2, n / 4, (3 * n) / 4};
+  // Probes first (PafProbe), then the rest in order.
   uint32_t visited = 0;
   for (int k = 0; k < n + 3 && !rejected; ++k) {
-    const int m = k < 3 ? probes[k] : k - 3;
+    const int m = k < 3 ? PafProbe(n, k) : k - 3;
     if (visited & (1u << m)) continue;
     visited |= 1u << m;
     const int px = RoundClamp(ax + m * step_x, w - 1);
@@ -73,9 +95,7 @@ OPENPOSE_HOST_DEVICE inline float PafScoreWith(const Sample& sample, int h, int 
     scores[m] = sample(py, px, ux, uy);
     if (!(scores[m] > p.inter_threshold)) {
       ++failures;
-      // The most samples that can still count, over n: the same test as below.
-      rejected = !(static_cast<float>(n - failures) / static_cast<float>(n) >
-                   p.inter_min_above_threshold);
+      rejected = PafRejects(n, failures, p);  // the same test as below
     }
   }
   if (!rejected) {
@@ -87,16 +107,14 @@ OPENPOSE_HOST_DEVICE inline float PafScoreWith(const Sample& sample, int h, int 
         ++count;
       }
     }
-    if (static_cast<float>(count) / static_cast<float>(n) > p.inter_min_above_threshold) {
+    if (!PafRejects(n, n - count, p)) {
       const float mean = sum / static_cast<float>(count);
       // Not in OpenPose: infinite PAF values (or sums that overflow) would give an infinite
       // score and infinite person scores; such a limb is rejected instead.
       return mean - mean == 0.f ? mean : 0.f;
     }
   }
-  const float close = sqrtf(static_cast<float>(static_cast<int64_t>(w) * h)) / 150;
-  if (norm < close) return static_cast<float>(p.nms_threshold + 1e-6);
-  return 0.f;
+  return PafRejectedScore(norm, h, w, p);
 }
 
 // The sample of two strided PAF maps (element (y, x) at [y * ys + x * xs]).

@@ -138,20 +138,12 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
 
 namespace {
 
-// PafScoreWith's RoundClamp, branch-free and defined for every float (so that it runs as vectors).
-inline int RoundClampLanes(float v, int hi) {
-  const float hf = static_cast<float>(hi);
-  const float clamped = v > 0.f ? (v < hf ? v : hf) : 0.f;  // NaN: 0, as RoundClamp
-  const int r = static_cast<int>(clamped + 0.5f);
-  return r < hi ? r : hi;
-}
-
 constexpr int kPairBlock = 64;
 
-// PafScoreWith's first two probes (the middle sample, then the first quarter) of the pairs
-// (A, B_b), b < nb, with its arithmetic: for each pair its unit vector, distance, probe pixels,
-// whether the tile bounds prove that a probe cannot count, and whether one / two failures reject
-// it. Loops without branches, so that they run as vectors over the pairs.
+// PafScoreWith's first two probes (PafProbe 0 and 1) of the pairs (A, B_b), b < nb, with its
+// arithmetic: for each pair its unit vector, length, probe pixels, whether the tile bounds prove
+// that a probe cannot count, and whether one / two failures reject it. Loops without branches,
+// so that they run as vectors over the pairs.
 struct PairProbes {
   float ux[kPairBlock], uy[kPairBlock], norm[kPairBlock];
   int32_t px[2][kPairBlock], py[2][kPairBlock], bound_fails[2][kPairBlock];
@@ -168,10 +160,7 @@ OPENPOSE_SIMD_CLONES void ProbePairs(const float* bounds, int nt, int channels, 
   for (int b = 0; b < nb; ++b) {
     const float dx = xs[b] - ax;
     const float dy = ys[b] - ay;
-    const float dmax = std::fabs(dx) > std::fabs(dy) ? std::fabs(dx) : std::fabs(dy);
-    const float root = std::sqrt(5 * dmax);
-    const int rounded = static_cast<int>((root < 25.f ? root : 25.f) + 0.5f);
-    n[b] = rounded < 5 ? 5 : (rounded > 25 ? 25 : rounded);
+    n[b] = PafSampleCount(dx, dy);
     out->norm[b] = std::sqrt(dx * dx + dy * dy);
     out->ux[b] = dx / out->norm[b];
     out->uy[b] = dy / out->norm[b];
@@ -182,9 +171,9 @@ OPENPOSE_SIMD_CLONES void ProbePairs(const float* bounds, int nt, int channels, 
   }
   for (int b = 0; b < nb; ++b) {
     for (int probe = 0; probe < 2; ++probe) {
-      const int m = probe == 0 ? n[b] / 2 : n[b] / 4;
-      const int px = RoundClampLanes(ax + m * step_x[b], w - 1);
-      const int py = RoundClampLanes(ay + m * step_y[b], h - 1);
+      const int m = PafProbe(n[b], probe);
+      const int px = RoundClamp(ax + m * step_x[b], w - 1);
+      const int py = RoundClamp(ay + m * step_y[b], h - 1);
       const int at = ((py / kTile) * nt + px / kTile) * channels;
       out->px[probe][b] = px;
       out->py[probe][b] = py;
@@ -193,10 +182,8 @@ OPENPOSE_SIMD_CLONES void ProbePairs(const float* bounds, int nt, int channels, 
                                        kBoundMargin <=
                                    p.inter_threshold;
     }
-    out->one_rejects[b] =
-        !(static_cast<float>(n[b] - 1) / static_cast<float>(n[b]) > p.inter_min_above_threshold);
-    out->two_reject[b] =
-        !(static_cast<float>(n[b] - 2) / static_cast<float>(n[b]) > p.inter_min_above_threshold);
+    out->one_rejects[b] = PafRejects(n[b], 1, p);
+    out->two_reject[b] = PafRejects(n[b], 2, p);
   }
 }
 
@@ -226,14 +213,10 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
     return ux * paf_x + uy * paf_y;
   };
   const int h = maps.height(), w = maps.width();
-  // PafScoreWith's score of a rejected limb.
-  const float close = std::sqrt(static_cast<float>(static_cast<int64_t>(w) * h)) / 150;
-  const float rescue = static_cast<float>(params.nms_threshold + 1e-6);
   const float* peaks_a = peaks + static_cast<int64_t>(part_a) * max_peaks * 3;
   const float* peaks_b = peaks + static_cast<int64_t>(part_b) * max_peaks * 3;
   float xs[kPairBlock], ys[kPairBlock];
-  PairProbes probes;
-  int32_t rejected[kPairBlock];
+  PairProbes q;
   for (int b0 = 0; b0 < counts[part_b]; b0 += kPairBlock) {
     const int nb = std::min(kPairBlock, counts[part_b] - b0);
     for (int i = 0; i < nb; ++i) {
@@ -242,23 +225,20 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
     }
     for (int64_t a = 0; a < counts[part_a]; ++a) {
       const float ax = peaks_a[3 * a], ay = peaks_a[3 * a + 1];
-      ProbePairs(bounds, nt, channels, cx, cy, h, w, ax, ay, xs, ys, nb, params, &probes);
-      // The pairs that fail PafScoreWith's first probe, or its first two, when that rejects
-      // them: its own first steps, a pair at a time without its loop (most pairs of a crowd
-      // are rejected there, many by the bounds alone).
+      ProbePairs(bounds, nt, channels, cx, cy, h, w, ax, ay, xs, ys, nb, params, &q);
       for (int i = 0; i < nb; ++i) {
-        const PairProbes& q = probes;
+        // PafScoreWith's own first steps: a pair that fails its first probe, or its first two,
+        // when that rejects it, gets the rejected score without its loop (most pairs of a
+        // crowd, many by the bounds alone).
         auto fails = [&](int probe) {
           return q.bound_fails[probe][i] ||
                  !(sample(q.py[probe][i], q.px[probe][i], q.ux[i], q.uy[i]) > threshold);
         };
-        rejected[i] = q.finite[i] && fails(0) &&
-                      (q.one_rejects[i] || (q.two_reject[i] && fails(1)));
-      }
-      for (int i = 0; i < nb; ++i) {
+        const bool rejected =
+            q.finite[i] && fails(0) && (q.one_rejects[i] || (q.two_reject[i] && fails(1)));
         pair_scores[a * k + b0 + i] =
-            rejected[i] ? (probes.norm[i] < close ? rescue : 0.f)
-                        : PafScoreWith(sample, h, w, ax, ay, xs[i], ys[i], params);
+            rejected ? PafRejectedScore(q.norm[i], h, w, params)
+                     : PafScoreWith(sample, h, w, ax, ay, xs[i], ys[i], params);
       }
     }
   }
