@@ -41,6 +41,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.ml.inference import base as inference
 
 from openpose_tf import coco_json, media, openpose_json
+from openpose_tf.common import write_atomic
 from openpose_tf.outputs import OutputOptions, Outputs
 
 DEAD = "dead_letters"
@@ -56,7 +57,7 @@ class BeamRun:
     pose_model: str
     frame_step: int = 1
     frames_per_range: int = 300
-    batch_size: int = 1                # images per network call (PoseModelHandler)
+    batch_size: int | None = None      # images per network call; None: the pipeline's
     # `run`'s per-frame outputs (keypoint scale, pictures, rendering; write_coco_json: one file
     # for the job). The JSON goes to `output`; videos are not written.
     outputs: OutputOptions = dataclasses.field(default_factory=OutputOptions)
@@ -128,15 +129,11 @@ class DecodeFrames(beam.DoFn):
             yield beam.pvalue.TaggedOutput(DEAD, dead_letter(path, str(err), start))
 
     def _image(self, path):
-        import cv2
-        import numpy as np
-
         name = pathlib.PurePath(path).stem
         if self._done(name):
             return
         with FileSystems.open(path) as f:
-            data = np.frombuffer(f.read(), np.uint8)
-        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+            image = media.decode_image(f.read())
         yield name, None, image, f"{path}: not a readable image"
 
     def _video(self, path, start, stop):
@@ -165,35 +162,29 @@ def _local_file(path: str):
 class PoseModelHandler(inference.ModelHandler):
     """RunInference's handler for a whole-pipeline SavedModel: `load_model` loads our op library,
     then the model, on each worker; `run_inference` takes a batch of BGR uint8 images (any sizes)
-    and returns one `PredictionResult(image, extractor.People)` each.
+    and returns one `PredictionResult(image, common.People)` each, or the exception for an image
+    the pipeline fails on.
 
-    The network runs on `images_per_call` images at a time (same-sized ones together). TensorFlow's
-    convolutions sum in an order that depends on the batch's shape, so an image's keypoints can
-    move in the last float digits with the images it shares a call with: with the default 1 they
-    do not depend on how Beam batches, and equal `openpose-tf run --batch_size 1`'s."""
+    The network runs under the batch rule the pipeline was saved with (`pipeline`: same-sized
+    images `batch_size` at a time, every call padded to that size, or one image per call for a
+    network with batch statistics): how Beam batches elements never changes a result, and the
+    JSON equals `openpose-tf run`'s at the same `--batch_size`. `batch_size` overrides the saved
+    one."""
 
-    def __init__(self, pipeline_model: str, images_per_call: int = 1):
-        super().__init__(min_batch_size=1, max_batch_size=max(8, images_per_call))
+    def __init__(self, pipeline_model: str, batch_size: int | None = None):
+        super().__init__(min_batch_size=1, max_batch_size=max(8, batch_size or 1))
         self.pipeline_model = pipeline_model
-        self.images_per_call = images_per_call
+        self.batch_size = batch_size
 
     def load_model(self):
         from openpose_tf import serving
 
-        return serving.load_saved_model(self.pipeline_model)  # loads the op library first
+        # Loads the op library first.
+        return serving.load_saved_model(self.pipeline_model, self.batch_size)
 
     def run_inference(self, batch, model, inference_args=None):
-        """A call that fails (an image the network cannot take) gives its images the error as
-        their inference (WriteFrames makes dead letters of them); the others go on."""
-        import tensorflow as tf
-
-        batch, step, people = list(batch), self.images_per_call, []
-        for i in range(0, len(batch), step):
-            chunk = batch[i:i + step]
-            try:
-                people += model(chunk)
-            except (tf.errors.OpError, ValueError) as err:
-                people += [err] * len(chunk)
+        batch = list(batch)
+        people = model.people_or_errors(batch)
         return [inference.PredictionResult(image, person) for image, person in zip(batch, people)]
 
     def get_num_bytes(self, batch) -> int:
@@ -243,7 +234,7 @@ def write_dead_letters(letters: list, output: str) -> None:
     lines = sorted(json.dumps(letter, sort_keys=True) for letter in letters)
     path = pathlib.Path(output) / DEAD_LETTERS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    openpose_json.write_atomic(path, "".join(line + "\n" for line in lines))
+    write_atomic(path, "".join(line + "\n" for line in lines))
 
 
 def write_coco(rows: list, run: BeamRun) -> None:

@@ -19,7 +19,8 @@ import re
 import numpy as np
 
 from openpose_tf import pose_models
-from openpose_tf.openpose_json import format_number, write_atomic
+from openpose_tf.common import write_atomic
+from openpose_tf.openpose_json import format_number
 
 
 def image_id(name: str) -> int:
@@ -29,6 +30,19 @@ def image_id(name: str) -> int:
         raise ValueError(f"--write_coco_json needs image names ending in a number (COCO's "
                          f"COCO_val2014_000000000192.jpg -> image_id 192), got {name!r}")
     return int(match.group(1))
+
+
+def check_unique_ids(names) -> None:
+    """Refuses names whose image ids collide (`p1` and `handsup1` are both 1): one COCO file
+    cannot tell their people apart."""
+    seen: dict[int, str] = {}
+    for name in names:
+        number = image_id(name)
+        if number in seen:
+            raise ValueError(f"--write_coco_json: {seen[number]!r} and {name!r} both give "
+                             f"image_id {number} (the number ending the name, as OpenPose); "
+                             f"rename one or write the COCO file per folder")
+        seen[number] = name
 
 
 def check_model(pose_model) -> pose_models.PoseModel:

@@ -1,91 +1,28 @@
 """`PoseExtractor`: OpenPose's poseExtractor flow, from BGR images to people in image pixels.
 
-Per image size: the net input size from `net_resolution` and each scale's input built as OpenPose
-builds it (`geometry`: cv2.warpAffine anchored top-left, black padding), OpenPose's normalisation,
-one network call per scale for all images of that size, then `openpose_tf.postprocess` with the
-scale bookkeeping (`scale_ratios`, `scaleNetToOutput`), and `--number_people_max`.
+It runs `openpose_tf.pipeline.estimate` (geometry, input warp, normalisation, network per scale,
+`postprocess`, `--number_people_max`, hands and faces: all TensorFlow ops), traced once for every
+image size, under the pipeline's batch rule; `save` writes the same function as one SavedModel.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import warnings
 
-import numpy as np
+import tensorflow as tf
 
-from openpose_tf import geometry, pose_models
-
-INPUT_FORMATS = ("openpose", "bgr255", "rgb255", "rgb01")
-
-
-def check_input_format(input_format: str) -> str:
-    if input_format not in INPUT_FORMATS:
-        raise ValueError(f"input_format must be one of {INPUT_FORMATS}, got {input_format!r}")
-    return input_format
+from openpose_tf import geometry, hand_face, pipeline, pose_models
+from openpose_tf.common import People  # noqa: F401  (its historical home)
+from openpose_tf.net_input import check_input_format, normalise  # noqa: F401
 
 
-def normalise(bgr: np.ndarray, input_format: str = "openpose") -> np.ndarray:
-    """BGR uint8 `[..., 3]` -> the float32 a network expects: `openpose` (x/256 - 0.5, BGR: exact
-    in float32), `bgr255`, `rgb255` (raw 0..255) or `rgb01` (x/255)."""
-    check_input_format(input_format)
-    x = np.asarray(bgr, np.float32)
-    if input_format == "openpose":
-        return x * np.float32(1 / 256) - np.float32(0.5)
-    if input_format == "bgr255":
-        return x
-    x = x[..., ::-1]
-    return np.ascontiguousarray(x if input_format == "rgb255" else x / np.float32(255))
-
-
-def call_network(network, x):
-    """`network(x)`, unwrapped when it returns a signature's dict of outputs ("net_output", else
-    its only or first output)."""
-    out = network(x)
-    if isinstance(out, dict):
-        out = out["net_output"] if "net_output" in out else next(iter(out.values()))
-    return out
-
-
-def group_by_size(images) -> tuple[list, dict[tuple, list[int]]]:
-    """(images as a list, {shape: indices}) after checking each is a non-empty [H, W, 3] uint8
-    BGR array; `images` is a `[N, H, W, 3]` batch or a list."""
-    if isinstance(images, np.ndarray) and images.ndim == 4:
-        images = list(images)
-    if not isinstance(images, (list, tuple)):
-        raise TypeError(f"images must be a [N, H, W, 3] array or a list of [H, W, 3] images, "
-                        f"got {type(images).__name__}")
-    by_size: dict[tuple, list[int]] = {}
-    for i, image in enumerate(images):
-        image = np.asarray(image)
-        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or \
-                0 in image.shape:
-            raise ValueError(f"image {i} must be a non-empty [H, W, 3] uint8 BGR array, got "
-                             f"{image.dtype} {list(image.shape)}")
-        by_size.setdefault(image.shape, []).append(i)
-    return list(images), by_size
-
-
-@dataclasses.dataclass
-class People:
-    """One image's people: keypoints `[T, P, 3]` (x, y, score) in image pixels, scores `[T]`,
-    and OpenPose's scaleNetToOutput (heatmap pixels -> image pixels, for `--keypoint_scale 1`)."""
-
-    keypoints: np.ndarray
-    scores: np.ndarray
-    scale_net_to_output: float = 1.0
-    # With PoseExtractor(hand=..., face=...): [T, 21, 3] and [T, 70, 3] in image pixels, zeros
-    # for a person without a region (OpenPose's handExtractor / faceExtractor); else None.
-    hand_left: np.ndarray | None = None
-    hand_right: np.ndarray | None = None
-    face: np.ndarray | None = None
-
-
-class PoseExtractor:
+class PoseExtractor(pipeline.BatchedPipeline):
     """OpenPose's body pose pipeline around any network.
 
     Args:
       network: a callable `[N, h, w, 3] float32 -> [N, h/8, w/8, C]` (or a dict holding it as
-        "net_output"): a model from `openpose_tf.net`, a converted SavedModel's
-        `lambda x: model.signatures["serving_default"](image=x)`, a pruned frozen graph...
+        "net_output") that `tf.function` can trace: a model from `openpose_tf.net`, a converted
+        SavedModel (`openpose-tf convert`), a `graph.FrozenGraphNetwork`, a Keras model...
       pose_model: the network's pose model (name or `pose_models.PoseModel`).
       net_resolution: OpenPose's `--net_resolution` ("-1x368": the width follows each image's
         aspect ratio, a multiple of 16).
@@ -94,9 +31,16 @@ class PoseExtractor:
       scale_number, scale_gap: OpenPose's multi-scale flags.
       number_people_max: OpenPose's `--number_people_max` (-1: all).
       variant: which OpenPose build to reproduce in the post-processing ("gpu" or "cpu").
-      input_format: how the network wants its input (see `normalise`; OpenPose's nets:
+      input_format: how the network wants its input (see `net_input.normalise`; OpenPose's nets:
         openpose). Default: the network's own `input_format` attribute (e.g. a
         `graph.FrozenGraphNetwork`), else "openpose".
+      batch_size: images of one size per network call (1, the default, is OpenPose's own way).
+        Every call is padded to this many images, so an image's people do not depend on its
+        batch-mates; another batch size may move keypoints in their last float digits
+        (TensorFlow's convolutions round by batch shape).
+      one_image_per_call: call the network one image at a time whatever `batch_size` says. None
+        (default): when the network's output for an image depends on its batch-mates
+        (`pipeline.batch_mixing`: batch statistics); `why_one_image_per_call` then says why.
       hand, face: OpenPose's `--hand` / `--face`: a hand or face network (as `network`, e.g. a
         converted `hand/pose_deploy.prototxt`), or a `hand_face.KeypointNetwork` for its own
         net resolution and batch size; each person's keypoints land in `People.hand_left`,
@@ -109,15 +53,17 @@ class PoseExtractor:
     def __init__(self, network, pose_model="BODY_25", net_resolution="-1x368",
                  net_resolution_dynamic=1.0, scale_number=1, scale_gap=0.25,
                  number_people_max=-1, variant="gpu", input_format=None, hand=None, face=None,
-                 hand_scale_number=1, hand_scale_range=0.4, **postprocess_args):
-        from openpose_tf import hand_face
-
+                 hand_scale_number=1, hand_scale_range=0.4, batch_size=1,
+                 one_image_per_call=None, **postprocess_args):
         self.network = network
         self.model = pose_models.get(pose_model)
-        # A clear error now rather than at the first image.
-        geometry.net_input_size(16, 16, net_resolution, net_resolution_dynamic)
+        # Clear errors now rather than at the first image.
+        geometry.check_net_resolution(net_resolution, net_resolution_dynamic)
+        geometry.check_scales(int(scale_number), float(scale_gap))
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.net_resolution = net_resolution
-        self.net_resolution_dynamic = net_resolution_dynamic
+        self.net_resolution_dynamic = float(net_resolution_dynamic)
         self.scale_number = int(scale_number)
         self.scale_gap = float(scale_gap)
         self.number_people_max = int(number_people_max)
@@ -138,35 +84,46 @@ class PoseExtractor:
             hand_face.hand_parts(self.model)
         if self.face:
             hand_face.face_parts(self.model)
+        self.batch_size = int(batch_size)
+        self.why_one_image_per_call = None
+        self._one_image_per_call = one_image_per_call
+        if one_image_per_call is None and self.batch_size > 1:
+            self.decide_batch_rule()
+        self._traced = tf.function(self.estimate, input_signature=[pipeline.IMAGES_SIGNATURE],
+                                   autograph=False)
 
-    def _net_output(self, batch: np.ndarray):
-        import tensorflow as tf
+    @property
+    def one_image_per_call(self) -> bool:
+        return bool(self._one_image_per_call)
 
-        return call_network(self.network, tf.constant(normalise(batch, self.input_format)))
+    def decide_batch_rule(self) -> bool:
+        """Settles `one_image_per_call` when it was left to detection (see the class); returns
+        it. A warning says why when the network mixes its batch."""
+        if self._one_image_per_call is None:
+            self.why_one_image_per_call = pipeline.batch_mixing(self.network, self.input_format)
+            self._one_image_per_call = self.why_one_image_per_call is not None
+            if self.why_one_image_per_call and self.batch_size > 1:
+                warnings.warn(f"openpose_tf: the network is called one image at a time: "
+                              f"{self.why_one_image_per_call}", stacklevel=3)
+        return self._one_image_per_call
 
-    def _same_size(self, images: np.ndarray) -> list[People]:
-        """A batch of images of one size: one network call per scale."""
-        import openpose_tf
+    def settings(self) -> dict:
+        """The pipeline's settings (`pipeline.estimate`'s keyword arguments but the stages)."""
+        return dict(net_resolution=self.net_resolution,
+                    net_resolution_dynamic=self.net_resolution_dynamic,
+                    scale_number=self.scale_number, scale_gap=self.scale_gap,
+                    number_people_max=self.number_people_max, variant=self.variant,
+                    input_format=self.input_format, postprocess_args=self.postprocess_args,
+                    hand_scale_number=self.hand_scale_number,
+                    hand_scale_range=self.hand_scale_range)
 
-        height, width = images.shape[1:3]
-        net_size = geometry.net_input_size(width, height, self.net_resolution,
-                                           self.net_resolution_dynamic)
-        scales = geometry.scale_sizes(width, height, net_size, self.scale_number, self.scale_gap)
-        outputs = [self._net_output(np.stack([geometry.warp_input(im, s) for im in images]))
-                   for s in scales]
-        scale = geometry.scale_net_to_output(width, height, (scales[0].width, scales[0].height))
-        keypoints, scores = openpose_tf.postprocess(
-            outputs if len(outputs) > 1 else outputs[0], self.model,
-            target_size=(scales[0].height, scales[0].width),
-            scale_ratios=[s.input_to_net for s in scales], scale_factor=scale,
-            variant=self.variant, **self.postprocess_args)
-        people = []
-        for n in range(len(images)):
-            k = keypoints[n].numpy().reshape(-1, self.model.num_parts, 3)
-            s = scores[n].numpy()
-            kept = geometry.keep_top_people(k, s, self.number_people_max)
-            people.append(People(k[kept], s[kept], scale))
-        return people
+    def estimate(self, images) -> dict:
+        """`pipeline.estimate` with this extractor's network and settings (one image size)."""
+        return pipeline.estimate(images, self.network, self.model, hand=self.hand,
+                                 face=self.face, **self.settings())
+
+    def _estimate(self, images) -> dict:
+        return self._traced(images)
 
     def save(self, directory):
         """Writes this extractor, network included, as one SavedModel (see
@@ -175,32 +132,5 @@ class PoseExtractor:
         SavedModel, a concrete function...) so that its weights are saved with it."""
         from openpose_tf import serving
 
+        self.decide_batch_rule()
         return serving.save(self, directory)
-
-    def __call__(self, images) -> list[People]:
-        """People of each image: `images` is a uint8 BGR batch `[N, H, W, 3]` or a list of
-        `[H, W, 3]` images of any sizes (batched per size). Returns one `People` per image."""
-        images, by_size = group_by_size(images)
-        result: list[People | None] = [None] * len(images)
-        for indices in by_size.values():
-            for i, people in zip(indices, self._same_size(np.stack([images[i] for i in indices]))):
-                result[i] = people
-        if self.hand or self.face:
-            self._hands_and_faces(images, result)
-        return result
-
-    def _hands_and_faces(self, images, result: list[People]) -> None:
-        """OpenPose's hand and face stages for every person of every image (one image at a
-        time: the crops of an image go through the networks together)."""
-        from openpose_tf import hand_face
-
-        for image, people in zip(images, result):
-            batch, index = image[None], np.zeros(len(people.keypoints), np.int32)
-            if self.hand:
-                left, right = hand_face.hand_keypoints(
-                    batch, index, people.keypoints, self.hand, self.model,
-                    self.hand_scale_number, self.hand_scale_range)
-                people.hand_left, people.hand_right = left.numpy(), right.numpy()
-            if self.face:
-                people.face = hand_face.face_keypoints(batch, index, people.keypoints,
-                                                       self.face, self.model).numpy()

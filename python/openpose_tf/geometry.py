@@ -1,16 +1,21 @@
-"""OpenPose's image <-> network geometry (spec 6.2-6.5), in plain Python with OpenPose's rounding.
+"""OpenPose's image <-> network geometry, in TensorFlow ops with OpenPose's float32/double
+rounding. This is the only implementation: the pipeline (`openpose_tf.pipeline`) traces it for
+every route (PoseExtractor, `run`, the whole-pipeline SavedModel, `beam`), and the Python-value
+front ends at the end (`net_input_size`, `scale_sizes`, `scale_net_to_output`, `warp_input`) call
+the same functions eagerly, for examples and tests. No result depends on the installed OpenCV.
 
-- `net_input_size`: `--net_resolution` ("-1x368": the width follows the aspect ratio, a multiple of
-  16) for one image size (scaleAndSizeExtractor).
-- `scale_sizes`: each `--scale_number` / `--scale_gap` scale's net input size and OpenPose's
-  `scaleInputToNetInputs` (image pixels -> that scale's net input pixels).
-- `scale_net_to_output`: OpenPose's `scaleNetToOutput` (heatmap pixels -> image pixels), which is
-  not exactly 1 / scaleInputToNetInput because of the rounding of the net-sized image.
-- `warp_input`: one scale's net input from a BGR image, with `cv2.warpAffine` as OpenPose does
-  (anchored top-left, corner-aligned `dst(x) = src(x / s)`, black padding, INTER_CUBIC when
-  enlarging, else linear).
+- net input size (scaleAndSizeExtractor.cpp:37-106): `--net_resolution` "-1x368": a dimension
+  <= 0 follows the image's aspect ratio, `16 * round⁺(ratio / 16)`; with `dynamic > 0`
+  (`--net_resolution_dynamic`) capped at `dynamic` times 16:9.
+- scales (scaleAndSizeExtractor.cpp:72-88): scale i is `1 - i * scale_gap` of scale 0's size,
+  floored to multiples of 16; its image-to-net factor is OpenPose's resizeGetScaleFactor,
+  `min((w_net - 1) / (w - 1), (h_net - 1) / (h - 1))` in double (corner-aligned).
+- scaleNetToOutput (poseExtractorCaffe.cpp:306-310): heatmap pixels -> image pixels, not exactly
+  1 / scaleInputToNetInput: OpenPose rounds the net-sized image first.
+- keepTopNPeople (`--number_people_max`): score * sqrt(area of the box of the keypoints scoring
+  above 0.05), float32; ties at the threshold keep the first people.
 
-`round⁺` below is OpenPose's positiveIntRound, `int(v + 0.5f)`.
+`round⁺` is OpenPose's positiveIntRound, `int(v + 0.5f)`.
 """
 
 from __future__ import annotations
@@ -18,13 +23,13 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import tensorflow as tf
 
 NET_MULTIPLE = 16
-
-
-def _round_positive(value) -> int:
-    """OpenPose's positiveIntRound: int(v + 0.5f) in float."""
-    return int(np.float32(value) + np.float32(0.5))
+# The largest net input side taken (a limit of ours, not OpenPose's): the network's first
+# activations are [N, H, W, 64+] float32, so 4096 x 4096 already needs several GiB per image.
+MAX_NET_SIDE = 4096
+_F32, _F64 = tf.float32, tf.float64
 
 
 def parse_resolution(text: str) -> tuple[int, int]:
@@ -36,45 +41,135 @@ def parse_resolution(text: str) -> tuple[int, int]:
     return width, height
 
 
-def net_input_size(image_width: int, image_height: int, net_resolution="-1x368",
-                   dynamic: float = 1.0) -> tuple[int, int]:
-    """(width, height) of scale 0's net input (scaleAndSizeExtractor.cpp:37-106).
-
-    A dimension <= 0 follows the image's aspect ratio, rounded to a multiple of 16; with
-    `dynamic > 0` (OpenPose's `--net_resolution_dynamic`, which its wrapper sets to -1 except for
-    image folders) it is also capped at `dynamic` times 16:9. Given dimensions must be multiples of
-    16, and at most one may be <= 0.
-    """
+def check_net_resolution(net_resolution, dynamic: float = 1.0) -> tuple[int, int]:
+    """The static checks of `--net_resolution` (and `--net_resolution_dynamic`): given
+    dimensions are multiples of 16 up to MAX_NET_SIDE, at most one is <= 0. Returns (w, h)."""
     width, height = parse_resolution(net_resolution) if isinstance(net_resolution, str) \
         else tuple(int(v) for v in net_resolution)
-    if image_width <= 0 or image_height <= 0:
-        raise ValueError(f"the image must be non-empty, got {image_width}x{image_height}")
     for value in (width, height):
         if value > 0 and value % NET_MULTIPLE:
             raise ValueError(f"net_resolution dimensions must be multiples of 16, got "
                              f"{width}x{height}")
+        if value > MAX_NET_SIDE:
+            raise ValueError(f"net_resolution dimensions must be at most {MAX_NET_SIDE} (the "
+                             f"network's activations would not fit in memory), got "
+                             f"{width}x{height}")
     if width <= 0 and height <= 0:
         raise ValueError(f"only one net_resolution dimension may be <= 0, got {width}x{height}")
-    f32 = np.float32
-    sixteenth = f32(1) / f32(16)
-    if width <= 0:
-        by_aspect = f32(height) * f32(image_width) / f32(image_height)
-        if dynamic > 0:
-            by_aspect = min(f32(height * dynamic * 16 / 9), by_aspect)
-        width = NET_MULTIPLE * _round_positive(sixteenth * by_aspect)
-    elif height <= 0:
-        by_aspect = f32(width) * f32(image_height) / f32(image_width)
-        if dynamic > 0:
-            by_aspect = min(f32(width * dynamic * 9 / 16), by_aspect)
-        height = NET_MULTIPLE * _round_positive(sixteenth * by_aspect)
+    if not np.isfinite(dynamic) or abs(dynamic) > MAX_NET_SIDE:
+        raise ValueError(f"net_resolution_dynamic must be a finite ratio (-1: no cap), got "
+                         f"{dynamic}")
     return width, height
 
 
-def resize_scale_factor(source: tuple[int, int], target: tuple[int, int]) -> float:
-    """OpenPose's resizeGetScaleFactor (openCv.cpp): the largest corner-aligned scale that fits
-    `source` (w, h) into `target` (w, h), in double."""
-    ratios = [(t - 1) / (s - 1) for s, t in zip(source, target) if s > 1]
-    return min(ratios) if ratios else 1.0
+def check_scales(scale_number: int, scale_gap: float) -> None:
+    """`--scale_number` >= 1, `--scale_gap` > 0 and every scale `1 - i * gap` in [0, 1]."""
+    if scale_number < 1:
+        raise ValueError(f"scale_number must be >= 1, got {scale_number}")
+    if not scale_gap > 0:
+        raise ValueError(f"scale_gap must be > 0, got {scale_gap}")
+    for i in range(scale_number):
+        s = 1.0 - i * scale_gap
+        if not 0.0 <= s <= 1.0:
+            raise ValueError(f"all scales must lie in [0, 1]: 1 - {i} * {scale_gap} = {s}")
+
+
+def _round_positive(value_f32):
+    """positiveIntRound on a float32 tensor: int(v + 0.5f)."""
+    return tf.cast(tf.floor(value_f32 + 0.5), tf.int32)
+
+
+def scale_factor(source, target):
+    """OpenPose's resizeGetScaleFactor in double: the largest corner-aligned scale that fits
+    `source` (w, h) into `target` (w, h): min over dims with source > 1 of (t - 1) / (s - 1)."""
+    ratios = [tf.where(s > 1, tf.cast(t - 1, _F64) / tf.cast(tf.maximum(s - 1, 1), _F64),
+                       tf.constant(np.inf, _F64)) for s, t in zip(source, target)]
+    ratio = tf.minimum(ratios[0], ratios[1])
+    return tf.where(tf.math.is_inf(ratio), tf.constant(1.0, _F64), ratio)
+
+
+def net_size(width, height, net_resolution, dynamic=1.0):
+    """(width, height) int32 tensors of scale 0's net input for an image of `width` x `height`
+    (tensors or ints)."""
+    net_w, net_h = check_net_resolution(net_resolution, dynamic)
+    sixteenth = tf.constant(1 / 16, _F32)
+    width, height = tf.cast(width, _F32), tf.cast(height, _F32)
+    if net_w <= 0:
+        by_aspect = tf.constant(net_h, _F32) * width / height
+        if dynamic > 0:
+            by_aspect = tf.minimum(tf.constant(net_h * dynamic * 16 / 9, _F32), by_aspect)
+        return NET_MULTIPLE * _round_positive(sixteenth * by_aspect), tf.constant(net_h)
+    if net_h <= 0:
+        by_aspect = tf.constant(net_w, _F32) * height / width
+        if dynamic > 0:
+            by_aspect = tf.minimum(tf.constant(net_w * dynamic * 9 / 16, _F32), by_aspect)
+        return tf.constant(net_w), NET_MULTIPLE * _round_positive(sixteenth * by_aspect)
+    return tf.constant(net_w), tf.constant(net_h)
+
+
+def scales(width, height, net_w, net_h, scale_number=1, scale_gap=0.25):
+    """Each scale's `(width, height, input_to_net)`: int32, int32 and float64 (OpenPose's
+    scaleInputToNetInputs[i]) tensors."""
+    check_scales(scale_number, scale_gap)
+    out = []
+    for i in range(scale_number):
+        s = 1.0 - i * scale_gap
+        sizes = [tf.minimum(tf.maximum(_round_positive(tf.cast(tf.cast(n, _F64) * s, _F32))
+                                       // NET_MULTIPLE * NET_MULTIPLE, 1), n)
+                 for n in (net_w, net_h)]
+        out.append((*sizes, scale_factor((width, height), sizes)))
+    return out
+
+
+def net_to_output(width, height, heat_w, heat_h):
+    """OpenPose's scaleNetToOutput as a float32 tensor: heatmap pixels (at scale 0's net input
+    size `heat_w` x `heat_h`) -> pixels of the `width` x `height` image."""
+    to_net = scale_factor((width, height), (heat_w, heat_h))
+    net = [_round_positive(tf.cast(to_net * tf.cast(n, _F64), _F32)) for n in (width, height)]
+    return tf.cast(scale_factor(net, (width, height)), _F32)
+
+
+def keep_top_people(keypoints, scores, number_people_max):
+    """OpenPose's keepTopNPeople on ragged `[N, (T), P, 3]` / `[N, (T)]`: the kept people of each
+    image, in their order (all when `number_people_max` <= 0 or an image has no more)."""
+    if number_people_max <= 0:
+        return keypoints, scores
+    points = keypoints.flat_values
+    confident = points[..., 2] > 0.05
+    big = tf.constant(np.finfo(np.float32).max, _F32)
+
+    def extent(axis):  # getKeypointsRectangle: maxima start at 0, minima at FLT_MAX
+        high = tf.reduce_max(tf.where(confident, points[..., axis], 0.0), axis=1)
+        low = tf.reduce_min(tf.where(confident, points[..., axis], big), axis=1)
+        return high, low
+
+    (max_x, min_x), (max_y, min_y) = extent(0), extent(1)
+    area = tf.where((max_x >= min_x) & (max_y >= min_y), (max_x - min_x) * (max_y - min_y), 0.0)
+    final = scores.with_flat_values(scores.flat_values * tf.sqrt(area))
+    dense = final.to_tensor(default_value=-np.inf)
+    counts = final.row_lengths()
+    k = number_people_max
+    padded = tf.pad(dense, [[0, 0], [0, k]], constant_values=-np.inf)
+    ranked = tf.sort(padded, direction="DESCENDING")
+    threshold = ranked[:, k - 1:k]
+    above = dense > threshold
+    ties = tf.cumsum(tf.cast(dense == threshold, tf.int64), axis=1)
+    room = k - tf.reduce_sum(tf.cast(above, tf.int64), axis=1, keepdims=True)
+    keep = above | ((dense == threshold) & (ties <= room)) | (counts <= k)[:, None]
+    mask = tf.RaggedTensor.from_tensor(keep, lengths=counts)
+    return tf.ragged.boolean_mask(keypoints, mask), tf.ragged.boolean_mask(scores, mask)
+
+
+# Python-value front ends of the functions above, for examples, tests and tools.
+
+def _evaluate(fn):
+    """`fn()`'s tensors as NumPy values: eagerly, or in a Session of its own when called while a
+    TF1 graph is being built (the same ops either way)."""
+    with tf.init_scope():
+        if tf.executing_eagerly():
+            return tf.nest.map_structure(np.asarray, fn())
+    with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph) as session:
+        return session.run(fn())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,130 +179,46 @@ class Scale:
     input_to_net: float    # OpenPose's scaleInputToNetInputs[i]
 
 
-def scale_sizes(image_width: int, image_height: int, net_size: tuple[int, int],
+def _check_image_size(width: int, height: int) -> None:
+    if width <= 0 or height <= 0:
+        raise ValueError(f"the image must be non-empty, got {width}x{height}")
+
+
+def net_input_size(image_width: int, image_height: int, net_resolution="-1x368",
+                   dynamic: float = 1.0) -> tuple[int, int]:
+    """(width, height) of scale 0's net input for an image of this size (see `net_size`)."""
+    _check_image_size(image_width, image_height)
+    width, height = _evaluate(
+        lambda: net_size(image_width, image_height, net_resolution, dynamic))
+    return int(width), int(height)
+
+
+def resize_scale_factor(source: tuple[int, int], target: tuple[int, int]) -> float:
+    """OpenPose's resizeGetScaleFactor of (w, h) sizes, as a Python float (see `scale_factor`)."""
+    return float(_evaluate(lambda: scale_factor(source, target)))
+
+
+def scale_sizes(image_width: int, image_height: int, net_size_wh: tuple[int, int],
                 scale_number: int = 1, scale_gap: float = 0.25) -> list[Scale]:
-    """Each scale's net input size and image-to-net factor (scaleAndSizeExtractor.cpp:72-88)."""
-    if scale_number < 1:
-        raise ValueError(f"scale_number must be >= 1, got {scale_number}")
-    if not scale_gap > 0:
-        raise ValueError(f"scale_gap must be > 0, got {scale_gap}")
-    net_w, net_h = net_size
-    scales = []
-    for i in range(scale_number):
-        s = 1.0 - i * scale_gap
-        if not 0.0 <= s <= 1.0:
-            raise ValueError(f"all scales must lie in [0, 1]: 1 - {i} * {scale_gap} = {s}")
-        tw = min(max(_round_positive(net_w * s) // NET_MULTIPLE * NET_MULTIPLE, 1), net_w)
-        th = min(max(_round_positive(net_h * s) // NET_MULTIPLE * NET_MULTIPLE, 1), net_h)
-        scales.append(Scale(tw, th, resize_scale_factor((image_width, image_height), (tw, th))))
-    return scales
+    """Each scale's net input size and image-to-net factor (see `scales`)."""
+    values = _evaluate(lambda: scales(image_width, image_height, *net_size_wh, scale_number,
+                                      scale_gap))
+    return [Scale(int(w), int(h), float(s)) for w, h, s in values]
 
 
 def scale_net_to_output(image_width: int, image_height: int,
                         heatmap_size: tuple[int, int]) -> float:
-    """OpenPose's scaleNetToOutput (poseExtractorCaffe.cpp:306-310): heatmap pixels (at scale 0's
-    net input size `heatmap_size` (w, h)) -> image pixels, as a float32 value."""
-    to_net = resize_scale_factor((image_width, image_height), heatmap_size)
-    net_w = _round_positive(to_net * image_width)
-    net_h = _round_positive(to_net * image_height)
-    ratios = [(s - 1) / (n - 1) for s, n in ((image_width, net_w), (image_height, net_h)) if n > 1]
-    return float(np.float32(min(ratios) if ratios else 1.0))
+    """OpenPose's scaleNetToOutput (see `net_to_output`) as a Python float (a float32 value)."""
+    _check_image_size(image_width, image_height)
+    return float(_evaluate(lambda: net_to_output(image_width, image_height, *heatmap_size)))
 
 
 def warp_input(image: np.ndarray, scale: Scale) -> np.ndarray:
-    """One scale's net input from a BGR uint8 image `[H, W, 3]` (resizeFixedAspectRatio): the
-    image scaled by `scale.input_to_net`, anchored top-left, black padding, `[h, w, 3]` uint8."""
-    import cv2
+    """One scale's net input from a BGR uint8 image `[H, W, 3]`, as OpenPose builds it
+    (resizeFixedAspectRatio: `cv2.warpAffine` anchored top-left, black padding; reproduced by
+    `graph_warp`): `[h, w, 3]` uint8."""
+    from openpose_tf import graph_warp
 
-    s = scale.input_to_net
-    size = (scale.width, scale.height)
-    if s == 1.0 and image.shape[1::-1] == size:
-        return image.copy()
-    matrix = np.array([[s, 0.0, 0.0], [0.0, s, 0.0]])
-    interpolation = cv2.INTER_CUBIC if s > 1.0 else cv2.INTER_LINEAR  # INTER_AREA acts as linear
-    return cv2.warpAffine(image, matrix, size, flags=interpolation,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
-
-
-def keep_top_people(keypoints: np.ndarray, scores: np.ndarray, number_people_max: int):
-    """OpenPose's keepTopNPeople (keepTopNPeople.cpp, `--number_people_max`): the indices of the
-    people kept, in their order. Ranked by score * sqrt(area of the box of the keypoints with
-    score > 0.05), float32; ties at the threshold keep the first ones. All people when
-    `number_people_max` <= 0 or there are not more people than that."""
-    count = len(keypoints)
-    if number_people_max <= 0 or count <= number_people_max:
-        return np.arange(count)
-    final = np.empty(count, np.float32)
-    for p in range(count):
-        final[p] = np.float32(scores[p]) * np.sqrt(_box_area(keypoints[p]), dtype=np.float32)
-    threshold = np.sort(final)[::-1][number_people_max - 1]
-    above = int(np.sum(final > threshold))
-    kept, on_threshold = [], 0
-    for p in range(count):
-        if final[p] >= threshold:
-            on_threshold += final[p] == threshold
-            if final[p] > threshold or on_threshold <= number_people_max - above:
-                kept.append(p)
-    return np.array(kept, np.int64)
-
-
-def keypoints_box(person: np.ndarray, threshold: float = 0.05):
-    """OpenPose's getKeypointsRectangle: `(x, y, width, height)` (float32) of the keypoints
-    scoring above `threshold`, or None. OpenPose starts the maxima at 0 and the minima at FLT_MAX,
-    so all-negative coordinates give a box from the minimum to 0."""
-    f32 = np.float32
-    min_x = min_y = f32(np.finfo(np.float32).max)
-    max_x = max_y = f32(0)
-    for x, y, score in np.asarray(person, np.float32):
-        if score > f32(threshold):
-            max_x, min_x = max(max_x, x), min(min_x, x)
-            max_y, min_y = max(max_y, y), min(min_y, y)
-    if max_x >= min_x and max_y >= min_y:
-        return min_x, min_y, f32(max_x - min_x), f32(max_y - min_y)
-    return None
-
-
-def _box_area(person: np.ndarray) -> np.float32:
-    """getKeypointsRectangle(..., 0.05).area(), as keepTopNPeople ranks people."""
-    box = keypoints_box(person, 0.05)
-    return np.float32(0) if box is None else box[2] * box[3]
-
-
-# OpenPose's --keypoint_scale (flagsToScaleMode, keypointScaler.cpp).
-KEYPOINT_SCALES = {0: "input image pixels", 1: "net output (heatmap) pixels",
-                   2: "output pixels (= input pixels: no --output_resolution here)",
-                   3: "[0, 1] of the image", 4: "[-1, 1] of the image"}
-
-
-def check_keypoint_scale(keypoint_scale: int) -> int:
-    if keypoint_scale not in KEYPOINT_SCALES:
-        raise ValueError(f"keypoint_scale must be one of {sorted(KEYPOINT_SCALES)} "
-                         f"({'; '.join(f'{k}: {v}' for k, v in KEYPOINT_SCALES.items())}), got "
-                         f"{keypoint_scale}")
-    return keypoint_scale
-
-
-def scale_keypoints(keypoints: np.ndarray, keypoint_scale: int, image_size: tuple[int, int],
-                    scale_net_to_output: float = 1.0) -> np.ndarray:
-    """Keypoints `[..., 3]` in image pixels -> OpenPose's `--keypoint_scale` units (x and y only,
-    scores kept; missing `0,0,0` keypoints are scaled too, as OpenPose does). `image_size` is
-    (width, height); `scale_net_to_output` is OpenPose's scaleNetToOutput (for mode 1). float32
-    arithmetic, as OpenPose's scaleKeypoints2d."""
-    check_keypoint_scale(keypoint_scale)
-    out = np.array(keypoints, np.float32, copy=True)
-    if keypoint_scale in (0, 2):
-        return out
-    f32 = np.float32
-    width, height = image_size
-    if keypoint_scale == 1:
-        sx = sy = f32(1.0 / float(f32(scale_net_to_output)))
-        offset = None
-    elif keypoint_scale == 3:
-        sx, sy, offset = f32(1) / (f32(width) - f32(1)), f32(1) / (f32(height) - f32(1)), None
-    else:
-        sx, sy, offset = f32(2) / (f32(width) - f32(1)), f32(2) / (f32(height) - f32(1)), f32(-1)
-    out[..., 0] *= sx
-    out[..., 1] *= sy
-    if offset is not None:
-        out[..., :2] += offset
-    return out
+    return _evaluate(lambda: graph_warp.warp_input(
+        tf.constant(np.asarray(image, np.uint8)[None]), scale.input_to_net, scale.width,
+        scale.height))[0]

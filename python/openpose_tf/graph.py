@@ -22,7 +22,7 @@ import pathlib
 
 import tensorflow as tf
 
-from openpose_tf import extractor
+from openpose_tf.net_input import check_input_format
 
 
 def attach(output_tensor, pose_model="COCO", *, scale_factor=1.0, target_size=None,
@@ -80,6 +80,21 @@ def freeze_meta_graph(meta_graph, checkpoint, output_tensor) -> tf.compat.v1.Gra
             session, graph.as_graph_def(), [output_tensor.split(":")[0]])
 
 
+BATCH_NORM_OPS = ("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3")
+
+
+def batch_statistics(graph_def) -> str | None:
+    """The ops of a GraphDef that normalise with the batch's own statistics (`FusedBatchNorm*`
+    with `is_training=True`, as graphs frozen from TF1 training code often keep), described in a
+    few words; None when there are none. Their output for an image depends on its batch-mates."""
+    nodes = list(graph_def.node) + [n for f in graph_def.library.function for n in f.node_def]
+    found = [n.op for n in nodes if n.op in BATCH_NORM_OPS and n.attr["is_training"].b]
+    if not found:
+        return None
+    kinds = sorted(set(found))
+    return f"{len(found)} {'/'.join(kinds)} op{'s' if len(found) > 1 else ''} with is_training=True"
+
+
 class FrozenGraphNetwork(tf.Module):
     """A frozen TF1 graph as a TF2 network callable `[N, h, w, 3] float32 -> [N, h/8, w/8, C]`.
 
@@ -87,16 +102,20 @@ class FrozenGraphNetwork(tf.Module):
       graph: a path to a frozen `.pb` or a `GraphDef`.
       input_tensor, output_tensor: names in the graph (`"image:0"`,
         `"Openpose/concat_stage7:0"`).
-      input_format: the input the graph wants (see `extractor.normalise`): `bgr255` (raw BGR
+      input_format: the input the graph wants (see `net_input.normalise`): `bgr255` (raw BGR
         0..255, tf-pose-estimation's), `openpose` (x/256 - 0.5), `rgb255`, `rgb01`.
         `PoseExtractor` uses it when it is not given its own.
+
+    `batch_statistics` says which ops of the graph normalise with the batch's statistics (None
+    when none do): `PoseExtractor` then calls it one image at a time.
     """
 
     def __init__(self, graph, input_tensor="image:0",
                  output_tensor="Openpose/concat_stage7:0", input_format="bgr255"):
         super().__init__(name="frozen_graph_network")
         graph_def = graph if isinstance(graph, tf.compat.v1.GraphDef) else read_graph_def(graph)
-        self.input_format = extractor.check_input_format(input_format)
+        self.input_format = check_input_format(input_format)
+        self.batch_statistics = batch_statistics(graph_def)
         wrapped = tf.compat.v1.wrap_function(
             lambda: tf.compat.v1.import_graph_def(graph_def, name=""), [])
         try:
@@ -105,8 +124,11 @@ class FrozenGraphNetwork(tf.Module):
             names = [n.name for n in graph_def.node if n.op == "Placeholder"]
             raise ValueError(f"{input_tensor!r} / {output_tensor!r} not found in the graph "
                              f"(its placeholders: {names}): {err}") from err
+        shape = self._function.outputs[0].shape
+        self.output_channels = shape[-1] if shape.rank else None  # None: not said by the graph
 
-    @tf.function(autograph=False)
+    # One trace for every input size (a folder of mixed sizes would otherwise retrace per size).
+    @tf.function(autograph=False, reduce_retracing=True)
     def __call__(self, image):
         return self._function(image)
 

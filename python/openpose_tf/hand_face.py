@@ -1,7 +1,7 @@
 """OpenPose's hand and face keypoints on top of the body (its handDetector / faceDetector and
 handExtractorCaffe / faceExtractorCaffe), in TensorFlow ops with OpenPose's float32 and float64
-arithmetic, so the same code runs eagerly (`PoseExtractor`) and inside the whole-pipeline
-SavedModel.
+arithmetic: a stage of `openpose_tf.pipeline.estimate`, so every route (PoseExtractor, the
+whole-pipeline SavedModel) runs this code.
 
 1. Regions from each person's body keypoints (image pixels):
    - hand (`hand_rectangles`): for each of left and right, when wrist, elbow and shoulder all
@@ -31,12 +31,11 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from openpose_tf import graph_warp, pose_models
+from openpose_tf import geometry, graph_warp, pose_models
+from openpose_tf.net_input import call_network, check_input_format, normalise
 
 HAND_THRESHOLD = 0.03
 FACE_THRESHOLD = 0.25
-HAND_RENDER_THRESHOLD = 0.2    # OpenPose's --hand_render_threshold
-FACE_RENDER_THRESHOLD = 0.4    # OpenPose's --face_render_threshold
 _F32, _F64 = tf.float32, tf.float64
 
 
@@ -223,8 +222,6 @@ class KeypointNetwork:
 
     def __init__(self, network, pose_model, net_resolution="368x368", variant="gpu",
                  batch_size=1, input_format=None):
-        from openpose_tf import extractor, geometry
-
         self.network = network
         self.model = pose_models.get(pose_model)
         width, height = geometry.parse_resolution(net_resolution)
@@ -238,13 +235,13 @@ class KeypointNetwork:
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.batch_size = int(batch_size)
-        self.input_format = extractor.check_input_format(
+        self.input_format = check_input_format(
             input_format or getattr(network, "input_format", "openpose"))
 
     def _chunk(self, crops):
-        from openpose_tf import extractor, ops, serving
+        from openpose_tf import ops
 
-        out = extractor.call_network(self.network, serving.normalise(crops, self.input_format))
+        out = call_network(self.network, normalise(crops, self.input_format))
         parts = self.model.num_parts
         if out.shape[-1] is not None and out.shape[-1] != parts + 1:
             raise ValueError(f"the {self.model.name.lower()} network must output {parts + 1} "

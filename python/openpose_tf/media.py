@@ -17,10 +17,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
-import tempfile
 from typing import Callable, Iterator
 
 import numpy as np
+
+from openpose_tf.common import write_atomic
 
 # OpenPose's image extensions (fileSystem.cpp: getFilesOnDirectory with the image extensions).
 IMAGE_EXTENSIONS = (".bmp", ".dib", ".pbm", ".pgm", ".ppm", ".sr", ".ras", ".jpg", ".jpeg",
@@ -50,15 +51,29 @@ def list_images(folder) -> list[pathlib.Path]:
                   if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
 
 
-def image_frames(paths) -> Iterator[Frame]:
-    """Frames of image files, read one by one."""
+def decode_image(data: bytes) -> np.ndarray | None:
+    """A BGR uint8 image from an encoded file's bytes (OpenCV's decoders), or None. `run` and
+    `beam` both decode with it, so a damaged file (e.g. a truncated JPEG, whose missing rows
+    OpenCV fills in, as OpenPose's imread does) gets the same answer on both."""
     import cv2
 
+    if not data:
+        return None
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+
+
+def image_frames(paths) -> Iterator[Frame]:
+    """Frames of image files, read one by one (the bytes by Python, so that no file name reaches
+    OpenCV)."""
     for path in paths:
         path = pathlib.Path(path)
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        yield Frame(path.stem, image, "" if image is not None else
-                    f"{path}: not a readable image")
+        try:
+            image = decode_image(path.read_bytes())
+        except OSError as err:
+            image, reason = None, f"{path}: {err.strerror or err}"
+        else:
+            reason = f"{path}: not a readable image"
+        yield Frame(path.stem, image, "" if image is not None else reason)
 
 
 def video_properties(path) -> tuple[int, float]:
@@ -105,19 +120,10 @@ def write_image(path, image: np.ndarray) -> pathlib.Path:
     import cv2
 
     path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     ok, data = cv2.imencode(path.suffix, image)
     if not ok:
         raise ValueError(f"OpenCV cannot encode {path.suffix!r} images")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.tobytes())
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, data.tobytes())
 
 
 class VideoWriter:

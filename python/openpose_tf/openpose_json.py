@@ -12,11 +12,11 @@ a temporary name first, then renamed, so an interrupted run never leaves half a 
 
 from __future__ import annotations
 
-import os
 import pathlib
-import tempfile
 
 import numpy as np
+
+from openpose_tf.common import write_atomic
 
 # OpenPose's key order (wPeopleJsonSaver.hpp).
 KEYS = ("pose_keypoints_2d", "face_keypoints_2d", "hand_left_keypoints_2d",
@@ -67,20 +67,6 @@ def people_json(pose_keypoints, person_ids=None, **other) -> str:
 def json_path(out_dir, name) -> pathlib.Path:
     """OpenPose's file name for image or frame `name`: `<dir>/<name>_keypoints.json`."""
     return pathlib.Path(out_dir) / f"{name}_keypoints.json"
-
-
-def write_atomic(path, text: str) -> None:
-    """Writes `text` to a temporary file beside `path`, then renames it into place."""
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_people_json(out_dir, name, pose_keypoints, **kwargs) -> pathlib.Path:

@@ -17,7 +17,7 @@ import pathlib
 
 import numpy as np
 
-from openpose_tf import coco_json, geometry, media, openpose_json, pose_models, render
+from openpose_tf import coco_json, media, openpose_json, pose_models, render
 
 
 @dataclasses.dataclass
@@ -32,15 +32,15 @@ class OutputOptions:
     render_threshold: float = render.RENDER_THRESHOLD
     alpha_pose: float = render.ALPHA_POSE
     disable_blending: bool = False
-    hand_render_threshold: float = 0.2
-    face_render_threshold: float = 0.4
+    hand_render_threshold: float = render.HAND_RENDER_THRESHOLD
+    face_render_threshold: float = render.FACE_RENDER_THRESHOLD
 
 
 class Outputs:
     def __init__(self, options: OutputOptions, pose_model, source_fps: float = 30.0):
         self.options = options
         self.model = pose_models.get(pose_model)
-        geometry.check_keypoint_scale(options.keypoint_scale)
+        check_keypoint_scale(options.keypoint_scale)
         self.json_dir = pathlib.Path(options.write_json) if options.write_json else None
         self.images_dir = pathlib.Path(options.write_images) if options.write_images else None
         self.image_format = options.write_images_format.lstrip(".").lower()
@@ -71,7 +71,7 @@ class Outputs:
         height, width = image.shape[:2]
 
         def scaled(keypoints):
-            return None if keypoints is None else geometry.scale_keypoints(
+            return None if keypoints is None else scale_keypoints(
                 keypoints, self.options.keypoint_scale, (width, height),
                 people.scale_net_to_output)
 
@@ -108,3 +108,43 @@ class Outputs:
             self.coco.write(self.options.write_coco_json)
             written.append(pathlib.Path(self.options.write_coco_json))
         return written
+
+
+# OpenPose's --keypoint_scale (flagsToScaleMode, keypointScaler.cpp).
+KEYPOINT_SCALES = {0: "input image pixels", 1: "net output (heatmap) pixels",
+                   2: "output pixels (= input pixels: no --output_resolution here)",
+                   3: "[0, 1] of the image", 4: "[-1, 1] of the image"}
+
+
+def check_keypoint_scale(keypoint_scale: int) -> int:
+    if keypoint_scale not in KEYPOINT_SCALES:
+        raise ValueError(f"keypoint_scale must be one of {sorted(KEYPOINT_SCALES)} "
+                         f"({'; '.join(f'{k}: {v}' for k, v in KEYPOINT_SCALES.items())}), got "
+                         f"{keypoint_scale}")
+    return keypoint_scale
+
+
+def scale_keypoints(keypoints: np.ndarray, keypoint_scale: int, image_size: tuple[int, int],
+                    scale_net_to_output: float = 1.0) -> np.ndarray:
+    """Keypoints `[..., 3]` in image pixels -> OpenPose's `--keypoint_scale` units (x and y only,
+    scores kept; missing `0,0,0` keypoints are scaled too, as OpenPose does). `image_size` is
+    (width, height); `scale_net_to_output` is OpenPose's scaleNetToOutput (for mode 1). float32
+    arithmetic, as OpenPose's scaleKeypoints2d."""
+    check_keypoint_scale(keypoint_scale)
+    out = np.array(keypoints, np.float32, copy=True)
+    if keypoint_scale in (0, 2):
+        return out
+    f32 = np.float32
+    width, height = image_size
+    if keypoint_scale == 1:
+        sx = sy = f32(1.0 / float(f32(scale_net_to_output)))
+        offset = None
+    elif keypoint_scale == 3:
+        sx, sy, offset = f32(1) / (f32(width) - f32(1)), f32(1) / (f32(height) - f32(1)), None
+    else:
+        sx, sy, offset = f32(2) / (f32(width) - f32(1)), f32(2) / (f32(height) - f32(1)), f32(-1)
+    out[..., 0] *= sx
+    out[..., 1] *= sy
+    if offset is not None:
+        out[..., :2] += offset
+    return out

@@ -20,10 +20,12 @@ import math
 
 import numpy as np
 
-from openpose_tf import geometry, pose_models
+from openpose_tf import pose_models
 
 RENDER_THRESHOLD = 0.05   # OpenPose's --render_threshold default
 ALPHA_POSE = 0.6          # OpenPose's --alpha_pose default (POSE_DEFAULT_ALPHA_KEYPOINT)
+HAND_RENDER_THRESHOLD = 0.2   # OpenPose's --hand_render_threshold default
+FACE_RENDER_THRESHOLD = 0.4   # OpenPose's --face_render_threshold default
 _BOX_THRESHOLD = 0.1
 
 
@@ -35,7 +37,8 @@ def _round(value) -> int:
 def draw_people(image: np.ndarray, keypoints, pose_model="BODY_25",
                 render_threshold: float = RENDER_THRESHOLD, alpha: float = ALPHA_POSE,
                 blend_original: bool = True, hands=None, face=None,
-                hand_threshold: float = 0.2, face_threshold: float = 0.4) -> np.ndarray:
+                hand_threshold: float = HAND_RENDER_THRESHOLD,
+                face_threshold: float = FACE_RENDER_THRESHOLD) -> np.ndarray:
     """A copy of the BGR uint8 `image` `[H, W, 3]` with `keypoints` `[T, P, 3]` (image pixels,
     e.g. `People.keypoints`) drawn in OpenPose's colours; `hands` (`(left, right)`, each
     `[T, 21, 3]`) and `face` (`[T, 70, 3]`) are drawn over them with their own thresholds
@@ -69,7 +72,7 @@ def _draw(canvas: np.ndarray, keypoints, model, threshold: float) -> None:
     keypoints = np.asarray(keypoints, np.float32).reshape(-1, model.num_parts, 3)
     height, width = canvas.shape[:2]
     for person in keypoints:
-        box = geometry.keypoints_box(person, _BOX_THRESHOLD)
+        box = keypoints_box(person, _BOX_THRESHOLD)
         if box is None or box[2] * box[3] <= 0:
             continue
         ratio = min(1.0, max(float(box[2]) / width, float(box[3]) / height))
@@ -90,3 +93,19 @@ def _draw(canvas: np.ndarray, keypoints, model, threshold: float) -> None:
 def _bgr(model, part) -> tuple[int, int, int]:
     r, g, b = model.colors[part % len(model.colors)]
     return (b, g, r)
+
+
+def keypoints_box(person: np.ndarray, threshold: float = 0.05):
+    """OpenPose's getKeypointsRectangle: `(x, y, width, height)` (float32) of the keypoints
+    scoring above `threshold`, or None. OpenPose starts the maxima at 0 and the minima at FLT_MAX,
+    so all-negative coordinates give a box from the minimum to 0."""
+    f32 = np.float32
+    min_x = min_y = f32(np.finfo(np.float32).max)
+    max_x = max_y = f32(0)
+    for x, y, score in np.asarray(person, np.float32):
+        if score > f32(threshold):
+            max_x, min_x = max(max_x, x), min(min_x, x)
+            max_y, min_y = max(max_y, y), min(min_y, y)
+    if max_x >= min_x and max_y >= min_y:
+        return min_x, min_y, f32(max_x - min_x), f32(max_y - min_y)
+    return None

@@ -48,16 +48,16 @@ def test_resume_after_an_interrupted_run(model_dir, images, tmp_path, monkeypatc
     out = tmp_path / "json"
     args = ["run", "--model", str(model_dir), "--image_dir", str(images), "--write_json",
             str(out), "--net_resolution=-1x128", "--batch_size", "1", "--no_progress"]
-    real_call = PoseExtractor.__call__
+    real_call = PoseExtractor.people_or_errors
     calls, kill_at = [], [2]
 
-    def interrupted(self, batch):
+    def interrupted(self, batch, *args):
         calls.append(len(batch))
         if len(calls) in kill_at:
             raise Killed  # the run dies while the second image is being processed
-        return real_call(self, batch)
+        return real_call(self, batch, *args)
 
-    monkeypatch.setattr(PoseExtractor, "__call__", interrupted)
+    monkeypatch.setattr(PoseExtractor, "people_or_errors", interrupted)
     with pytest.raises(Killed):
         cli.main(args)
     assert [p.name for p in out.iterdir()] == ["a_keypoints.json"]  # no half file

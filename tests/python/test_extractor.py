@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import geometry_reference as reference
 from openpose_tf import geometry, pose_models, synthetic
 from openpose_tf.extractor import PoseExtractor, normalise
 
@@ -15,22 +16,29 @@ MODEL = pose_models.get("BODY_25")
 class DrawingNetwork:
     """A stand-in network that "sees" known people: for a net input of one of the registered image
     sizes it renders OpenPose-style maps of those people mapped by OpenPose's corner-aligned warp
-    (image pixel p -> net input pixel p * scaleInputToNet), at 1/8 resolution."""
+    (image pixel p -> net input pixel p * scaleInputToNet), at 1/8 resolution; black maps for the
+    images a call is padded with. Traceable: the drawing runs in a tf.numpy_function."""
 
     def __init__(self):
         self.people = {}  # (image w, h) -> per image of the batch, [P, 3] arrays in image pixels
         self.calls = []
 
     def __call__(self, x):
+        out = tf.numpy_function(self._draw, [x], tf.float32, stateful=True)
+        out.set_shape([None, None, None, MODEL.num_channels])
+        return out
+
+    def _draw(self, x):
         n, h, w, _ = x.shape
         self.calls.append((n, h, w))
         (img_w, img_h), crowds = next(
             (size, crowds) for size, crowds in self.people.items()
-            if len(crowds) == n and (w, h) in self._net_sizes(size))
+            if len(crowds) <= n and (w, h) in self._net_sizes(size))
         s = geometry.resize_scale_factor((img_w, img_h), (w, h))
         maps = [synthetic.render_net_output(MODEL, [p * [s, s, 1] for p in crowd], h, w)
                 for crowd in crowds]
-        return tf.constant(np.stack(maps))
+        maps += [np.zeros_like(maps[0])] * (n - len(maps))
+        return np.stack(maps).astype(np.float32)
 
     def _net_sizes(self, size):
         net = geometry.net_input_size(*size, "-1x368")
@@ -69,7 +77,8 @@ def test_keypoints_in_image_pixels(image_w, image_h, scales):
     network = DrawingNetwork()
     people = [crowd(image_w, image_h, 3, seed=i + image_w) for i in range(2)]
     network.people[(image_w, image_h)] = people
-    extractor = PoseExtractor(network, MODEL, scale_number=scales)
+    extractor = PoseExtractor(network, MODEL, scale_number=scales, batch_size=2,
+                              one_image_per_call=False)
     images = np.zeros((2, image_h, image_w, 3), np.uint8)
     found = extractor(images)
     assert len(network.calls) == scales  # one network call per scale for the whole batch
@@ -85,8 +94,9 @@ def test_a_list_of_sizes_is_batched_per_size():
     network.people[(800, 600)] = [crowd(800, 600, 2, seed=1), crowd(800, 600, 2, seed=3)]
     network.people[(600, 800)] = [crowd(600, 800, 2, seed=2)]
     images = [np.zeros((h, w, 3), np.uint8) for w, h in sizes]
-    found = PoseExtractor(network, MODEL)(images)
-    assert sorted(network.calls) == sorted([(2, 368, 496), (1, 368, 272)])
+    found = PoseExtractor(network, MODEL, batch_size=2, one_image_per_call=False)(images)
+    # One call per size, each padded to the batch size with black images.
+    assert sorted(network.calls) == sorted([(2, 368, 496), (2, 368, 272)])
     assert_found(network.people[(800, 600)][0], found[0], 2.0)
     assert_found(network.people[(600, 800)][0], found[1], 2.5)
     assert_found(network.people[(800, 600)][1], found[2], 2.0)
@@ -99,7 +109,7 @@ def test_number_people_max_keeps_the_largest():
     everyone = PoseExtractor(network, MODEL)(np.zeros((1, 736, 1312, 3), np.uint8))[0]
     top = PoseExtractor(network, MODEL, number_people_max=2)(
         np.zeros((1, 736, 1312, 3), np.uint8))[0]
-    kept = geometry.keep_top_people(everyone.keypoints, everyone.scores, 2)
+    kept = reference.keep_top_people(everyone.keypoints, everyone.scores, 2)
     np.testing.assert_array_equal(top.keypoints, everyone.keypoints[kept])
     assert len(top.keypoints) == 2
 

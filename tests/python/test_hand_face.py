@@ -240,7 +240,8 @@ def test_extractor_with_hands_and_faces_on_synthetic_people(hand_face_models):
         input_format = "openpose"
 
         def __call__(self, x):
-            return tf.zeros((x.shape[0], x.shape[1] // 8, x.shape[2] // 8, 78))
+            shape = tf.shape(x)
+            return tf.zeros(tf.stack([shape[0], shape[1] // 8, shape[2] // 8, 78]))
 
     extractor = PoseExtractor(Body(), "BODY_25", net_resolution="-1x64",
                               hand=hand_face.KeypointNetwork(hand, "HAND", "64x64"),

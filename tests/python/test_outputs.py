@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from openpose_tf import coco_json, geometry, media, pose_models, render
-from openpose_tf.extractor import People
+from openpose_tf import coco_json, media, outputs, pose_models, render
+from openpose_tf.common import People
 from openpose_tf.outputs import OutputOptions, Outputs
 
 COCO = pose_models.get("COCO")
@@ -60,16 +60,16 @@ def test_keypoint_scale_modes():
     keypoints = np.array([[[0, 0, 0], [99, 49, 0.5], [49.5, 24.5, 1]]], np.float32)
     size = (100, 50)
     for mode in (0, 2):
-        np.testing.assert_array_equal(geometry.scale_keypoints(keypoints, mode, size), keypoints)
-    np.testing.assert_allclose(geometry.scale_keypoints(keypoints, 1, size, 2.5)[0, 1],
+        np.testing.assert_array_equal(outputs.scale_keypoints(keypoints, mode, size), keypoints)
+    np.testing.assert_allclose(outputs.scale_keypoints(keypoints, 1, size, 2.5)[0, 1],
                                [99 / 2.5, 49 / 2.5, 0.5], rtol=1e-6)
-    np.testing.assert_allclose(geometry.scale_keypoints(keypoints, 3, size)[0, 1:, :2],
+    np.testing.assert_allclose(outputs.scale_keypoints(keypoints, 3, size)[0, 1:, :2],
                                [[1, 1], [0.5, 0.5]], rtol=1e-6)
-    plus_minus = geometry.scale_keypoints(keypoints, 4, size)
+    plus_minus = outputs.scale_keypoints(keypoints, 4, size)
     np.testing.assert_allclose(plus_minus[0, :, :2], [[-1, -1], [1, 1], [0, 0]], atol=1e-6)
     np.testing.assert_array_equal(plus_minus[..., 2], keypoints[..., 2])  # scores untouched
     with pytest.raises(ValueError, match=r"keypoint_scale must be one of \[0, 1, 2, 3, 4\]"):
-        geometry.scale_keypoints(keypoints, 5, size)
+        outputs.scale_keypoints(keypoints, 5, size)
 
 
 def test_coco_json_layout_and_ids():

@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 import openpose_tf
-from openpose_tf import geometry, pose_models, serving, synthetic
+from openpose_tf import geometry, pose_models, synthetic
 from openpose_tf.extractor import PoseExtractor
 
 MODEL = pose_models.get("BODY_25")
@@ -78,25 +78,6 @@ def test_saved_pipeline_equals_the_extractor(saved, scales):
     assert empty["keypoints"].shape[0] == 0 and empty["people_per_image"].shape[0] == 0
     with pytest.raises(ValueError, match=r"must be a non-empty \[H, W, 3\] uint8 BGR array"):
         loaded([np.zeros((4, 4, 3), np.float32)])
-
-
-def test_keep_top_people_in_graph_equals_python():
-    rng = np.random.default_rng(7)
-    counts = [0, 1, 4, 6]
-    keypoints = rng.uniform(-5, 100, (sum(counts), 3, 3)).astype(np.float32)
-    keypoints[..., 2] = rng.choice([0.0, 0.5], keypoints.shape[:2])
-    scores = rng.choice([0.25, 0.5, 0.75], sum(counts)).astype(np.float32)
-    ragged_k = tf.RaggedTensor.from_row_lengths(keypoints, counts)
-    ragged_s = tf.RaggedTensor.from_row_lengths(scores, counts)
-    for top in (1, 2, 4, 5):
-        kept_k, kept_s = serving.keep_top_people(ragged_k, ragged_s, top)
-        start = 0
-        for n, count in enumerate(counts):
-            k, s = keypoints[start:start + count], scores[start:start + count]
-            start += count
-            kept = geometry.keep_top_people(k, s, top)
-            np.testing.assert_array_equal(kept_k[n].numpy(), k[kept])
-            np.testing.assert_array_equal(kept_s[n].numpy(), s[kept])
 
 
 def test_loads_in_a_fresh_process(saved, tmp_path):

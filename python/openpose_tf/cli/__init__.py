@@ -54,3 +54,8 @@ def main(argv=None) -> int:
     except (CaffeModelError, ValueError, OSError) as err:
         print(f"openpose-tf: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Finished files are in place and no half file is left (every write is atomic).
+        print("openpose-tf: interrupted; finished outputs are kept, a re-run goes on from there",
+              file=sys.stderr)
+        return 130

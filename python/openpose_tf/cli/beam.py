@@ -48,21 +48,18 @@ def register(commands) -> None:
     run_cli.add_frame_output_arguments(beam)
     run_cli.add_pose_arguments(beam)
     run_cli.add_hand_face_arguments(beam)
-    beam.add_argument("--batch_size", type=int, default=1,
-                      help="images per network call; 1 gives `run --batch_size 1`'s JSON byte "
-                           "for byte whatever Beam batches (TensorFlow's convolutions round "
-                           "differently for other batch shapes)")
+    run_cli.add_batch_arguments(beam, default_batch_size=None)
     beam.set_defaults(run=_run, pipeline_options=True)
 
 
 def _run(args) -> int:
     import pathlib
 
-    from openpose_tf import beam, geometry, media
+    from openpose_tf import beam, media, outputs
 
     step = media.check_step(args.frame_step)
-    geometry.check_keypoint_scale(args.keypoint_scale)  # before the job, not on each worker
-    if args.batch_size < 1 or args.frames_per_range < 1:
+    outputs.check_keypoint_scale(args.keypoint_scale)  # before the job, not on each worker
+    if (args.batch_size is not None and args.batch_size < 1) or args.frames_per_range < 1:
         raise ValueError("--batch_size and --frames_per_range must be >= 1")
     pipeline_model = args.pipeline_model
     if not pipeline_model:

@@ -16,6 +16,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
+
+from openpose_tf.common import Stopwatch
 
 # Flags whose value may start with '-' (OpenPose writes `--net_resolution -1x368`).
 NEGATIVE_VALUE_FLAGS = ("--net_resolution", "--number_people_max", "--net_resolution_dynamic",
@@ -42,9 +45,11 @@ def register(commands) -> None:
                      help="its frame rate; -1: the input video's (30 for images)")
     add_pose_arguments(run)
     add_hand_face_arguments(run)
-    run.add_argument("--batch_size", type=int, default=4,
-                     help="frames per network call (same-sized frames together)")
+    add_batch_arguments(run)
     run.add_argument("--no_progress", action="store_true", help="no progress bar")
+    run.add_argument("--profile", action="store_true",
+                     help="print where the time went: decode, pipeline (warp, network, "
+                          "post-processing), write")
     run.set_defaults(run=_run)
 
 
@@ -88,11 +93,25 @@ def add_pose_arguments(parser) -> None:
                           "build; cpu: its CPU build). Runs on any device either way.")
 
 
+def add_batch_arguments(parser, default_batch_size=1) -> None:
+    """The batch rule's flags (shared by `run` and `beam`; see make_extractor)."""
+    parser.add_argument("--batch_size", type=int, default=default_batch_size,
+                        help="same-sized images per network call, every call padded to it so an "
+                             "image's people do not depend on its batch-mates (another batch "
+                             "size may move keypoints in the last float digits)")
+    parser.add_argument("--one_image_per_call", choices=("auto", "yes", "no"), default="auto",
+                        help="call the network one image at a time whatever --batch_size says; "
+                             "auto: when its output for an image depends on its batch-mates "
+                             "(batch statistics, e.g. FusedBatchNorm with is_training=True)")
+
+
 def add_hand_face_arguments(parser) -> None:
     """OpenPose's --hand and --face flags (see hand_networks)."""
     group = parser.add_argument_group("hands and faces (OpenPose's flags)")
-    for kind, parts, threshold in (("hand", "the hands' 2x21", 0.2), ("face", "the face's 70",
-                                                                       0.4)):
+    from openpose_tf import render
+
+    for kind, parts, threshold in (("hand", "the hands' 2x21", render.HAND_RENDER_THRESHOLD),
+                                   ("face", "the face's 70", render.FACE_RENDER_THRESHOLD)):
         group.add_argument(f"--{kind}", action="store_true", help=f"also {parts} keypoints")
         group.add_argument(f"--{kind}_model", help=f"the {kind} network, converted by "
                            f"`openpose-tf convert` from {kind}/pose_deploy.prototxt")
@@ -143,19 +162,53 @@ def hand_networks(args) -> dict:
 
 
 def make_extractor(args, network, pose):
-    """The PoseExtractor the add_pose_arguments (and add_hand_face_arguments) flags ask for."""
+    """The PoseExtractor the add_pose_arguments (and add_hand_face_arguments, add_batch_arguments)
+    flags ask for."""
+    rule = {"auto": None, "yes": True, "no": False}[getattr(args, "one_image_per_call", "auto")]
+    with warnings.catch_warnings():  # said below in the command's own words
+        warnings.simplefilter("ignore")
+        extractor = _extractor(args, network, pose, rule)
+    if extractor.why_one_image_per_call and extractor.batch_size > 1:
+        print(f"openpose-tf: the network is called one image at a time (--one_image_per_call "
+              f"no overrides it): {extractor.why_one_image_per_call}", file=sys.stderr)
+    return extractor
+
+
+def _extractor(args, network, pose, rule):
     from openpose_tf.extractor import PoseExtractor
 
-    return PoseExtractor(network, pose, net_resolution=args.net_resolution,
-                         net_resolution_dynamic=args.net_resolution_dynamic,
-                         scale_number=args.scale_number, scale_gap=args.scale_gap,
-                         number_people_max=args.number_people_max, variant=args.variant,
-                         input_format=getattr(args, "input_format", None),
-                         maximize_positives=args.maximize_positives, **hand_networks(args))
+    return PoseExtractor(
+        network, pose, net_resolution=args.net_resolution,
+        net_resolution_dynamic=args.net_resolution_dynamic, scale_number=args.scale_number,
+        scale_gap=args.scale_gap, number_people_max=args.number_people_max, variant=args.variant,
+        input_format=getattr(args, "input_format", None),
+        batch_size=getattr(args, "batch_size", None) or 1, one_image_per_call=rule,
+        maximize_positives=args.maximize_positives, **hand_networks(args))
 
 
 def network_from_args(args):
-    """(network, pose model name) from --model, --frozen_graph or --meta_graph."""
+    """(network, pose model name) from --model, --frozen_graph or --meta_graph, its channels
+    checked against the pose model."""
+    network, pose = _network_from_args(args)
+    check_channels(network, pose)
+    return network, pose
+
+
+def check_channels(network, pose) -> None:
+    """Refuses, before any image, a network whose output channels (when its graph says them)
+    do not match the pose model's."""
+    from openpose_tf import pose_models
+
+    model = pose_models.get(pose)
+    channels = getattr(network, "output_channels", None)
+    if channels is not None and channels != model.num_channels:
+        matches = [m.name for m in pose_models.MODELS.values() if m.num_channels == channels]
+        raise ValueError(f"the network outputs {channels} channels, the pose model {model.name} "
+                         f"has {model.num_channels}; give --model_pose "
+                         f"{' or '.join(matches) if matches else 'of the network'}")
+
+
+def _network_from_args(args):
     from openpose_tf import graph
 
     if args.model:
@@ -223,34 +276,45 @@ def _run(args) -> int:
     network, pose = network_from_args(args)
     outputs = Outputs(output_options(args), pose, source_fps=fps)
     if outputs.coco and paths is not None:
-        for path in paths:  # every name must give an image id before any work is done
-            coco_json.image_id(path.stem)
+        coco_json.check_unique_ids(p.stem for p in paths)  # before any work is done
     extractor = make_extractor(args, network, pose)
+    done = [0]
+
+    def already_done(name):  # a video's frames are checked as they come
+        finished = outputs.done(name)
+        done[0] += finished
+        return finished
+
     if args.video:
-        frames, done_before = media.video_frames(args.video, step, outputs.done), 0
+        frames = media.video_frames(args.video, step, already_done)
     else:
         todo = [p for p in paths if not outputs.done(p.stem)]
-        frames, done_before = media.image_frames(todo), len(paths) - len(todo)
+        frames, done[0] = media.image_frames(todo), len(paths) - len(todo)
     source = args.model or args.frozen_graph or args.meta_graph
-    print(f"openpose-tf run: {total} {'frames' if args.video else 'images'}, {done_before} "
-          f"already done, network {source} ({pose})", file=sys.stderr)
+    print(f"openpose-tf run: {total} {'frames' if args.video else 'images'}"
+          f"{'' if args.video else f', {done[0]} already done'}, network {source} ({pose})",
+          file=sys.stderr)
+    watch = Stopwatch()
     start = time.perf_counter()
     complete = False
     try:
-        processed, failed = _process(frames, extractor, outputs, args, total - done_before)
+        processed, failed = _process(frames, extractor, outputs, args, total - done[0], watch)
         complete = True
     finally:
-        written = outputs.close(complete)
+        with watch("write"):
+            written = outputs.close(complete)
     for path in written:
         print(f"openpose-tf run: wrote {path}", file=sys.stderr)
     seconds = time.perf_counter() - start
-    rate = f", {processed / seconds:.2f} frames/s" if processed and seconds > 0 else ""
-    print(f"openpose-tf run: {processed} frames in {seconds:.1f} s{rate}"
-          f"{f', {failed} skipped' if failed else ''}", file=sys.stderr)
+    rate = f" ({processed / seconds:.2f} frames/s)" if processed and seconds > 0 else ""
+    print(f"openpose-tf run: {processed} frames processed in {seconds:.1f} s{rate}, {done[0]} "
+          f"already done, {failed} skipped", file=sys.stderr)
+    if args.profile:
+        print(f"openpose-tf run: time per stage: {watch.summary(processed)}", file=sys.stderr)
     return 1 if failed else 0
 
 
-def _process(frames, extractor, outputs, args, total) -> tuple[int, int]:
+def _process(frames, extractor, outputs, args, total, watch) -> tuple[int, int]:
     """Runs the extractor over `frames` in batches and writes each frame's outputs."""
     import tqdm
 
@@ -259,43 +323,40 @@ def _process(frames, extractor, outputs, args, total) -> tuple[int, int]:
                     file=sys.stderr)
     batch = []
 
-    def people_of(frames):
-        """The extractor's People per frame; None (reported) for a frame it cannot take (e.g.
-        an image so thin that its net input has no column), found by retrying one by one."""
-        import tensorflow as tf
-
-        try:
-            return extractor([f.image for f in frames])
-        except (tf.errors.InvalidArgumentError, ValueError) as err:
-            if len(frames) > 1:
-                return [people for f in frames for people in people_of([f])]
-            reason = str(getattr(err, "message", err)).splitlines()[0]
-            tqdm.tqdm.write(f"openpose-tf: skipped {frames[0].name} "
-                            f"({frames[0].image.shape[1]}x{frames[0].image.shape[0]}): {reason}",
-                            file=sys.stderr)
-            return [None]
-
     def flush():
         nonlocal processed, failed
-        for frame, people in zip(batch, people_of(batch) if batch else []):
-            if people is None:
+        if not batch:
+            return
+        with watch("pipeline"):
+            found = extractor.people_or_errors([f.image for f in batch])
+        for frame, people in zip(batch, found):
+            if isinstance(people, Exception):
                 failed += 1
+                reason = str(getattr(people, "message", people)).splitlines()[0]
+                tqdm.tqdm.write(f"openpose-tf: skipped {frame.name} ({frame.image.shape[1]}x"
+                                f"{frame.image.shape[0]}): {reason}", file=sys.stderr)
             elif outputs.writes_anything:
-                outputs.write(frame.name, frame.image, people)
+                with watch("write"):
+                    outputs.write(frame.name, frame.image, people)
             else:
                 print(f"{frame.name}: {len(people.keypoints)} people")
-            processed += people is not None
+            processed += not isinstance(people, Exception)
             bar.update(1)
         batch.clear()
 
-    for frame in frames:
+    frames = iter(frames)
+    while True:
+        with watch("decode"):
+            frame = next(frames, None)
+        if frame is None:
+            break
         if frame.image is None:
             failed += 1
             tqdm.tqdm.write(f"openpose-tf: skipped {frame.error}", file=sys.stderr)
             bar.update(1)
             continue
         batch.append(frame)
-        if len(batch) == args.batch_size:
+        if len(batch) == extractor.images_per_call:
             flush()
     flush()
     bar.close()

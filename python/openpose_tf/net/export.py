@@ -127,6 +127,8 @@ class ServingNetwork(tf.Module):
         super().__init__(name="serving_network")
         self.loaded = loaded
         self._serving = loaded.signatures["serving_default"]
+        shape = self._serving.structured_outputs["net_output"].shape
+        self.output_channels = shape[-1] if shape.rank else None
 
     def __call__(self, image):
         return self._serving(image=image)["net_output"]
