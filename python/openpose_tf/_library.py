@@ -17,14 +17,9 @@ LIBRARY_NAME = "_openpose_ops.so"
 ENV_VAR = "OPENPOSE_TF_OPS_LIBRARY"
 _BUILD_INFO = re.compile(rb"openpose_tf:built_for_tensorflow=([^;\x00]+);")
 
-# Every op in the library; none has a gradient.
-OP_NAMES = (
-    "OpenPose>Nms",
-    "OpenPose>Maximum",
-    "OpenPose>ResizeAndMerge",
-    "OpenPose>PafScores",
-    "OpenPose>AssemblePeople",
-)
+# The ops with only a CPU kernel (a library built with --config=cuda has GPU kernels for the
+# others); placed on a GPU, TensorFlow runs them on the CPU.
+CPU_ONLY_OPS = ("OpenPose>PeaksAndPafScores", "OpenPose>FixedPointWarp")
 
 _lock = threading.Lock()
 _module = None
@@ -91,7 +86,24 @@ def load():
             import tensorflow as tf
 
             module = load_from(find_library())
-            for op_name in OP_NAMES:
+            for op_name in op_names(module):  # none has a gradient
                 tf.no_gradient(op_name)
             _module = module
         return _module
+
+
+def op_names(module=None) -> list[str]:
+    """Every op the library registers (`OpenPose>...`), read from TensorFlow's op registry once
+    the library is loaded: a list that cannot go stale."""
+    from tensorflow.core.framework import op_def_pb2
+    from tensorflow.python.client import pywrap_tf_session
+
+    if module is None:
+        load()
+    registry = op_def_pb2.OpList()
+    buffer = pywrap_tf_session.TF_GetAllOpList()
+    try:
+        registry.ParseFromString(pywrap_tf_session.TF_GetBuffer(buffer))
+    finally:
+        pywrap_tf_session.TF_DeleteBuffer(buffer)
+    return sorted(op.name for op in registry.op if op.name.startswith("OpenPose>"))

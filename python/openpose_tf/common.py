@@ -49,14 +49,16 @@ def write_atomic(path, data: str | bytes) -> pathlib.Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(data, str):
         data = data.encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
+    tmp = None
+    try:  # (an interrupt right after mkstemp must not leave the temporary file either)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.fchmod(fd, _new_file_mode())  # mkstemp's files are 0600
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
     except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            pathlib.Path(tmp).unlink(missing_ok=True)
         raise
     return path
 

@@ -1,16 +1,18 @@
-"""OpenCV's `warpAffine` for OpenPose's input matrix, as TensorFlow ops (for the whole-pipeline
-SavedModel, which cannot call OpenCV).
+"""OpenCV's `warpAffine` for OpenPose's input matrix, as TensorFlow ops: the pipeline's only
+input warp (every route, the SavedModel included; no result depends on the installed OpenCV).
 
 OpenPose builds each scale's input with `cv::warpAffine(img, M = [[s,0,0],[0,s,0]], size,
-s > 1 ? INTER_CUBIC : INTER_AREA (= linear), BORDER_CONSTANT, 0)` (`geometry.warp_input` calls
-OpenCV itself). OpenCV computes that in fixed point, and so do we:
+s > 1 ? INTER_CUBIC : INTER_AREA (= linear), BORDER_CONSTANT, 0)`. OpenCV computes that in fixed
+point, and so do we:
 - source coordinates in 1/32 pixel: `X(x) = (round(x / s * 1024) + 16) >> 5` with `1/s`
   evaluated as OpenCV inverts M (`s * (1 / (s * s))`, double), separately for rows and columns;
 - 2-D integer weights (sum 32768) for each of the 32 x 32 fractions, built as OpenCV's
   initInterTab2D does (float 1-D weights, Keys A = -0.75 for cubic, products rounded, the
   rounding error moved onto one central tap);
 - `(sum(tap * weight) + 16384) >> 15`, saturated to 0..255; taps outside the image read 0.
-Checked pixel for pixel against `cv2.warpAffine` (tests/python/test_graph_warp.py).
+The coordinates and tables are built here in TensorFlow ops; the sum runs in one custom op,
+`ops.fixed_point_warp` (C++, a few ms for a net input, where the same sum in stock TF ops took
+~10x longer). Checked pixel for pixel against `cv2.warpAffine` (tests/python/test_graph_warp.py).
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ import functools
 import numpy as np
 import tensorflow as tf
 
+from openpose_tf import ops
+
 _BITS = 5            # OpenCV's INTER_BITS: 1/32 pixel
 _TAB = 1 << _BITS
 _COEF_SCALE = 1 << 15  # INTER_REMAP_COEF_SCALE
-_PAD = 4             # zero border wide enough for every clamped tap
 
 
 def _weights_1d(cubic: bool) -> np.ndarray:
@@ -84,25 +87,10 @@ def _fixed_coordinates(scale, count):
 
 
 def _warp(images, scale, width, height, cubic: bool):
-    k = 4 if cubic else 2
-    table = tf.constant(weights_2d(cubic))
     xs, ys = _fixed_coordinates(scale, width), _fixed_coordinates(scale, height)
-    in_h, in_w = tf.shape(images)[1], tf.shape(images)[2]
-    padded = tf.pad(tf.cast(images, tf.int32), [[0, 0], [_PAD, _PAD], [_PAD, _PAD], [0, 0]])
-    offsets = tf.range(k) - (k // 2 - 1)
-
-    def taps(coordinate, size):  # [count, k] indices into the padded axis
-        first = tf.bitwise.right_shift(coordinate, _BITS)[:, None] + offsets[None, :]
-        return tf.clip_by_value(first, -_PAD, size + _PAD - 1) + _PAD
-
-    rows = tf.gather(padded, taps(ys, in_h), axis=1)        # [N, h, k, W+8, 3]
-    cells = tf.gather(rows, taps(xs, in_w), axis=3)         # [N, h, k, w, k, 3]
-    fractions = tf.bitwise.bitwise_and(ys, _TAB - 1)[:, None] * _TAB + \
-        tf.bitwise.bitwise_and(xs, _TAB - 1)[None, :]
-    weights = tf.transpose(tf.gather(table, fractions), [0, 2, 1, 3])  # [h, k, w, k]
-    total = tf.reduce_sum(cells * weights[None, :, :, :, :, None], axis=[2, 4])
-    return tf.cast(tf.clip_by_value(tf.bitwise.right_shift(total + (1 << 14), 15), 0, 255),
-                   tf.uint8)
+    count = tf.shape(images)[0]
+    return ops.fixed_point_warp(images, tf.range(count), tf.tile(xs[None], [count, 1]),
+                                tf.tile(ys[None], [count, 1]), weights_2d(cubic))
 
 
 def warp_crops(images, image_index, matrices, width, height):
@@ -123,26 +111,7 @@ def warp_crops(images, image_index, matrices, width, height):
     ys = tf.cast(tf.round((matrices[:, 1, 1:2] * y + matrices[:, 1, 2:3]) * scale), tf.int32)
     xs = tf.bitwise.right_shift(xs + 16, 10 - _BITS)   # [K, width] in 1/32 pixel
     ys = tf.bitwise.right_shift(ys + 16, 10 - _BITS)   # [K, height]
-    in_h, in_w = tf.shape(images)[1], tf.shape(images)[2]
-    padded = tf.pad(images, [[0, 0], [_PAD, _PAD], [_PAD, _PAD], [0, 0]])
-    offsets = tf.range(2)
-
-    def taps(coordinate, size):  # [K, count, 2] indices into the padded axis
-        first = tf.bitwise.right_shift(coordinate, _BITS)[:, :, None] + offsets
-        return tf.clip_by_value(first, -_PAD, size + _PAD - 1) + _PAD
-
-    image_index = tf.cast(image_index, tf.int32)
-    row_taps = taps(ys, in_h)                                          # [K, h, 2]
-    which = tf.broadcast_to(image_index[:, None, None], tf.shape(row_taps))
-    rows = tf.gather_nd(padded, tf.stack([which, row_taps], axis=-1))  # [K, h, 2, W+8, 3]
-    cells = tf.gather(rows, taps(xs, in_w), axis=3, batch_dims=1)      # [K, h, 2, w, 2, 3]
-    fractions = tf.bitwise.bitwise_and(ys, _TAB - 1)[:, :, None] * _TAB + \
-        tf.bitwise.bitwise_and(xs, _TAB - 1)[:, None, :]                # [K, h, w]
-    weights = tf.gather(tf.constant(weights_2d(False)), fractions)    # [K, h, w, 2, 2]
-    weights = tf.transpose(weights, [0, 1, 3, 2, 4])                  # [K, h, 2, w, 2]
-    total = tf.reduce_sum(tf.cast(cells, tf.int32) * weights[..., None], axis=[2, 4])
-    return tf.cast(tf.clip_by_value(tf.bitwise.right_shift(total + (1 << 14), 15), 0, 255),
-                   tf.uint8)
+    return ops.fixed_point_warp(images, image_index, xs, ys, weights_2d(False))
 
 
 def warp_input(images, scale, width, height):

@@ -1,5 +1,5 @@
 """OpenPose's post-processing as TensorFlow ops: CPU kernels, and CUDA kernels in a library built
-with `--config=cuda` (every op but the CPU-only `peaks_and_paf_scores`).
+with `--config=cuda` (every op but the CPU-only `peaks_and_paf_scores` and `fixed_point_warp`).
 
 Every function works in eager mode, inside `tf.function`, in `tf.compat.v1` graphs and in
 SavedModels (call :func:`load_library` before `tf.saved_model.load` in a fresh process). None has
@@ -18,7 +18,8 @@ import tensorflow as tf
 
 from openpose_tf import _library, pose_models
 
-__all__ = ["assemble_people", "body_part_connector", "load_library", "maximum", "nms",
+__all__ = ["assemble_people", "body_part_connector", "fixed_point_warp", "load_library",
+           "maximum", "nms",
            "paf_scores", "peaks_and_paf_scores", "resize_and_merge"]
 
 _VARIANTS = ("gpu", "cpu")
@@ -115,6 +116,31 @@ def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.5, 0.5), variant="gpu
             channel_begin=begin,
             channel_end=end,
         )
+
+
+def fixed_point_warp(images, image_index, xs, ys, weights, name=None):
+    """OpenCV's fixed-point `warpAffine` (INTER_LINEAR or INTER_CUBIC, BORDER_CONSTANT 0) for warps
+    whose source row depends only on the destination row and the source column only on the
+    destination column (OpenPose's input scaling, its hand and face crops); CPU only.
+    `openpose_tf.graph_warp` builds the arguments from OpenPose's matrices.
+
+    Args:
+      images: uint8 `[N, H, W, C]`.
+      image_index: int32 `[K]`: the image each of the K warps reads.
+      xs, ys: int32 `[K, w]` and `[K, h]`: source columns and rows in 1/32 pixel (OpenCV's
+        INTER_BITS fixed point).
+      weights: int32 `[1024, T, T]`: OpenCV's 2-D table (`graph_warp.weights_2d`), T = 2 or 4.
+      name: optional name scope.
+
+    Returns:
+      uint8 `[K, h, w, C]`: `saturate((sum src * weight + 2^14) >> 15)`, 0 outside the image.
+    """
+    lib = load_library()
+    with tf.name_scope(name or "fixed_point_warp"):
+        return lib.open_pose_fixed_point_warp(
+            tf.convert_to_tensor(images, tf.uint8), tf.convert_to_tensor(image_index, tf.int32),
+            tf.convert_to_tensor(xs, tf.int32), tf.convert_to_tensor(ys, tf.int32),
+            tf.convert_to_tensor(weights, tf.int32))
 
 
 def maximum(heatmaps, data_format="NHWC", name=None):

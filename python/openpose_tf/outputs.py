@@ -66,7 +66,7 @@ class Outputs:
             yield self.images_dir / f"{name}_rendered.{self.image_format}"
 
     def write(self, name: str, image, people) -> np.ndarray:
-        """Writes one frame's outputs (`people`: an extractor.People); returns the body
+        """Writes one frame's outputs (`people`: a `common.People`); returns the body
         keypoints as written (in `--keypoint_scale` units)."""
         height, width = image.shape[:2]
 

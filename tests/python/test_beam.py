@@ -123,8 +123,7 @@ def test_an_image_the_network_cannot_take_is_a_dead_letter(model_dir, tmp_path):
 
 def test_beam_with_hands_and_faces_writes_run_json(model_dir, hand_face_models, tmp_path):
     """`beam --hand --face` (the stages inside the whole-pipeline SavedModel) writes `run`'s JSON
-    (eager stages) byte for byte, on many random-weight people. (Graph vs eager arithmetic is
-    checked directly by test_hand_face.test_regions_and_matrices_are_the_same_in_a_graph.)"""
+    byte for byte, on many random-weight people."""
     folder = tmp_path / "in"
     folder.mkdir()
     cv2.imwrite(str(folder / "a.png"),

@@ -3,6 +3,12 @@ OpenPose JSON per image, unreadable images reported and skipped, resume after an
 OpenPose's `--net_resolution -1x368` syntax."""
 
 import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
 
 import cv2
 import numpy as np
@@ -158,3 +164,83 @@ def test_an_image_the_network_cannot_take_is_skipped_and_reported(model_dir, tmp
     assert code == 1
     assert "skipped a_thin (3x3000)" in capsys.readouterr().err
     assert [p.name for p in out.iterdir()] == ["b_fine_keypoints.json"]
+
+
+def test_outputs_are_readable_as_the_umask_says(model_dir, images, tmp_path):
+    (images / "broken.jpg").unlink()
+    old = os.umask(0o022)
+    try:
+        assert cli.main(["run", "--model", str(model_dir), "--image_dir", str(images),
+                         "--write_json", str(tmp_path / "json"), "--write_images",
+                         str(tmp_path / "img"), "--net_resolution", "-1x64",
+                         "--no_progress"]) == 0
+    finally:
+        os.umask(old)
+    written = list((tmp_path / "json").iterdir()) + list((tmp_path / "img").iterdir())
+    assert len(written) == 6
+    assert {stat.S_IMODE(p.stat().st_mode) for p in written} == {0o644}
+
+
+def test_colliding_coco_ids_are_refused_before_the_run(model_dir, tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("p1", "handsup1"):
+        cv2.imwrite(str(folder / f"{name}.png"), np.zeros((40, 60, 3), np.uint8))
+    assert cli.main(["run", "--model", str(model_dir), "--image_dir", str(folder),
+                     "--write_coco_json", str(tmp_path / "c.json"), "--write_json",
+                     str(tmp_path / "json"), "--no_progress"]) == 2
+    err = capsys.readouterr().err
+    assert "'handsup1' and 'p1' both give image_id 1" in err
+    assert not (tmp_path / "json").exists() and not (tmp_path / "c.json").exists()
+
+
+def test_a_rerun_says_what_was_already_done(model_dir, tmp_path, capsys):
+    clip = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (96, 64))
+    for _ in range(4):
+        writer.write(np.random.default_rng(2).integers(0, 256, (64, 96, 3), np.uint8))
+    writer.release()
+    args = ["run", "--model", str(model_dir), "--video", str(clip), "--write_json",
+            str(tmp_path / "json"), "--net_resolution", "-1x64", "--no_progress", "--profile"]
+    assert cli.main(args) == 0
+    first = capsys.readouterr().err
+    assert "4 frames processed" in first and "0 already done, 0 skipped" in first
+    assert "time per stage: decode" in first and "pipeline" in first and "write" in first
+    assert cli.main(args) == 0
+    again = [line for line in capsys.readouterr().err.splitlines() if "processed" in line]
+    assert again and again[0].startswith("openpose-tf run: 0 frames processed") and \
+        "4 already done, 0 skipped" in again[0]
+
+
+def test_a_wrong_pose_model_is_refused_once_before_the_run(model_dir, images, tmp_path, capsys):
+    assert cli.main(["run", "--model", str(model_dir), "--model_pose", "COCO", "--image_dir",
+                     str(images), "--write_json", str(tmp_path / "json")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error") == 1
+    assert "the network outputs 78 channels, the pose model COCO has 57; give --model_pose " \
+           "BODY_25" in err
+    assert not (tmp_path / "json").exists()
+
+
+def test_ctrl_c_ends_with_one_line_and_no_half_file(model_dir, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(300):  # about 20 ms each at -1x368: the run lasts seconds, not less
+        cv2.imwrite(str(folder / f"img{i:03d}.png"), np.full((240, 320, 3), i % 256, np.uint8))
+    out = tmp_path / "json"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "openpose_tf", "run", "--model", str(model_dir), "--image_dir",
+         str(folder), "--write_json", str(out), "--net_resolution", "-1x368", "--no_progress"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out.is_dir() and len(list(out.iterdir())) >= 3):
+        assert child.poll() is None and time.monotonic() < deadline, "the run never got going"
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == \
+        "openpose-tf: interrupted; finished outputs are kept, a re-run goes on from there"
+    files = [p.name for p in out.iterdir()]
+    assert 3 <= len(files) < 300 and all(f.endswith("_keypoints.json") for f in files)

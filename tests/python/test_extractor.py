@@ -128,3 +128,29 @@ def test_input_errors_and_formats():
     np.testing.assert_array_equal(normalise(bgr), [[[-0.5, 0.0, 255 / 256 - 0.5]]])
     np.testing.assert_array_equal(normalise(bgr, "rgb255"), [[[255, 128, 0]]])
     np.testing.assert_array_equal(normalise(bgr, "bgr255"), [[[0, 128, 255]]])
+
+
+def test_no_keypoint_depends_on_opencv(monkeypatch):
+    """The pipeline is TensorFlow ops only: with OpenCV unimportable and its geometric functions
+    poisoned, the extractor gives the same people (OpenCV stays for decoding, encoding, video and
+    drawing)."""
+    import sys
+
+    import cv2
+
+    network = DrawingNetwork()
+    people = crowd(500, 333, 2, seed=9)
+    network.people[(500, 333)] = [people]
+    images = np.zeros((1, 333, 500, 3), np.uint8)
+    expected = PoseExtractor(network, MODEL, scale_number=2)(images)[0]
+    assert len(expected.keypoints) == 2
+
+    def poisoned(*args, **kwargs):
+        raise AssertionError("OpenCV called on the keypoint path")
+
+    for name in ("warpAffine", "resize", "remap", "getAffineTransform", "imdecode"):
+        monkeypatch.setattr(cv2, name, poisoned)
+    monkeypatch.setitem(sys.modules, "cv2", None)
+    got = PoseExtractor(network, MODEL, scale_number=2)(images)[0]
+    np.testing.assert_array_equal(got.keypoints, expected.keypoints)
+    np.testing.assert_array_equal(got.scores, expected.scores)

