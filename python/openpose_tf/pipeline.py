@@ -68,6 +68,42 @@ def estimate(images, network, pose_model, *, net_resolution="-1x368", net_resolu
     return out
 
 
+def stage_times(extractor, image, repeats: int = 5) -> dict[str, float]:
+    """Median seconds of each stage of `estimate` for one image, each stage run on its own (the
+    traced pipeline runs them as one graph, so `run --profile` measures them this way, after the
+    run): the input warp and normalisation, the network, the post-processing (`postprocess` and
+    the top people) of scale 0."""
+    import time
+
+    import openpose_tf
+
+    height, width = image.shape[:2]
+    net_w, net_h = geometry.net_size(width, height, extractor.net_resolution,
+                                     extractor.net_resolution_dynamic)
+    (w, h, s), = geometry.scales(width, height, net_w, net_h, 1, 1.0)
+    scale = geometry.net_to_output(width, height, w, h)
+    images = tf.constant(image[None])
+    warp = tf.function(lambda x: normalise(graph_warp.warp_input(x, s, w, h),
+                                           extractor.input_format))
+    network = tf.function(lambda x: call_network(extractor.network, x))
+    post = tf.function(lambda out: geometry.keep_top_people(*openpose_tf.postprocess(
+        out, extractor.model, scale_factor=scale, variant=extractor.variant,
+        **extractor.postprocess_args), extractor.number_people_max))
+    stages = {"warp": (warp, images)}
+    stages["network"] = (network, warp(images))
+    stages["post-processing"] = (post, network(stages["network"][1]))
+    times = {}
+    for stage, (fn, x) in stages.items():
+        fn(x)  # traced and warmed up
+        runs = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, fn(x))
+            runs.append(time.perf_counter() - start)
+        times[stage] = sorted(runs)[len(runs) // 2]
+    return times
+
+
 def batch_mixing(network, input_format: str = "openpose") -> str | None:
     """Why `network`'s output for an image depends on the other images of its batch, or None.
     Ops it declares (`network.batch_statistics`, e.g. a `graph.FrozenGraphNetwork`'s

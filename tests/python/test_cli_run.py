@@ -206,6 +206,8 @@ def test_a_rerun_says_what_was_already_done(model_dir, tmp_path, capsys):
     first = capsys.readouterr().err
     assert "4 frames processed" in first and "0 already done, 0 skipped" in first
     assert "time per stage: decode" in first and "pipeline" in first and "write" in first
+    assert "stages on clip_000000000003 (scale 0, measured apart): warp" in first
+    assert "network" in first and "post-processing" in first
     assert cli.main(args) == 0
     again = [line for line in capsys.readouterr().err.splitlines() if "processed" in line]
     assert again and again[0].startswith("openpose-tf run: 0 frames processed") and \

@@ -296,9 +296,10 @@ def _run(args) -> int:
           file=sys.stderr)
     watch = Stopwatch()
     start = time.perf_counter()
-    complete = False
+    complete, last_frame = False, []
     try:
-        processed, failed = _process(frames, extractor, outputs, args, total - done[0], watch)
+        processed, failed = _process(frames, extractor, outputs, args, total - done[0], watch,
+                                     last_frame)
         complete = True
     finally:
         with watch("write"):
@@ -311,11 +312,24 @@ def _run(args) -> int:
           f"already done, {failed} skipped", file=sys.stderr)
     if args.profile:
         print(f"openpose-tf run: time per stage: {watch.summary(processed)}", file=sys.stderr)
+        if last_frame:
+            _print_pipeline_split(extractor, last_frame[0])
     return 1 if failed else 0
 
 
-def _process(frames, extractor, outputs, args, total, watch) -> tuple[int, int]:
-    """Runs the extractor over `frames` in batches and writes each frame's outputs."""
+def _print_pipeline_split(extractor, frame) -> None:
+    """The pipeline's own stages, measured apart on the last frame (see pipeline.stage_times)."""
+    from openpose_tf import pipeline
+
+    times = pipeline.stage_times(extractor, frame.image)
+    split = ", ".join(f"{stage} {1e3 * seconds:.1f} ms" for stage, seconds in times.items())
+    print(f"openpose-tf run: the pipeline's stages on {frame.name} (scale 0, measured apart): "
+          f"{split}", file=sys.stderr)
+
+
+def _process(frames, extractor, outputs, args, total, watch, last_frame) -> tuple[int, int]:
+    """Runs the extractor over `frames` in batches and writes each frame's outputs; the last
+    frame processed is left in `last_frame`."""
     import tqdm
 
     processed = failed = 0
@@ -340,7 +354,9 @@ def _process(frames, extractor, outputs, args, total, watch) -> tuple[int, int]:
                     outputs.write(frame.name, frame.image, people)
             else:
                 print(f"{frame.name}: {len(people.keypoints)} people")
-            processed += not isinstance(people, Exception)
+            if not isinstance(people, Exception):
+                processed += 1
+                last_frame[:] = [frame]
             bar.update(1)
         batch.clear()
 
