@@ -51,14 +51,23 @@ def list_images(folder) -> list[pathlib.Path]:
                   if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
 
 
+_JPEG_START, _JPEG_END = b"\xff\xd8", b"\xff\xd9"
+
+
 def decode_image(data: bytes) -> np.ndarray | None:
-    """A BGR uint8 image from an encoded file's bytes (OpenCV's decoders), or None. `run` and
-    `beam` both decode with it, so a damaged file (e.g. a truncated JPEG, whose missing rows
-    OpenCV fills in, as OpenPose's imread does) gets the same answer on both."""
+    """A BGR uint8 image from an encoded file's bytes (OpenCV's decoders), or None; `run` and
+    `beam` both decode with it, so a damaged file gets the same answer on both.
+
+    A truncated JPEG is decoded as OpenPose's `cv::imread` decodes the file: libjpeg's file
+    reader ends the data with an end-of-image marker and fills the missing rows, where
+    `cv::imdecode`'s memory reader gives up; the marker is added here, which makes the two equal
+    pixel for pixel."""
     import cv2
 
     if not data:
         return None
+    if data.startswith(_JPEG_START) and not data.endswith(_JPEG_END):
+        data += _JPEG_END
     return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
 
 

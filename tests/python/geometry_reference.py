@@ -11,6 +11,7 @@ import dataclasses
 import numpy as np
 
 from openpose_tf.geometry import parse_resolution
+from openpose_tf.render import keypoints_box  # getKeypointsRectangle (also drawing's)
 
 NET_MULTIPLE = 16
 
@@ -118,22 +119,6 @@ def keep_top_people(keypoints: np.ndarray, scores: np.ndarray, number_people_max
             if final[p] > threshold or on_threshold <= number_people_max - above:
                 kept.append(p)
     return np.array(kept, np.int64)
-
-
-def keypoints_box(person: np.ndarray, threshold: float = 0.05):
-    """OpenPose's getKeypointsRectangle: `(x, y, width, height)` (float32) of the keypoints
-    scoring above `threshold`, or None. OpenPose starts the maxima at 0 and the minima at FLT_MAX,
-    so all-negative coordinates give a box from the minimum to 0."""
-    f32 = np.float32
-    min_x = min_y = f32(np.finfo(np.float32).max)
-    max_x = max_y = f32(0)
-    for x, y, score in np.asarray(person, np.float32):
-        if score > f32(threshold):
-            max_x, min_x = max(max_x, x), min(min_x, x)
-            max_y, min_y = max(max_y, y), min(min_y, y)
-    if max_x >= min_x and max_y >= min_y:
-        return min_x, min_y, f32(max_x - min_x), f32(max_y - min_y)
-    return None
 
 
 def _box_area(person: np.ndarray) -> np.float32:

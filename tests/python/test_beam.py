@@ -139,3 +139,24 @@ def test_beam_with_hands_and_faces_writes_run_json(model_dir, hand_face_models, 
     people = json.loads(want["a_keypoints.json"])["people"]
     assert len(people) > 20 and any(any(p["face_keypoints_2d"]) for p in people)
     assert files(tmp_path / "beam") == want
+
+
+def test_a_truncated_jpeg_is_read_as_openpose_reads_it_by_run_and_beam(model_dir, tmp_path):
+    """OpenPose's cv::imread decodes a truncated JPEG (libjpeg fills the missing rows); run and
+    beam both do the same (media.decode_image), so both write its JSON, the same bytes."""
+    from openpose_tf import media
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    image = cv2.GaussianBlur(np.random.default_rng(4).integers(0, 256, (60, 80, 3), np.uint8),
+                             (5, 5), 2)
+    data = cv2.imencode(".jpg", image)[1].tobytes()
+    (folder / "cut.jpg").write_bytes(data[:len(data) * 2 // 3])
+    decoded = media.decode_image((folder / "cut.jpg").read_bytes())
+    np.testing.assert_array_equal(decoded, cv2.imread(str(folder / "cut.jpg")))
+    assert cv2.imdecode(np.frombuffer(data[:len(data) * 2 // 3], np.uint8), 1) is None
+    assert cli.main(["run", "--model", str(model_dir), "--image_dir", str(folder),
+                     "--write_json", str(tmp_path / "run"), "--no_progress"] + NET) == 0
+    assert cli.main(["beam", "--model", str(model_dir), "--input", str(folder / "*.jpg"),
+                     "--output", str(tmp_path / "beam")] + NET) == 0
+    assert files(tmp_path / "beam") == files(tmp_path / "run") != {}
