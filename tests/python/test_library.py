@@ -58,3 +58,27 @@ def test_saved_model_loads_in_a_fresh_process(tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip().splitlines()[-1] == "[[[3.0, 2.0, 1.0]]]"
+
+
+def test_every_op_of_the_registry_has_a_cpu_kernel_no_gradient_a_wrapper_and_docs(lib):
+    """The list comes from TensorFlow's registry once the library is loaded: an op added without
+    its CPU kernel, its gradient rule, its Python wrapper or its description in docs/ops.md fails."""
+    import pathlib
+    import re
+
+    from tensorflow.python.framework import kernels
+    from tensorflow.python.framework import ops as tf_ops
+
+    from openpose_tf import ops
+
+    names = _library.op_names()
+    assert "OpenPose>PeaksAndPafScores" in names and "OpenPose>FixedPointWarp" in names
+    docs = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "ops.md").read_text()
+    for name in names:
+        devices = {k.device_type for k in kernels.get_registered_kernels_for_op(name).kernel}
+        assert "CPU" in devices, name
+        assert tf_ops._gradient_registry.lookup(name) is None, name  # tf.no_gradient
+        wrapper = re.sub(r"(?<!^)(?=[A-Z])", "_", name.split(">")[1]).lower()
+        assert callable(getattr(ops, wrapper, None)), f"{name}: no ops.{wrapper}"
+        assert f"`ops.{wrapper}(" in docs, f"{name}: not described in docs/ops.md"
+    assert set(_library.CPU_ONLY_OPS) <= set(names)
