@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "tests" / "python"))  # caffe_files: random .caffe
 
 
 def median_s(fn, repeats):
-    from openpose_tf.cli.bench import median_ms
+    from openpose_tf.common import median_ms
 
     return median_ms(fn, repeats) / 1000
 

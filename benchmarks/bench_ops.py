@@ -8,20 +8,10 @@ TensorFlow's default intra-op threads. Not a test: nothing here asserts speed.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 
-
-def median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up (library load, kernel creation)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+from openpose_tf.common import median_ms
 
 
 def main() -> None:

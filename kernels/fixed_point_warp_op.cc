@@ -23,6 +23,7 @@ using tensorflow::TensorShape;
 namespace {
 
 constexpr int64_t kMaxInt = std::numeric_limits<int32_t>::max();
+constexpr int32_t kMaxWeight = 1 << 16;  // 16 taps x 255 x 2^16 < 2^31
 
 absl::Status CheckInputs(const Tensor& images, const Tensor& index, const Tensor& xs,
                          const Tensor& ys, const Tensor& weights) {
@@ -54,6 +55,14 @@ absl::Status CheckInputs(const Tensor& images, const Tensor& index, const Tensor
         "FixedPointWarp: weights must be OpenCV's [1024, T, T] table with T = 2 (linear) or 4 "
         "(cubic), got shape ",
         weights.shape().DebugString());
+  }
+  // OpenCV's tables are int16; this bound keeps every sum of 16 taps within int32.
+  const auto table = weights.flat<int32_t>();
+  for (int64_t i = 0; i < table.size(); ++i) {
+    if (table(i) < -kMaxWeight || table(i) > kMaxWeight) {
+      return InvalidArgument("FixedPointWarp: weights must lie in [-", kMaxWeight, ", ",
+                             kMaxWeight, "] (OpenCV's tables are int16), got ", table(i));
+    }
   }
   const auto image_of = index.flat<int32_t>();
   for (int64_t k = 0; k < image_of.size(); ++k) {

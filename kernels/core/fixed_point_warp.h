@@ -26,7 +26,8 @@ struct WarpImage {
 //   out[y, x, c] = saturate_uchar((sum_{i,j < taps} src(Y0 + i, X0 + j, c) * w[i][j] + 2^14) >> 15)
 // with X = xs[x], Y = ys[y] in 1/32 pixel, X0 = (X >> 5) - (taps / 2 - 1) (likewise Y0),
 // w = weights[((Y & 31) * 32 + (X & 31)) * taps * taps ...] and src() = 0 outside the image.
-// taps is 2 (linear) or 4 (cubic). Exact integer arithmetic: |sum| < 16 * 255 * 2^16.
+// taps is 2 (linear) or 4 (cubic). Exact integer arithmetic: weights within +-2^16 (the
+// kernel checks it) keep |sum| < 16 * 255 * 2^16 < 2^31.
 void FixedPointWarpRows(const WarpImage& image, const int32_t* xs, int out_w, const int32_t* ys,
                         const int32_t* weights, int taps, int row_begin, int row_end,
                         uint8_t* out);

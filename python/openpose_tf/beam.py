@@ -14,7 +14,8 @@ The stages, each a transform below:
    COCO file is written, which needs every frame).
 3. `RunInference` with `PoseModelHandler`, keyed by frame: each worker loads our op library,
    then the whole-pipeline SavedModel (`PoseExtractor.save`: geometry, network, post-processing
-   in one graph), and runs batches of frames (`serving.SavedPipeline`, one call per image size).
+   in one graph), and runs batches of frames under the batch rule it was saved with
+   (`serving.SavedPipeline`: same-sized frames `batch_size` at a time, every call padded).
 4. `WriteFrames`: `OUT/<name>_keypoints.json`, byte for byte what `openpose-tf run --write_json`
    writes (temporary name, then rename), optionally rendered images, and the rows of one COCO
    results file.
@@ -274,8 +275,9 @@ def build(pipeline: beam.Pipeline, run: BeamRun) -> None:
          | "WriteDead" >> beam.Map(write_dead_letters, run.output))
 
 
-def pipeline_pose_model(pipeline_model: str) -> str:
-    """The pose model a whole-pipeline SavedModel was saved for (its openpose_tf.json)."""
+def pipeline_metadata(pipeline_model: str) -> dict:
+    """The openpose_tf.json of a whole-pipeline SavedModel on any Beam file system: its pose
+    model, settings and batch rule."""
     from openpose_tf import serving
 
     path = FileSystems.join(pipeline_model, serving.METADATA)
@@ -288,7 +290,7 @@ def pipeline_pose_model(pipeline_model: str) -> str:
         raise ValueError(f"{pipeline_model} is not a whole-pipeline SavedModel written by "
                          f"PoseExtractor.save or `openpose-tf beam` ({path}: "
                          f"{metadata.get('error') or 'another kind of model'})")
-    return metadata["pose_model"]
+    return metadata
 
 
 def run_pipeline(run: BeamRun, pipeline_args: Sequence[str] = ()) -> list[dict]:

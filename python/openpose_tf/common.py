@@ -19,6 +19,10 @@ import time
 
 import numpy as np
 
+# What a network may want as input (net_input.normalise): OpenPose's x/256 - 0.5 (BGR), raw BGR,
+# raw RGB, RGB / 255.
+INPUT_FORMATS = ("openpose", "bgr255", "rgb255", "rgb01")
+
 
 @dataclasses.dataclass
 class People:
@@ -35,11 +39,24 @@ class People:
     face: np.ndarray | None = None
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux says it (another thread may be
+    creating files meanwhile); else set and restored at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _new_file_mode() -> int:
     """0666 less the process's umask: what `open(path, "w")` would give a new file."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
+    return 0o666 & ~_umask()
 
 
 def write_atomic(path, data: str | bytes) -> pathlib.Path:

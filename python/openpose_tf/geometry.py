@@ -26,8 +26,9 @@ import numpy as np
 import tensorflow as tf
 
 NET_MULTIPLE = 16
-# The largest net input side taken (a limit of ours, not OpenPose's): the network's first
-# activations are [N, H, W, 64+] float32, so 4096 x 4096 already needs several GiB per image.
+# The largest net input side (a limit of ours, not OpenPose's): the network's first activations
+# are [N, H, W, 64+] float32, so 4096 x 4096 already needs several GiB per image. Checked for a
+# given dimension before the run, for one that follows the aspect ratio per image (pipeline).
 MAX_NET_SIDE = 4096
 _F32, _F64 = tf.float32, tf.float64
 
@@ -75,8 +76,9 @@ def check_scales(scale_number: int, scale_gap: float) -> None:
 
 
 def _round_positive(value_f32):
-    """positiveIntRound on a float32 tensor: int(v + 0.5f)."""
-    return tf.cast(tf.floor(value_f32 + 0.5), tf.int32)
+    """positiveIntRound on a float32 tensor: int(v + 0.5f). (Values are clamped below 2^30 first,
+    which changes no size the pipeline takes and keeps the int cast defined.)"""
+    return tf.cast(tf.floor(tf.minimum(value_f32, 2.0**30) + 0.5), tf.int32)
 
 
 def scale_factor(source, target):

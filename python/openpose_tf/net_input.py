@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-INPUT_FORMATS = ("openpose", "bgr255", "rgb255", "rgb01")
+from openpose_tf.common import INPUT_FORMATS
 
 
 def check_input_format(input_format: str) -> str:

@@ -1,5 +1,6 @@
-"""OpenPose's post-processing as TensorFlow ops: CPU kernels, and CUDA kernels in a library built
-with `--config=cuda` (every op but the CPU-only `peaks_and_paf_scores` and `fixed_point_warp`).
+"""OpenPose's post-processing (and its input warp, `fixed_point_warp`) as TensorFlow ops: CPU
+kernels, and CUDA kernels in a library built with `--config=cuda` (every op but the CPU-only
+`peaks_and_paf_scores` and `fixed_point_warp`).
 
 Every function works in eager mode, inside `tf.function`, in `tf.compat.v1` graphs and in
 SavedModels (call :func:`load_library` before `tf.saved_model.load` in a fresh process). None has

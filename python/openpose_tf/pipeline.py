@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from openpose_tf import geometry, graph_warp, hand_face, pose_models
-from openpose_tf.common import People
+from openpose_tf.common import People, median_ms
 from openpose_tf.net_input import call_network, group_by_size, normalise
 
 IMAGES_SIGNATURE = tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")
@@ -44,6 +44,12 @@ def estimate(images, network, pose_model, *, net_resolution="-1x368", net_resolu
     model = pose_models.get(pose_model)
     height, width = tf.shape(images)[1], tf.shape(images)[2]
     net_w, net_h = geometry.net_size(width, height, net_resolution, net_resolution_dynamic)
+    with tf.control_dependencies([tf.debugging.assert_less_equal(
+            tf.maximum(net_w, net_h), geometry.MAX_NET_SIDE,
+            message=f"the net input would exceed {geometry.MAX_NET_SIDE} pixels (an image this "
+                    f"elongated needs a smaller --net_resolution or --net_resolution_dynamic); "
+                    f"net input width, height")]):
+        net_w, net_h = tf.identity(net_w), tf.identity(net_h)
     scales = geometry.scales(width, height, net_w, net_h, scale_number, scale_gap)
     outputs = [call_network(network, normalise(graph_warp.warp_input(images, s, w, h),
                                                input_format)) for w, h, s in scales]
@@ -73,8 +79,6 @@ def stage_times(extractor, image, repeats: int = 5) -> dict[str, float]:
     traced pipeline runs them as one graph, so `run --profile` measures them this way, after the
     run): the input warp and normalisation, the network, the post-processing (`postprocess` and
     the top people) of scale 0."""
-    import time
-
     import openpose_tf
 
     height, width = image.shape[:2]
@@ -92,16 +96,11 @@ def stage_times(extractor, image, repeats: int = 5) -> dict[str, float]:
     stages = {"warp": (warp, images)}
     stages["network"] = (network, warp(images))
     stages["post-processing"] = (post, network(stages["network"][1]))
-    times = {}
-    for stage, (fn, x) in stages.items():
-        fn(x)  # traced and warmed up
-        runs = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, fn(x))
-            runs.append(time.perf_counter() - start)
-        times[stage] = sorted(runs)[len(runs) // 2]
-    return times
+    def finished(fn, x):  # the values fetched: the stage's work is done
+        return lambda: tf.nest.map_structure(np.asarray, fn(x), expand_composites=True)
+
+    return {stage: median_ms(finished(fn, x), repeats) / 1e3
+            for stage, (fn, x) in stages.items()}
 
 
 def batch_mixing(network, input_format: str = "openpose") -> str | None:

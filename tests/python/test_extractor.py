@@ -154,3 +154,17 @@ def test_no_keypoint_depends_on_opencv(monkeypatch):
     got = PoseExtractor(network, MODEL, scale_number=2)(images)[0]
     np.testing.assert_array_equal(got.keypoints, expected.keypoints)
     np.testing.assert_array_equal(got.scores, expected.scores)
+
+
+def test_an_elongated_image_whose_net_input_is_too_large_is_refused():
+    class Zeros:
+        def __call__(self, x):
+            shape = tf.shape(x)
+            return tf.zeros(tf.stack([shape[0], shape[1] // 8, shape[2] // 8, 78]))
+
+    extractor = PoseExtractor(Zeros(), MODEL, net_resolution_dynamic=-1)
+    assert len(extractor([np.zeros((64, 600, 3), np.uint8)])[0].keypoints) == 0
+    with pytest.raises(tf.errors.InvalidArgumentError, match="would exceed 4096 pixels"):
+        extractor([np.zeros((16, 9000, 3), np.uint8)])
+    with pytest.raises(ValueError, match="at most 4096"):
+        PoseExtractor(Zeros(), MODEL, net_resolution="8192x-1")

@@ -49,6 +49,8 @@ def test_fixed_point_warp_refuses_bad_arguments():
     with pytest.raises(tf.errors.InvalidArgumentError,
                        match=r"image_index\[0\] = 2 is not an image of the batch of 2"):
         ops.fixed_point_warp(images, [2], xs, ys, table)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"must lie in \[-65536, 65536\]"):
+        ops.fixed_point_warp(images, [0], xs, ys, np.full([1024, 2, 2], 70000, np.int32))
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[1024, T, T\] table"):
         ops.fixed_point_warp(images, [0], xs, ys, np.zeros([1024, 3, 3], np.int32))
     with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match="one K|Dimensions"):

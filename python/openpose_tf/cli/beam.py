@@ -68,10 +68,15 @@ def _run(args) -> int:
         run_cli.make_extractor(args, network, pose).save(pipeline_model)
         print(f"openpose-tf beam: wrote the whole-pipeline SavedModel {pipeline_model}",
               file=sys.stderr)
+    elif args.one_image_per_call != "auto":
+        print("openpose-tf beam: --one_image_per_call is ignored with --pipeline_model (the "
+              "model's own batch rule holds)", file=sys.stderr)
+    metadata = beam.pipeline_metadata(pipeline_model)
     job = beam.BeamRun(
         inputs=args.input, output=args.output, pipeline_model=pipeline_model,
-        pose_model=beam.pipeline_pose_model(pipeline_model), frame_step=step,
-        frames_per_range=args.frames_per_range, batch_size=args.batch_size,
+        pose_model=metadata["pose_model"], frame_step=step,
+        frames_per_range=args.frames_per_range,
+        batch_size=args.batch_size or int(metadata.get("batch_size", 1)),
         outputs=run_cli.output_options(args))
     start = time.perf_counter()
     dead = beam.run_pipeline(job, args.pipeline_args)

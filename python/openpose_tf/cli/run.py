@@ -18,7 +18,7 @@ import sys
 import time
 import warnings
 
-from openpose_tf.common import Stopwatch
+from openpose_tf.common import INPUT_FORMATS, Stopwatch
 
 # Flags whose value may start with '-' (OpenPose writes `--net_resolution -1x368`).
 NEGATIVE_VALUE_FLAGS = ("--net_resolution", "--number_people_max", "--net_resolution_dynamic",
@@ -67,7 +67,7 @@ def add_network_arguments(parser, required: bool = True):
                          help="the graph's input tensor")
     network.add_argument("--output_tensor", default="Openpose/concat_stage7:0",
                          help="the graph's [N, H/8, W/8, C] output tensor")
-    network.add_argument("--input_format", choices=("openpose", "bgr255", "rgb255", "rgb01"),
+    network.add_argument("--input_format", choices=INPUT_FORMATS,
                          help="the input the graph wants: openpose (x/256 - 0.5, BGR), bgr255 "
                               "(raw BGR 0..255, tf-pose-estimation's), rgb255, rgb01 (default: "
                               "bgr255 for --frozen_graph, openpose otherwise)")
@@ -98,7 +98,9 @@ def add_batch_arguments(parser, default_batch_size=1) -> None:
     parser.add_argument("--batch_size", type=int, default=default_batch_size,
                         help="same-sized images per network call, every call padded to it so an "
                              "image's people do not depend on its batch-mates (another batch "
-                             "size may move keypoints in the last float digits)")
+                             "size may move keypoints in the last float digits)" +
+                             ("" if default_batch_size else "; default: the pipeline model's "
+                              "own (1 for one written from --model)"))
     parser.add_argument("--one_image_per_call", choices=("auto", "yes", "no"), default="auto",
                         help="call the network one image at a time whatever --batch_size says; "
                              "auto: when its output for an image depends on its batch-mates "
@@ -346,7 +348,8 @@ def _process(frames, extractor, outputs, args, total, watch, last_frame) -> tupl
         for frame, people in zip(batch, found):
             if isinstance(people, Exception):
                 failed += 1
-                reason = str(getattr(people, "message", people)).splitlines()[0]
+                reason = (str(getattr(people, "message", people)).splitlines() or
+                          [type(people).__name__])[0]
                 tqdm.tqdm.write(f"openpose-tf: skipped {frame.name} ({frame.image.shape[1]}x"
                                 f"{frame.image.shape[0]}): {reason}", file=sys.stderr)
             elif outputs.writes_anything:
