@@ -7,8 +7,9 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(CURDIR)/$(VENV)/bin/python3
 # .bazelversion pins Bazel 4.2.3. Debian's `bazel` wrapper reads it and looks for `bazel-4.2.3`
-# beside itself, but bazel-bootstrap installs the binary as `bazel-4`: call the binary directly.
-# (Evaluated when used, i.e. after `apt` has installed it.) Override with BAZEL=... .
+# beside itself, but bazel-bootstrap installs the binary as `bazel-4`: `make setup` links the
+# one name to the other (bazel-link), so plain `bazel` works as typed; here the binary is called
+# directly. (Evaluated when used, i.e. after `apt` has installed it.) Override with BAZEL=... .
 BAZEL = $(shell command -v bazel-4.2.3 || command -v bazel-4 || echo bazel)
 # Bazel's TensorFlow repository rule (third_party/tensorflow) uses this Python.
 export PYTHON_BIN_PATH := $(PY)
@@ -17,20 +18,32 @@ APT_PACKAGES := bazel-bootstrap googletest libgtest-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LIB := bazel-bin/_openpose_ops.so
 
-.PHONY: demo test setup apt venv build install test-cc test-asan test-cuda-build test-python bench bench-net bench-postprocess wheel gpu-build gpu-test gpu-build-check build-cuda clean
+.PHONY: demo test lint setup apt bazel-link venv build install test-cc test-asan test-cuda-check test-python bench bench-net bench-postprocess bench-run wheel gpu-build gpu-test gpu-build-check build-cuda clean
 
 demo: install
 	$(PY) -m openpose_tf demo --output demo_output
 
-test: build test-cc test-asan test-cuda-build test-python
+test: build lint test-cc test-asan test-cuda-check test-python
 
-# What CI can check of the CUDA code without a GPU: the op library with its CUDA kernels builds
-# (and test-python then loads it in tensorflow-cpu), and the standalone GPU tests compile and link.
-test-cuda-build: build-cuda gpu-build-check
+# Python style and errors (ruff's pycodestyle and pyflakes rules; pyproject.toml [tool.ruff]).
+lint: venv
+	$(VENV)/bin/ruff check .
+
+# What CI can check of the CUDA code without a GPU, where nvcc is on the PATH: the op library
+# with its CUDA kernels for one architecture builds (test-python then loads it in tensorflow-cpu)
+# and the standalone GPU tests compile and link. The kernels for every architecture: build-cuda.
+NVCC_FOUND = $(shell command -v $(NVCC) 2>/dev/null)
+test-cuda-check: setup
+	@if [ -z "$(NVCC_FOUND)" ]; then \
+	  echo "make test: nvcc is not on the PATH: the CUDA stage (compile the CUDA kernels, load them) is skipped"; \
+	else \
+	  $(BAZEL) build --config=cuda_check //:_openpose_ops.so && \
+	  $(MAKE) --no-print-directory gpu-build-check; \
+	fi
 # test-python tests the CUDA library when `make test` built it.
-test: CUDA_LIBRARY_UNDER_TEST = $(shell $(BAZEL) info --config=cuda bazel-bin 2>/dev/null)/_openpose_ops.so
+test: CUDA_LIBRARY_UNDER_TEST = $(if $(NVCC_FOUND),$(shell $(BAZEL) info --config=cuda_check bazel-bin 2>/dev/null)/_openpose_ops.so)
 
-setup: apt venv
+setup: apt bazel-link venv
 
 # Debian packages: Bazel 4.2.3 (bazel-bootstrap) and googletest, installed only when missing.
 apt:
@@ -40,6 +53,16 @@ apt:
 	if [ -n "$$missing" ]; then \
 	  echo "Installing apt packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# Debian's `bazel` wrapper reads .bazelversion (4.2.3) and runs `bazel-4.2.3` beside itself, but
+# bazel-bootstrap installs that binary as `bazel-4`: one link (the same binary) makes
+# `bazel build //:_openpose_ops.so` work as typed. Nothing is done where the name exists.
+bazel-link:
+	@dir=$$(dirname "$$(command -v bazel-4 2>/dev/null || echo /nonexistent/bazel-4)"); \
+	if [ -x "$$dir/bazel-4" ] && [ ! -e "$$dir/bazel-4.2.3" ]; then \
+	  echo "Linking $$dir/bazel-4.2.3 -> bazel-4 (Debian's bazel wrapper looks for that name)"; \
+	  $(SUDO) ln -s bazel-4 "$$dir/bazel-4.2.3"; \
 	fi
 
 # The venv with the pinned Python packages; redone when requirements.txt changes.
@@ -68,13 +91,17 @@ test-asan: setup
 
 test-python: install
 	OPENPOSE_TF_CUDA_LIBRARY=$(if $(CUDA_LIBRARY_UNDER_TEST),$(CUDA_LIBRARY_UNDER_TEST)) \
-	  $(PY) -m pytest -q -rs tests/python
+	  $(PY) -m pytest -q -rs --durations=15 tests/python
 
 bench: install
 	$(PY) benchmarks/bench_ops.py
 
 bench-net: install
 	$(PY) benchmarks/bench_net.py
+
+# `run`'s frames/s on a folder of mixed sizes and a video against the pipeline's time per frame.
+bench-run: install
+	$(PY) benchmarks/bench_run.py
 
 # Net output -> people: postprocess vs the plain-TensorFlow way, 1 and 2 threads, peak memory.
 bench-postprocess: install

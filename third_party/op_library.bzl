@@ -3,8 +3,12 @@
 load("@local_cuda//:build_config.bzl", "NVCC", "NVCC_FLAGS")
 load("@local_tensorflow//:build_config.bzl", "TF_COPTS", "TF_VERSION")
 
-# The project's nvcc flags (third_party/cuda/nvcc_flags), plus what a genrule compile needs.
+# The project's nvcc flags (third_party/cuda/nvcc_flags), plus what a genrule compile needs;
+# with --config=cuda_check, one architecture instead of the -gencode list.
 _NVCC_FLAGS = "-x cu -Xcompiler -fPIC -I. " + NVCC_FLAGS
+_ONE_ARCH = "-gencode=arch=compute_90,code=sm_90"
+_NVCC_FLAGS_ONE_ARCH = "-x cu -Xcompiler -fPIC -I. " + " ".join(
+    [flag for flag in NVCC_FLAGS.split(" ") if not flag.startswith("-gencode")] + [_ONE_ARCH])
 
 def _cuda_objects(name, gpu_srcs, gpu_hdrs):
     """One nvcc genrule per .cu.cc, wrapped in a cc_library with static cudart (manual)."""
@@ -15,7 +19,11 @@ def _cuda_objects(name, gpu_srcs, gpu_hdrs):
             name = obj + "_nvcc",
             srcs = [src] + gpu_hdrs,
             outs = [obj],
-            cmd = "%s %s -c $(location %s) -o $@" % (NVCC, _NVCC_FLAGS, src),
+            cmd = select({
+                "//third_party/cuda:one_arch": "%s %s -c $(location %s) -o $@" % (
+                    NVCC, _NVCC_FLAGS_ONE_ARCH, src),
+                "//conditions:default": "%s %s -c $(location %s) -o $@" % (NVCC, _NVCC_FLAGS, src),
+            }),
             tags = ["manual"],
         )
         objects.append(obj)

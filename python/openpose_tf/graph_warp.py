@@ -12,7 +12,8 @@ point, and so do we:
 - `(sum(tap * weight) + 16384) >> 15`, saturated to 0..255; taps outside the image read 0.
 The coordinates and tables are built here in TensorFlow ops; the sum runs in one custom op,
 `ops.fixed_point_warp` (C++: about 4 ms for a 656x368 cubic net input on one core, where the same
-sum in stock TensorFlow ops took about 40 ms and `cv2.warpAffine` takes about 3). Checked pixel for pixel against `cv2.warpAffine` (tests/python/test_graph_warp.py).
+sum in stock TensorFlow ops took about 40 ms and `cv2.warpAffine` takes about 3). Checked pixel
+for pixel against `cv2.warpAffine` (tests/python/test_graph_warp.py).
 """
 
 from __future__ import annotations

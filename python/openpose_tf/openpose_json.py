@@ -6,8 +6,8 @@ One line, no spaces, no trailing newline:
 "pose_keypoints_3d":[],"face_keypoints_3d":[],"hand_left_keypoints_3d":[],
 "hand_right_keypoints_3d":[]}]}`. Numbers as C++'s `ostream << float` writes them (`%g`, 6
 significant digits: `0`, `123.457`, `1.2e-05`); `version` is the bare number 1.3; missing keypoints
-are `0,0,0`; keys not computed are `[]`. Files are named `<image stem>_keypoints.json` and written to
-a temporary name first, then renamed, so an interrupted run never leaves half a file.
+are `0,0,0`; keys not computed are `[]`. Files are named `<image stem>_keypoints.json` and written
+to a temporary name first, then renamed, so an interrupted run never leaves half a file.
 """
 
 from __future__ import annotations

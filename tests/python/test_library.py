@@ -62,7 +62,8 @@ def test_saved_model_loads_in_a_fresh_process(tmp_path):
 
 def test_every_op_of_the_registry_has_a_cpu_kernel_no_gradient_a_wrapper_and_docs(lib):
     """The list comes from TensorFlow's registry once the library is loaded: an op added without
-    its CPU kernel, its gradient rule, its Python wrapper or its description in docs/ops.md fails."""
+    its CPU kernel, its gradient rule, its Python wrapper or its description in docs/ops.md
+    fails."""
     import pathlib
     import re
 

@@ -46,8 +46,10 @@ layer { name: "conv2" type: "Convolution" bottom: "pool1" top: "conv2"
 layer { name: "prelu2" type: "PReLU" bottom: "conv2" top: "conv2" }
 layer { name: "conv3" type: "Convolution" bottom: "pool1" top: "conv3"
   convolution_param { num_output: 4 kernel_h: 1 kernel_w: 3 pad_h: 0 pad_w: 1 } }
-layer { name: "prelu3" type: "PReLU" bottom: "conv3" top: "conv3" prelu_param { channel_shared: true } }
-layer { name: "concat" type: "Concat" bottom: "conv2" bottom: "conv3" top: "concat" concat_param { axis: 1 } }
+layer { name: "prelu3" type: "PReLU" bottom: "conv3" top: "conv3"
+  prelu_param { channel_shared: true } }
+layer { name: "concat" type: "Concat" bottom: "conv2" bottom: "conv3" top: "concat"
+  concat_param { axis: 1 } }
 layer { name: "pool2" type: "Pooling" bottom: "concat" top: "pool2"
   pooling_param { pool: AVE kernel_size: 3 stride: 2 pad: 1 } }
 layer { name: "pool3" type: "Pooling" bottom: "pool2" top: "pool3"
