@@ -233,8 +233,8 @@ def test_run_hand_face_writes_the_json_fields_and_pictures(model_dir, hand_face_
 
 def test_extractor_with_hands_and_faces_on_synthetic_people(hand_face_models):
     """No people; a person at the border (regions partly outside the image: finite keypoints)."""
-    hand, _ = cli.run.load_network(str(hand_face_models["hand"]))
-    face, _ = cli.run.load_network(str(hand_face_models["face"]))
+    hand, _ = cli.flags.load_network(str(hand_face_models["hand"]))
+    face, _ = cli.flags.load_network(str(hand_face_models["face"]))
 
     class Body:  # a body network stand-in whose people are given, not detected
         input_format = "openpose"
@@ -262,8 +262,8 @@ def test_saved_pipeline_with_hands_and_faces_equals_the_extractor(hand_face_mode
     import openpose_tf
     from test_serving import MapsNetwork, images
 
-    hand, _ = cli.run.load_network(str(hand_face_models["hand"]))
-    face, _ = cli.run.load_network(str(hand_face_models["face"]))
+    hand, _ = cli.flags.load_network(str(hand_face_models["hand"]))
+    face, _ = cli.flags.load_network(str(hand_face_models["face"]))
     extractor = PoseExtractor(MapsNetwork(), BODY, hand_scale_number=2,
                               hand=hand_face.KeypointNetwork(hand, "HAND", "64x64",
                                                              batch_size=2),

@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 
-from openpose_tf.cli import beam, bench, convert, demo, run
+from openpose_tf.cli import beam, bench, convert, demo, flags, run
 
 COMMANDS = (run, convert, demo, bench, beam)
 
@@ -28,7 +28,7 @@ def openpose_syntax(argv: list[str]) -> list[str]:
     out, i = [], 0
     while i < len(argv):
         arg = argv[i]
-        if arg in run.NEGATIVE_VALUE_FLAGS and i + 1 < len(argv) and \
+        if arg in flags.NEGATIVE_VALUE_FLAGS and i + 1 < len(argv) and \
                 argv[i + 1].startswith("-") and not argv[i + 1].startswith("--"):
             out.append(f"{arg}={argv[i + 1]}")
             i += 2

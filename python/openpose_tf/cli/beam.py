@@ -20,7 +20,7 @@ import argparse
 import sys
 import time
 
-from openpose_tf.cli import run as run_cli
+from openpose_tf.cli import flags
 
 
 def register(commands) -> None:
@@ -28,7 +28,7 @@ def register(commands) -> None:
         "beam", help="the same JSON for large image/video collections, on Apache Beam",
         description=__doc__.split("\n\n")[0] + " " + __doc__.split("\n\n")[2].replace("\n", " "),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    model = run_cli.add_network_arguments(beam)
+    model = flags.add_network_arguments(beam)
     model.add_argument("--pipeline_model",
                        help="a whole-pipeline SavedModel (PoseExtractor.save, or the "
                             "--pipeline_dir of an earlier run); the pose flags are then its own")
@@ -45,10 +45,10 @@ def register(commands) -> None:
                       help="process every n-th frame of each video (0, n, 2n...)")
     beam.add_argument("--frames_per_range", type=int, default=300,
                       help="video frames per work item (a long video spreads over workers)")
-    run_cli.add_frame_output_arguments(beam)
-    run_cli.add_pose_arguments(beam)
-    run_cli.add_hand_face_arguments(beam)
-    run_cli.add_batch_arguments(beam, default_batch_size=None)
+    flags.add_frame_output_arguments(beam)
+    flags.add_pose_arguments(beam)
+    flags.add_hand_face_arguments(beam)
+    flags.add_batch_arguments(beam, default_batch_size=None)
     beam.set_defaults(run=_run, pipeline_options=True)
 
 
@@ -63,9 +63,9 @@ def _run(args) -> int:
         raise ValueError("--batch_size and --frames_per_range must be >= 1")
     pipeline_model = args.pipeline_model
     if not pipeline_model:
-        network, pose = run_cli.network_from_args(args)
+        network, pose = flags.network_from_args(args)
         pipeline_model = args.pipeline_dir or str(pathlib.Path(args.output) / "pipeline_model")
-        run_cli.make_extractor(args, network, pose).save(pipeline_model)
+        flags.make_extractor(args, network, pose).save(pipeline_model)
         print(f"openpose-tf beam: wrote the whole-pipeline SavedModel {pipeline_model}",
               file=sys.stderr)
     elif args.one_image_per_call != "auto":
@@ -77,7 +77,7 @@ def _run(args) -> int:
         pose_model=metadata["pose_model"], frame_step=step,
         frames_per_range=args.frames_per_range,
         batch_size=args.batch_size or int(metadata.get("batch_size", 1)),
-        outputs=run_cli.output_options(args))
+        outputs=flags.output_options(args))
     start = time.perf_counter()
     dead = beam.run_pipeline(job, args.pipeline_args)
     print(f"openpose-tf beam: done in {time.perf_counter() - start:.1f} s, {len(dead)} dead "

@@ -11,7 +11,7 @@ people, COCO and BODY_25, batch 1 and 16, per thread count, peak memory; no netw
 
 from __future__ import annotations
 
-from openpose_tf.cli import run as run_cli
+from openpose_tf.cli import flags
 from openpose_tf.common import median_ms
 
 
@@ -20,7 +20,7 @@ def register(commands) -> None:
         "bench", help="per-stage times of the pipeline",
         description=__doc__.split("\n\n")[0].split(": ", 1)[1] + " " +
         " ".join(__doc__.split("\n\n")[1].split()))
-    network = run_cli.add_network_arguments(bench, required=False)
+    network = flags.add_network_arguments(bench, required=False)
     network.add_argument("--prototxt", help="an OpenPose .prototxt, run with random weights "
                                             "(timing only)")
     bench.add_argument("--model_pose", default=None,
@@ -66,7 +66,7 @@ def _bench(args) -> int:
         raise ValueError(f"--net_resolution must be a fixed WxH in multiples of 16, got "
                          f"{args.net_resolution}")
     if not args.prototxt:
-        network, pose = run_cli.network_from_args(args)
+        network, pose = flags.network_from_args(args)
     else:
         from openpose_tf.net import export
 
