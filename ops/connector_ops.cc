@@ -1,4 +1,5 @@
-// Registration of OpenPose's body part connector (spec section 4) as two ops:
+// Registration of OpenPose's body part connector (bodyPartConnectorBase.cpp / .cu;
+// docs/algorithms.md#body-part-connector) as two ops:
 //   OpenPose>PafScores       pafs + peaks -> pair scores [N, L, K, K] (dense; the GPU-able part)
 //   OpenPose>AssemblePeople  peaks + pair scores -> people (sequential; CPU only, as OpenPose)
 #include <cstdint>
@@ -71,7 +72,7 @@ REGISTER_OP("OpenPose>PafScores")
     })
     .Doc(R"doc(
 The dense half of OpenPose's body part connector: the PAF line score of every candidate limb
-(spec 4.2), for OpenPose>AssemblePeople.
+(docs/algorithms.md#paf-line-score), for OpenPose>AssemblePeople.
 
 pafs: [N, H, W, channel_begin + 2L]: the PAF channels of the resized net output, in network order,
   from channel channel_begin (read in place: the whole net output can be passed).
@@ -119,7 +120,7 @@ REGISTER_OP("OpenPose>AssemblePeople")
     })
     .Doc(R"doc(
 The sequential half of OpenPose's body part connector: people from peaks and the pair scores of
-OpenPose>PafScores (spec 4.3 - 4.6). CPU only, as in OpenPose.
+OpenPose>PafScores (docs/algorithms.md#body-part-connector). CPU only, as in OpenPose.
 
 Outputs are flat over the batch: image n's people are rows people_per_image[:n].sum() onwards
 (the Python wrapper returns RaggedTensors).

@@ -1,4 +1,5 @@
-// Registration of OpenPose>Maximum (spec section 3).
+// Registration of OpenPose>Maximum (OpenPose's maximumBase.cpp / .cu;
+// docs/algorithms.md#maximum).
 #include "ops/shape_helpers.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/shape_inference.h"

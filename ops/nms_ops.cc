@@ -1,4 +1,4 @@
-// Registration of OpenPose>Nms (spec section 1).
+// Registration of OpenPose>Nms (OpenPose's nmsBase.cpp / .cu; docs/algorithms.md#nms).
 #include "ops/errors.h"
 #include "ops/op_messages.h"
 #include "ops/shape_helpers.h"

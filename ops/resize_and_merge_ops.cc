@@ -1,4 +1,5 @@
-// Registration of OpenPose>ResizeAndMerge (spec section 2).
+// Registration of OpenPose>ResizeAndMerge (OpenPose's resizeAndMergeBase.cpp / .cu;
+// docs/algorithms.md#resizeandmerge).
 #include "ops/errors.h"
 #include "ops/shape_helpers.h"
 #include "tensorflow/core/framework/op.h"

@@ -1,5 +1,6 @@
-// OpenPose's removePeopleBelowThresholdsAndFillFaces and peopleVectorToPeopleArray (spec 4.5,
-// 4.6), body parts only. Which parts are feet is the caller's (the pose model's) data.
+// OpenPose's removePeopleBelowThresholdsAndFillFaces and peopleVectorToPeopleArray
+// (docs/algorithms.md#filtering-people, #keypoints-and-person-score), body parts only. Which parts
+// are feet is the caller's (the pose model's) data.
 #include <cstddef>
 #include <vector>
 

@@ -1,5 +1,6 @@
 // OpenPose's GPU-build grouping, one global sort over all limbs (bodyPartConnectorBase.cpp:
-// pafPtrIntoVector, pafVectorIntoPeopleVector), spec 4.4. Any topology; no model rule applies.
+// pafPtrIntoVector, pafVectorIntoPeopleVector), docs/algorithms.md#gpu-build-grouping. Any
+// topology; no model rule applies.
 #include <algorithm>
 #include <limits>
 #include <tuple>

@@ -1,5 +1,5 @@
 // OpenPose's CPU-build grouping, greedy per limb (bodyPartConnectorBase.cpp: createPeopleVector),
-// spec 4.3. The model's rules come as data (GroupingRules).
+// docs/algorithms.md#cpu-build-grouping. The model's rules come as data (GroupingRules).
 #include <algorithm>
 #include <tuple>
 #include <vector>

@@ -1,5 +1,5 @@
-// OpenPose's Maximum (maximumBase.cpp / maximumBase.cu), spec section 3: per channel, the integer
-// position and value of the global maximum. No refinement, offset or threshold.
+// OpenPose's Maximum (maximumBase.cpp / maximumBase.cu), docs/algorithms.md#maximum: per channel,
+// the integer position and value of the global maximum. No refinement, offset or threshold.
 #ifndef OPENPOSE_TF_KERNELS_CORE_MAXIMUM_H_
 #define OPENPOSE_TF_KERNELS_CORE_MAXIMUM_H_
 

@@ -1,4 +1,4 @@
-// Peak detection of OpenPose's NMS (nmsBase.cpp / nmsBase.cu), spec section 1.
+// Peak detection of OpenPose's NMS (nmsBase.cpp / nmsBase.cu), docs/algorithms.md#nms.
 #ifndef OPENPOSE_TF_KERNELS_CORE_NMS_H_
 #define OPENPOSE_TF_KERNELS_CORE_NMS_H_
 

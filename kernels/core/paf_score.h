@@ -1,5 +1,5 @@
 // PAF line score of candidate limbs (OpenPose's getScoreAB / process in bodyPartConnectorBase),
-// spec 4.2: the dense, parallel part of the body part connector.
+// docs/algorithms.md#paf-line-score: the dense, parallel part of the body part connector.
 #ifndef OPENPOSE_TF_KERNELS_CORE_PAF_SCORE_H_
 #define OPENPOSE_TF_KERNELS_CORE_PAF_SCORE_H_
 

@@ -1,5 +1,6 @@
-// Assembly of people from scored limb candidates (spec 4.3 - 4.6): OpenPose's two grouping
-// algorithms, the filter, and the output. Sequential and cheap; runs on the host.
+// Assembly of people from scored limb candidates (docs/algorithms.md#cpu-build-grouping to
+// #keypoints-and-person-score): OpenPose's two grouping algorithms, the filter, and the output.
+// Sequential and cheap; runs on the host.
 #ifndef OPENPOSE_TF_KERNELS_CORE_PEOPLE_H_
 #define OPENPOSE_TF_KERNELS_CORE_PEOPLE_H_
 

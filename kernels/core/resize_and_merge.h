@@ -1,5 +1,6 @@
-// OpenPose's resizeAndMerge (resizeAndMergeBase.cpp / .cu), spec section 2: upsample each scale's
-// net output to the target size with OpenPose's bicubic and average the scales.
+// OpenPose's resizeAndMerge (resizeAndMergeBase.cpp / .cu), docs/algorithms.md#resizeandmerge:
+// upsample each scale's net output to the target size with OpenPose's bicubic and average the
+// scales.
 //
 // The tap math (which 4 source pixels, which weights) is one set of host/device inline functions
 // below, shared by the CPU passes and any GPU kernel. Both builds are separable and computed in two

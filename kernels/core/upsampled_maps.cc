@@ -224,6 +224,11 @@ float UpsampledMaps::Value(const float* const* image, int c, int y, int x) const
 
 // TapValue for two channels at once: the 8 horizontal cubics (lane 4e + k: channel e, tap row k)
 // as one vector, then the two vertical ones; the same float operations, lane by lane.
+// GCC 12 warns that p[i] "may be used uninitialized" in its AVX2 clone of this function, where
+// the vector built from 8 loads is assigned whole (a false positive; zero-initialising p does not
+// silence it).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 OPENPOSE_SIMD_CLONES void UpsampledMaps::Values(const float* const* image, int c0, int c1, int y,
                                                 int x, float* v0, float* v1) const {
   typedef float Lanes __attribute__((vector_size(32)));
@@ -259,6 +264,7 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Values(const float* const* image, int c
   *v0 = MergeEnd(o[0], num_scales, plan_.build);
   *v1 = MergeEnd(o[1], num_scales, plan_.build);
 }
+#pragma GCC diagnostic pop
 
 OPENPOSE_SIMD_CLONES void UpsampledMaps::TileBounds(const float* const* image, int row_begin,
                                                     int row_end, float* bounds,

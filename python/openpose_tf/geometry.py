@@ -75,10 +75,12 @@ def check_scales(scale_number: int, scale_gap: float) -> None:
             raise ValueError(f"all scales must lie in [0, 1]: 1 - {i} * {scale_gap} = {s}")
 
 
-def _round_positive(value_f32):
-    """positiveIntRound on a float32 tensor: int(v + 0.5f). (Values are clamped below 2^30 first,
-    which changes no size the pipeline takes and keeps the int cast defined.)"""
-    return tf.cast(tf.floor(tf.minimum(value_f32, 2.0**30) + 0.5), tf.int32)
+def _round_positive(value):
+    """positiveIntRound, `int(v + 0.5f)`, on a float32 or float64 tensor: OpenPose's template adds
+    0.5 in the argument's own type (float for the aspect-ratio size, double for the scales and
+    netSize). (Values are clamped below 2^30 first, which changes no size the pipeline takes and
+    keeps the int cast defined.)"""
+    return tf.cast(tf.floor(tf.minimum(value, 2.0**30) + 0.5), tf.int32)
 
 
 def scale_factor(source, target):
@@ -116,7 +118,7 @@ def scales(width, height, net_w, net_h, scale_number=1, scale_gap=0.25):
     out = []
     for i in range(scale_number):
         s = 1.0 - i * scale_gap
-        sizes = [tf.minimum(tf.maximum(_round_positive(tf.cast(tf.cast(n, _F64) * s, _F32))
+        sizes = [tf.minimum(tf.maximum(_round_positive(tf.cast(n, _F64) * s)  # in double
                                        // NET_MULTIPLE * NET_MULTIPLE, 1), n)
                  for n in (net_w, net_h)]
         out.append((*sizes, scale_factor((width, height), sizes)))
@@ -127,7 +129,7 @@ def net_to_output(width, height, heat_w, heat_h):
     """OpenPose's scaleNetToOutput as a float32 tensor: heatmap pixels (at scale 0's net input
     size `heat_w` x `heat_h`) -> pixels of the `width` x `height` image."""
     to_net = scale_factor((width, height), (heat_w, heat_h))
-    net = [_round_positive(tf.cast(to_net * tf.cast(n, _F64), _F32)) for n in (width, height)]
+    net = [_round_positive(to_net * tf.cast(n, _F64)) for n in (width, height)]  # in double
     return tf.cast(scale_factor(net, (width, height)), _F32)
 
 

@@ -69,8 +69,8 @@ def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.5, 0.5), variant="gpu
     refined to the score-weighted mean of the 7x7 window around it (pixels with score > 0) plus
     `offset`; its score is the map's value at the integer peak. Per channel, the first
     `max_peaks` peaks in raster order (y, then x) are kept. Matches OpenPose's `nmsGpu` /
-    `nmsCpu` (spec section 1), except that rows past the count are zero (OpenPose leaves stale
-    memory there) and the count is a separate output.
+    `nmsCpu` (docs/algorithms.md#nms), except that rows past the count are zero (OpenPose leaves
+    stale memory there) and the count is a separate output.
 
     Args:
       heatmaps: float32 `[N, H, W, C]` (or `[N, C, H, W]` with `data_format="NCHW"`). Pass only
@@ -274,10 +274,11 @@ def paf_scores(pafs, peaks, peak_counts, pose_model="BODY_25", inter_min_above_t
     """The dense half of OpenPose's body part connector: every candidate limb's PAF line score.
 
     Each pair (peak a of limb l's part A, peak b of its part B) is scored by sampling the limb's
-    PAF along the segment (spec 4.2: N = 5..25 samples, the mean of those above `inter_threshold`
-    if more than `inter_min_above_threshold` of them are; `nms_threshold + 1e-6` for very close
-    peaks; else 0). This is the part that runs on a GPU; :func:`assemble_people` turns the
-    scores into people on the CPU. :func:`body_part_connector` runs both.
+    PAF along the segment (docs/algorithms.md#paf-line-score: N = 5..25 samples, the mean of
+    those above `inter_threshold` if more than `inter_min_above_threshold` of them are;
+    `nms_threshold + 1e-6` for very close peaks; else 0). This is the part that runs on a GPU;
+    :func:`assemble_people` turns the scores into people on the CPU. :func:`body_part_connector`
+    runs both.
 
     Args:
       pafs: float32 `[N, H, W, channel_begin + 2L]`: the PAF channels of the resized net output
@@ -383,9 +384,10 @@ def body_part_connector(pafs, peaks, peak_counts, pose_model="BODY_25", variant=
     """OpenPose's body part connector: people from heatmap peaks and Part Affinity Fields.
 
     Every candidate limb (a peak of part A, a peak of part B) is scored by sampling the limb's
-    PAF along the segment (:func:`paf_scores`, spec 4.2); people are then assembled and filtered
-    (`min_subset_cnt`, `min_subset_score`, the foot rule) as OpenPose does
-    (:func:`assemble_people`). The two ops can also be called (and placed) separately.
+    PAF along the segment (:func:`paf_scores`, docs/algorithms.md#paf-line-score); people are
+    then assembled and filtered (`min_subset_cnt`, `min_subset_score`, the foot rule) as OpenPose
+    does (:func:`assemble_people`, docs/algorithms.md#body-part-connector). The two ops can also
+    be called (and placed) separately.
 
     Args:
       pafs: float32 `[N, H, W, 2L]`, the PAF channels of the resized net output in network order
@@ -403,7 +405,8 @@ def body_part_connector(pafs, peaks, peak_counts, pose_model="BODY_25", variant=
         BODY_25B has no CPU-build connector in OpenPose: `tf.errors.UnimplementedError`.
       inter_min_above_threshold, inter_threshold, min_subset_cnt, min_subset_score,
       nms_threshold: `None` takes OpenPose's default for the model and `maximize_positives`
-        (spec 4.8); `nms_threshold` here only sets the close-pair rescue score.
+        (docs/algorithms.md#default-thresholds); `nms_threshold` here only sets the close-pair
+        rescue score.
       maximize_positives: OpenPose's `--maximize_positives` (lower defaults, no foot rule).
       scale_factor: scalar or `[N]`, finite and > 0: keypoint x and y are multiplied by it
         (OpenPose: `scaleNetToOutput`, mapping heatmap pixels to image pixels).

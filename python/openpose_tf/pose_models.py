@@ -1,7 +1,8 @@
 """OpenPose's pose models: parts, limbs, PAF channels, channel layout and default thresholds.
 
-The one source of truth read by the ops, the pipeline and the renderer (spec section 5, defaults
-from section 4.8, OpenPose's poseParameters.cpp). Names follow OpenPose's `--model_pose`:
+The one source of truth read by the ops, the pipeline and the renderer (OpenPose's
+poseParameters.cpp; docs/algorithms.md#pose-models, the defaults
+docs/algorithms.md#default-thresholds). Names follow OpenPose's `--model_pose`:
 `BODY_25`, `COCO`, `MPI`, `MPI_4_layers`, `BODY_25B` (aliases `COCO_18`, `MPI_15`, `MPI_15_4`),
 plus `HAND` and `FACE` (whose networks have no PAFs).
 

@@ -1,5 +1,6 @@
-// Core connector pieces: PafScore (spec 4.2), GroupGlobalSort / GroupPerLimb (4.4, 4.3),
-// FilterPeople (4.5).
+// Core connector pieces (docs/algorithms.md#body-part-connector): PafScore (#paf-line-score),
+// GroupGlobalSort / GroupPerLimb (#gpu-build-grouping, #cpu-build-grouping), FilterPeople
+// (#filtering-people).
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -31,7 +32,7 @@ TEST(PafScoreTest, AlignedFieldScoresItsProjection) {
 
 TEST(PafScoreTest, StrictFractionOfSamplesInFloat32) {
   // d = 20 px -> N = round(sqrt(100)) = 10 samples. Make exactly 9 pass: 9/10 > 0.9f is false
-  // in float32, the boundary the spec warns about.
+  // in float32, the boundary docs/algorithms.md#precision warns about.
   Field f(1, 0);
   for (int y = 0; y < kH; ++y) f.x[y * kW + 14] = 0;  // sample m = 4 lands on x = 14
   PafScoreParams p;

@@ -1,4 +1,4 @@
-// Core Maximum (spec section 3) against hand-drawn maps and a slow reference.
+// Core Maximum (docs/algorithms.md#maximum) against hand-drawn maps and a slow reference.
 #include "kernels/core/maximum.h"
 
 #include <cmath>

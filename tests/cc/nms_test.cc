@@ -1,4 +1,5 @@
-// Core NMS against hand-drawn maps and against a slow reference written from the spec (section 1).
+// Core NMS against hand-drawn maps and against a slow reference written from OpenPose's
+// nmsBase.cpp / nmsBase.cu (docs/algorithms.md#nms).
 #include "kernels/core/nms.h"
 
 #include <cmath>
@@ -40,9 +41,10 @@ NmsParams Params(OpenPoseBuild variant, float threshold = 0.05f, int max_peaks =
   return p;
 }
 
-// --- slow reference, written independently from the spec --------------------------------------
+// --- slow reference, written independently from OpenPose's rules ------------------------------
 
-// Spec 1.2 / 1.3: which region a pixel is in decides the test.
+// docs/algorithms.md#peak-test (nmsRegisterKernel / nmsRegisterKernelCPU): which region a pixel
+// is in decides the test.
 bool RefIsPeak(const Maps& m, int c, int x, int y, float thr, OpenPoseBuild variant) {
   const float v = m.at(c, y, x);
   if (!(v > thr)) return false;

@@ -1,4 +1,5 @@
-// Core ResizeAndMerge (spec section 2) on hand-computed 2x2 -> 16x16 cases and edges.
+// Core ResizeAndMerge (docs/algorithms.md#resizeandmerge) on hand-computed 2x2 -> 16x16 cases
+// and edges.
 #include "kernels/core/resize_and_merge.h"
 
 #include <cmath>

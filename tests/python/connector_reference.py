@@ -1,6 +1,10 @@
-"""Slow NumPy references of OpenPose's body part connector, written from the spec (section 4):
-the PAF line score (4.2), the CPU-build grouping (4.3), the GPU-build grouping (4.4), the filter
-(4.5) and the output (4.6). float32 where OpenPose computes in float."""
+"""Slow NumPy references of OpenPose's body part connector (bodyPartConnectorBase.cpp / .cu,
+docs/algorithms.md#body-part-connector): the PAF line score (getScoreAB, #paf-line-score), the
+CPU-build grouping (createPeopleVector, #cpu-build-grouping), the GPU-build grouping
+(pafVectorIntoPeopleVector, #gpu-build-grouping), the filter
+(removePeopleBelowThresholdsAndFillFaces, #filtering-people) and the output
+(peopleVectorToPeopleArray, #keypoints-and-person-score). float32 where OpenPose computes in
+float."""
 
 import numpy as np
 

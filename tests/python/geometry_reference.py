@@ -17,8 +17,13 @@ NET_MULTIPLE = 16
 
 
 def _round_positive(value) -> int:
-    """OpenPose's positiveIntRound: int(v + 0.5f) in float."""
+    """OpenPose's positiveIntRound with a float argument: int(v + 0.5f) in float."""
     return int(np.float32(value) + np.float32(0.5))
+
+
+def _round_positive_double(value: float) -> int:
+    """positiveIntRound with a double argument: the + 0.5f happens in double."""
+    return int(float(value) + 0.5)
 
 
 def net_input_size(image_width: int, image_height: int, net_resolution="-1x368",
@@ -82,8 +87,8 @@ def scale_sizes(image_width: int, image_height: int, net_size: tuple[int, int],
         s = 1.0 - i * scale_gap
         if not 0.0 <= s <= 1.0:
             raise ValueError(f"all scales must lie in [0, 1]: 1 - {i} * {scale_gap} = {s}")
-        tw = min(max(_round_positive(net_w * s) // NET_MULTIPLE * NET_MULTIPLE, 1), net_w)
-        th = min(max(_round_positive(net_h * s) // NET_MULTIPLE * NET_MULTIPLE, 1), net_h)
+        tw = min(max(_round_positive_double(net_w * s) // NET_MULTIPLE * NET_MULTIPLE, 1), net_w)
+        th = min(max(_round_positive_double(net_h * s) // NET_MULTIPLE * NET_MULTIPLE, 1), net_h)
         scales.append(Scale(tw, th, resize_scale_factor((image_width, image_height), (tw, th))))
     return scales
 
@@ -93,8 +98,8 @@ def scale_net_to_output(image_width: int, image_height: int,
     """OpenPose's scaleNetToOutput (poseExtractorCaffe.cpp:306-310): heatmap pixels (at scale 0's
     net input size `heatmap_size` (w, h)) -> image pixels, as a float32 value."""
     to_net = resize_scale_factor((image_width, image_height), heatmap_size)
-    net_w = _round_positive(to_net * image_width)
-    net_h = _round_positive(to_net * image_height)
+    net_w = _round_positive_double(to_net * image_width)
+    net_h = _round_positive_double(to_net * image_height)
     ratios = [(s - 1) / (n - 1) for s, n in ((image_width, net_w), (image_height, net_h)) if n > 1]
     return float(np.float32(min(ratios) if ratios else 1.0))
 

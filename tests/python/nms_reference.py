@@ -1,6 +1,7 @@
-"""Slow NumPy references of NMS and Maximum, written from the spec (sections 1 and 3).
+"""Slow NumPy references of NMS and Maximum, written from OpenPose's nmsBase and maximumBase
+(docs/algorithms.md#nms, docs/algorithms.md#maximum).
 
-float32 throughout, in the spec's accumulation order, so results compare bit for bit.
+float32 throughout, in OpenPose's accumulation order, so results compare bit for bit.
 """
 
 import numpy as np

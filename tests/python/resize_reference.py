@@ -1,5 +1,6 @@
-"""Slow NumPy reference of OpenPose's GPU resizeAndMerge (spec 2.3), per output pixel, float32,
-in cuda.hu's operation order; and OpenPose's multi-scale sizes (spec 6.3)."""
+"""Slow NumPy reference of OpenPose's GPU resizeAndMerge (resizeAndMergeBase.cu,
+docs/algorithms.md#gpu-build-catmull-rom), per output pixel, float32, in cuda.hu's operation
+order; and OpenPose's multi-scale sizes (docs/algorithms.md#scales)."""
 
 import numpy as np
 
@@ -49,7 +50,8 @@ def resize_and_merge_gpu(outputs, target, ratios):
 
 
 def openpose_scales(img_w, img_h, net_w=656, net_h=368, scale_number=4, scale_gap=0.25):
-    """OpenPose's per-scale net input sizes and scaleInputToNetInputs (spec 6.3)."""
+    """OpenPose's per-scale net input sizes and scaleInputToNetInputs
+    (docs/algorithms.md#scales)."""
     sizes, ratios = [], []
     for i in range(scale_number):
         s = 1 - i * scale_gap

@@ -1,8 +1,9 @@
 """openpose_tf.geometry (TensorFlow, the only geometry the pipeline runs) against OpenPose's
-formulas: the spec's worked example and hand-computed cases as numbers, and every branch (a -1
-width or height, fixed sizes, the dynamic cap or none, 1-4 scales, portrait, landscape, odd and
-1-pixel sizes) against the NumPy transcription of OpenPose's code in geometry_reference.py, both
-eagerly and inside a traced graph."""
+formulas: the worked example of docs/algorithms.md#back-to-image-pixels (1920x1080) and
+hand-computed cases as numbers, and every branch (a -1 width or height, fixed sizes, the dynamic
+cap or none, 1-4 scales, portrait, landscape, odd and 1-pixel sizes) against the NumPy
+transcription of OpenPose's code in geometry_reference.py, both eagerly and inside a traced
+graph."""
 
 import cv2
 import numpy as np
@@ -156,3 +157,13 @@ def test_keep_top_people_equals_openposes_rule():
             np.testing.assert_array_equal(kept_s[n].numpy(), s[kept])
             checked += len(kept)
     assert checked > 20
+
+
+def test_scale_sizes_round_in_double_as_openpose():
+    """OpenPose's positiveIntRound is a template: `netW * s` (a double) gets its + 0.5 in double.
+    A product just below 303.5 rounds to 303 (-> 288 after the floor to 16); in float it would
+    be 303.5 -> 304 (-> 304)."""
+    gap = 1 - 303.4999999 / 656
+    second = geometry.scale_sizes(1920, 1080, (656, 368), 2, gap)[1]
+    assert second.width == 288
+    assert reference.scale_sizes(1920, 1080, (656, 368), 2, gap)[1].width == 288

@@ -190,7 +190,7 @@ def test_nan_input_does_not_crash():
 
 
 def openpose_scales(img_w, img_h, net_w, net_h, scale_number, scale_gap):
-    """Map sizes and scaleInputToNetInputs of OpenPose's scale loop (spec 6.3)."""
+    """Map sizes and scaleInputToNetInputs of OpenPose's scale loop (docs/algorithms.md#scales)."""
     sizes, ratios = [], []
     for i in range(scale_number):
         s = 1 - i * scale_gap

@@ -42,7 +42,8 @@ def add_pose_arguments(parser) -> None:
     net.add_argument("--net_resolution", default="-1x368",
                      help="net input WxH, multiples of 16; -1 follows the aspect ratio")
     net.add_argument("--net_resolution_dynamic", type=float, default=1.0,
-                     help="cap a -1 dimension at this times 16:9 (-1: no cap)")
+                     help="cap a -1 dimension at this times 16:9 (-1: no cap); as in OpenPose, "
+                          "for images only: `run --video` never caps")
     net.add_argument("--scale_number", type=int, default=1, help="scales")
     net.add_argument("--scale_gap", type=float, default=0.25, help="scale i is 1 - i * gap")
     net.add_argument("--number_people_max", type=int, default=-1,

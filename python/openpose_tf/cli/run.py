@@ -69,6 +69,8 @@ def _run(args) -> int:
         paths = [pathlib.Path(args.image)] if args.image else media.list_images(args.image_dir)
         paths = paths[::step]
         total, fps = len(paths), 30.0
+    if args.video:  # OpenPose's wrapper uncaps the net input for every producer but images
+        args.net_resolution_dynamic = -1.0
     network, pose = network_from_args(args)
     outputs = Outputs(output_options(args), pose, source_fps=fps)
     if outputs.coco and paths is not None:
