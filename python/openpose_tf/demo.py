@@ -11,37 +11,34 @@ drawn, and writes OpenPose JSON and a rendered picture (the heatmaps as the back
 
 from __future__ import annotations
 
-import argparse
-import sys
-
 import numpy as np
 
+# The body models the demo draws (a hand or face model has no limbs between people to find).
+BODY_MODELS = ("BODY_25", "COCO", "MPI", "MPI_4_layers", "BODY_25B")
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--people", type=int, default=6, help="people to draw (default 6)")
-    parser.add_argument("--model", default="BODY_25", help="BODY_25, COCO or MPI")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--output", default="openpose_tf_demo",
-                        help="folder for the JSON and the rendered PNG (default "
-                             "openpose_tf_demo)")
-    parser.add_argument("--image-scale", type=float, default=2.0,
-                        help="image pixels per net-input pixel (default 2: a 1312x736 image)")
-    args = parser.parse_args(argv)
 
+def run(people: int = 6, model: str = "BODY_25", seed: int = 1,
+        output: str = "openpose_tf_demo", image_scale: float = 2.0) -> int:
+    """The demo (see the module docstring); 0 when every person drawn was found."""
     import tensorflow as tf
 
     import openpose_tf
     from openpose_tf import media, openpose_json, pose_models, synthetic
 
-    model = pose_models.get(args.model)
+    model = pose_models.get(model)
+    if model.name not in BODY_MODELS:
+        raise ValueError(f"the demo draws body models ({', '.join(BODY_MODELS)}), got "
+                         f"{model.name}")
+    if people < 1 or not image_scale > 0:
+        raise ValueError(f"the demo needs people >= 1 and image_scale > 0, got {people} and "
+                         f"{image_scale}")
     net_h, net_w = 368, 656
-    rng = np.random.default_rng(args.seed)
+    rng = np.random.default_rng(seed)
     # People drawn in net-input pixels; the network output is 8x smaller.
-    people = synthetic.random_crowd(model, rng, args.people, net_h, net_w, min_size=130,
-                                    max_size=250)
+    people = synthetic.random_crowd(model, rng, people, net_h, net_w, min_size=130,
+                                    max_size=250)  # now the crowd itself
     net_output = synthetic.render_net_output(model, people, net_h, net_w)[None]
-    scale = args.image_scale
+    scale = image_scale
     print(f"openpose-tf demo (TensorFlow {tf.__version__}): {len(people)} synthetic {model.name} "
           f"people, net output {list(net_output.shape)} -> heatmaps {net_h}x{net_w}, image "
           f"{round(net_w * scale)}x{round(net_h * scale)}")
@@ -53,10 +50,10 @@ def main(argv=None) -> int:
         found = keypoints[0].numpy()
         print(f"\nvariant={variant!r}: {len(found)} people found "
               f"({stage_times(net_output, model, scale, variant)})")
-        path = openpose_json.write_people_json(args.output, f"demo_{variant}", found)
+        path = openpose_json.write_people_json(output, f"demo_{variant}", found)
         print(f"wrote {path}")
         if variant == "gpu":
-            picture = media.write_image(f"{args.output}/demo_rendered.png",
+            picture = media.write_image(f"{output}/demo_rendered.png",
                                         rendered(net_output[0], model, found, scale))
             print(f"wrote {picture}")
         for i, person in enumerate(people):
@@ -80,7 +77,7 @@ def stage_times(net_output, model, scale, variant) -> str:
     warm-up)."""
     import openpose_tf
     from openpose_tf import ops
-    from openpose_tf.cli.bench import median_ms
+    from openpose_tf.common import median_ms
     from openpose_tf.postprocessing import nms_offset
 
     offset = nms_offset(scale)
@@ -114,6 +111,3 @@ def rendered(net_output, model, keypoints, scale):
     background = cv2.cvtColor(grey.astype(np.uint8), cv2.COLOR_GRAY2BGR)
     return render.draw_people(background, keypoints, model)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -246,3 +246,8 @@ def test_ctrl_c_ends_with_one_line_and_no_half_file(model_dir, tmp_path):
         "openpose-tf: interrupted; finished outputs are kept, a re-run goes on from there"
     files = [p.name for p in out.iterdir()]
     assert 3 <= len(files) < 300 and all(f.endswith("_keypoints.json") for f in files)
+
+
+def test_demo_refuses_a_model_it_cannot_draw(capsys):
+    assert cli.main(["demo", "--model_pose", "HAND"]) == 2
+    assert "the demo draws body models" in capsys.readouterr().err
