@@ -1,6 +1,5 @@
 // CPU kernel of OpenPose>AssemblePeople: validates (connector_args), groups people per image with
 // one of OpenPose's two groupings (kernels/core/people.h), filters them and writes the outputs.
-#include <atomic>
 #include <string>
 #include <vector>
 
@@ -11,7 +10,6 @@
 #include "ops/op_messages.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
-#include "tensorflow/core/util/work_sharder.h"
 
 namespace openpose_tf {
 namespace tf_glue {
@@ -89,26 +87,19 @@ class AssemblePeopleOp : public OpKernel {
     };
     std::vector<std::vector<Person>> people(batch);
     std::vector<std::vector<int>> kept(batch);
-    std::atomic<bool> failed{false};
-    auto group = [&](int64_t begin, int64_t end) {
-      const absl::Status status = CatchAllocation("OpenPose>AssemblePeople", [&] {
-        for (int64_t n = begin; n < end; ++n) {
-          const PeakSet set = image_peaks(n);
-          const PairScores scores{pair_scores.flat<float>().data() + n * num_pairs * k * k, k};
-          people[n] = build_ == OpenPoseBuild::kGpu
-                          ? GroupGlobalSort(topology, set, scores)
-                          : GroupPerLimb(topology, rules_, set, scores);
-          kept[n] = FilterPeople(people[n], filter_);
-        }
-      });
-      if (!status.ok()) failed = true;
-    };
-    auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
-    tensorflow::Shard(workers->num_threads, workers->workers, batch, 50 * num_pairs * k * k + 1000,
-                      group);
-    OP_REQUIRES(ctx, !failed,
-                absl::ResourceExhaustedError("OpenPose>AssemblePeople: out of memory grouping "
-                                             "people (too many candidate limbs?)"));
+    OP_REQUIRES_OK(ctx, ShardUnits(
+                            ctx, "OpenPose>AssemblePeople (grouping people)", batch,
+                            50 * num_pairs * k * k + 1000, [&](int64_t begin, int64_t end) {
+                              for (int64_t n = begin; n < end; ++n) {
+                                const PeakSet set = image_peaks(n);
+                                const PairScores scores{
+                                    pair_scores.flat<float>().data() + n * num_pairs * k * k, k};
+                                people[n] = build_ == OpenPoseBuild::kGpu
+                                                ? GroupGlobalSort(topology, set, scores)
+                                                : GroupPerLimb(topology, rules_, set, scores);
+                                kept[n] = FilterPeople(people[n], filter_);
+                              }
+                            }));
 
     int64_t total = 0;
     for (const auto& kk : kept) total += static_cast<int64_t>(kk.size());

@@ -6,10 +6,10 @@
 #include <limits>
 
 #include "kernels/core/fixed_point_warp.h"
+#include "kernels/map_input.h"
 #include "ops/errors.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
-#include "tensorflow/core/util/work_sharder.h"
 
 namespace openpose_tf {
 namespace tf_glue {
@@ -118,9 +118,9 @@ class FixedPointWarpOp : public OpKernel {
         u += row_end - row;
       }
     };
-    auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
     const int64_t cost_per_row = int64_t{out_w} * channels * taps * taps * 2;
-    tensorflow::Shard(workers->num_threads, workers->workers, count * out_h, cost_per_row, work);
+    OP_REQUIRES_OK(ctx, ShardUnits(ctx, "OpenPose>FixedPointWarp", count * out_h, cost_per_row,
+                                   work));
   }
 };
 

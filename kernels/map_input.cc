@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <new>
 #include <stdexcept>
 #include <vector>
@@ -90,17 +91,34 @@ absl::Status CheckVector(const std::string& name, const tensorflow::Tensor& t, i
   return absl::OkStatus();
 }
 
-void ForEachChannelBlock(tensorflow::OpKernelContext* ctx, int64_t batch, int channels,
-                         int64_t cost_per_channel,
-                         const std::function<void(int64_t n, int c_begin, int c_end)>& fn) {
-  if (batch == 0) return;
+absl::Status ShardUnits(tensorflow::OpKernelContext* ctx, const char* what, int64_t units,
+                        int64_t cost_per_unit,
+                        const std::function<void(int64_t begin, int64_t end)>& fn) {
+  if (units <= 0) return absl::OkStatus();
   auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
-  // Enough blocks per image to keep every thread busy even with one image; whole images when
-  // the batch alone does.
-  const int64_t threads = std::max(1, workers->num_threads);
+  std::mutex mutex;
+  absl::Status status;
+  tensorflow::Shard(workers->num_threads, workers->workers, units, cost_per_unit,
+                    [&](int64_t begin, int64_t end) {
+                      const absl::Status s = CatchAllocation(what, [&] { fn(begin, end); });
+                      if (!s.ok()) {
+                        std::lock_guard<std::mutex> lock(mutex);
+                        status.Update(s);
+                      }
+                    });
+  return status;
+}
+
+absl::Status ForEachChannelBlock(tensorflow::OpKernelContext* ctx, const char* what,
+                                 int64_t batch, int channels, int64_t cost_per_channel,
+                                 const std::function<void(int64_t n, int c_begin, int c_end)>& fn) {
+  if (batch == 0) return absl::OkStatus();
+  // Whole images when the batch alone keeps the threads busy.
+  const int64_t threads = std::max(1, ctx->device()->tensorflow_cpu_worker_threads()->num_threads);
   const int blocks =
       static_cast<int>(std::min<int64_t>(channels, std::max<int64_t>(1, threads / batch)));
-  auto work = [&](int64_t begin, int64_t end) {
+  const int64_t cost = cost_per_channel * ((channels + blocks - 1) / blocks);
+  return ShardUnits(ctx, what, batch * blocks, cost, [&](int64_t begin, int64_t end) {
     for (int64_t u = begin; u < end; ++u) {
       const int64_t n = u / blocks;
       const int b = static_cast<int>(u % blocks);
@@ -108,9 +126,7 @@ void ForEachChannelBlock(tensorflow::OpKernelContext* ctx, int64_t batch, int ch
       const int c_end = static_cast<int>(static_cast<int64_t>(channels) * (b + 1) / blocks);
       fn(n, c_begin, c_end);
     }
-  };
-  const int64_t cost = cost_per_channel * ((channels + blocks - 1) / blocks);
-  tensorflow::Shard(workers->num_threads, workers->workers, batch * blocks, cost, work);
+  });
 }
 
 }  // namespace tf_glue

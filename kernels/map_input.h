@@ -40,17 +40,26 @@ absl::Status SelectChannels(const std::string& name, const MapLayout& full, int 
 absl::Status CheckVector(const std::string& name, const tensorflow::Tensor& t, int64_t length,
                          const std::string& meaning);
 
-// Runs fn(n, c_begin, c_end) over every image n in [0, batch) and a partition of its channels,
-// on the intra-op thread pool. Channel blocks are disjoint, so the result does not depend on the
-// thread count. cost_per_channel: rough cycles to process one channel of one image.
-void ForEachChannelBlock(tensorflow::OpKernelContext* ctx, int64_t batch, int channels,
-                         int64_t cost_per_channel,
-                         const std::function<void(int64_t n, int c_begin, int c_end)>& fn);
-
 // Runs fn and turns a failed allocation inside it (std::bad_alloc, std::length_error) into a
 // ResourceExhausted status: no C++ exception may leave a kernel. Work sharded over threads must
-// call it inside each shard (an exception does not cross TensorFlow's thread pool).
+// call it inside each shard (an exception does not cross TensorFlow's thread pool): ShardUnits
+// does.
 absl::Status CatchAllocation(const char* what, const std::function<void()>& fn);
+
+// The one way the kernels spread work over the intra-op thread pool: fn(begin, end) over
+// [0, units) in blocks (tensorflow::Shard), each block under CatchAllocation(what); returns the
+// first failure. Units must be independent, so that no result depends on the thread count.
+// cost_per_unit: rough cycles of one unit (the block size follows it).
+absl::Status ShardUnits(tensorflow::OpKernelContext* ctx, const char* what, int64_t units,
+                        int64_t cost_per_unit,
+                        const std::function<void(int64_t begin, int64_t end)>& fn);
+
+// ShardUnits over every image n in [0, batch) and a partition of its channels: fn(n, c_begin,
+// c_end). Enough blocks per image to keep every thread busy even with one image.
+// cost_per_channel: rough cycles to process one channel of one image.
+absl::Status ForEachChannelBlock(tensorflow::OpKernelContext* ctx, const char* what,
+                                 int64_t batch, int channels, int64_t cost_per_channel,
+                                 const std::function<void(int64_t n, int c_begin, int c_end)>& fn);
 
 #if GOOGLE_CUDA
 // The op's own CUDA stream (kernels never launch on the default stream).

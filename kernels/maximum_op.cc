@@ -45,11 +45,13 @@ class MaximumOp : public OpKernel {
                                                    status, ")")));
 #endif
     } else {
-      ForEachChannelBlock(ctx, batch, channels, 3 * layout.height * int64_t{layout.width},
-                          [&](int64_t n, int c_begin, int c_end) {
-                            MaximumImage(in + n * layout.image_size(), layout, c_begin, c_end,
-                                         out + n * channels * 3);
-                          });
+      OP_REQUIRES_OK(ctx, ForEachChannelBlock(
+                              ctx, "OpenPose>Maximum", batch, channels,
+                              3 * layout.height * int64_t{layout.width},
+                              [&](int64_t n, int c_begin, int c_end) {
+                                MaximumImage(in + n * layout.image_size(), layout, c_begin,
+                                             c_end, out + n * channels * 3);
+                              }));
     }
   }
 

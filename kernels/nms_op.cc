@@ -73,14 +73,16 @@ class NmsOp : public OpKernel {
       return;
     }
     const int64_t image_peaks = static_cast<int64_t>(channels) * max_peaks_ * 3;
-    ForEachChannelBlock(ctx, batch, channels, 12 * layout.height * int64_t{layout.width},
-                        [&](int64_t n, int c_begin, int c_end) {
-                          NmsParams image = params;
-                          image.offset_x = offsets[2 * n];
-                          image.offset_y = offsets[2 * n + 1];
-                          NmsImage(in + n * layout.image_size(), layout, c_begin, c_end, image,
-                                   out + n * image_peaks, out_counts + n * channels);
-                        });
+    OP_REQUIRES_OK(ctx, ForEachChannelBlock(
+                            ctx, "OpenPose>Nms", batch, channels,
+                            12 * layout.height * int64_t{layout.width},
+                            [&](int64_t n, int c_begin, int c_end) {
+                              NmsParams image = params;
+                              image.offset_x = offsets[2 * n];
+                              image.offset_y = offsets[2 * n + 1];
+                              NmsImage(in + n * layout.image_size(), layout, c_begin, c_end,
+                                       image, out + n * image_peaks, out_counts + n * channels);
+                            }));
   }
 
  private:

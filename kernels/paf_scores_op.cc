@@ -10,7 +10,6 @@
 #include "ops/errors.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
-#include "tensorflow/core/util/work_sharder.h"
 
 #if GOOGLE_CUDA
 #include "kernels/paf_scores_op_gpu.h"
@@ -101,9 +100,8 @@ class PafScoresOp : public OpKernel {
                    topology_.paf_indices.data(), params_, l, l + 1, out + n * num_pairs * k * k);
       }
     };
-    auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
-    tensorflow::Shard(workers->num_threads, workers->workers, batch * num_pairs, 200 * k * k + 100,
-                      score);
+    OP_REQUIRES_OK(ctx, ShardUnits(ctx, "OpenPose>PafScores", batch * num_pairs,
+                                   200 * k * k + 100, score));
   }
 
  private:

@@ -1,13 +1,12 @@
 // Kernel of OpenPose>PeaksAndPafScores (CPU): validate as ResizeAndMerge, Nms and PafScores do,
-// then per image: the tile bounds (sharded over tile rows), the sparse NMS (sharded over parts)
-// and the sparse PAF scores (sharded over limbs) of kernels/core/sparse_postprocess, on the
-// intra-op thread pool. Memory: one image's bounds (1/256 of its upsampled maps) and its pair
-// scores; nothing of full resolution.
+// then per image kernels/core/sparse_postprocess's SparsePeaksAndPafScores (the tile bounds, the
+// sparse NMS, the sparse PAF scores) with its work spread over the intra-op thread pool, and
+// the pair scores laid out as OpenPose>PafScores'. Memory: one image's bounds (1/256 of its
+// upsampled maps) and the pair scores; nothing of full resolution.
 #include <algorithm>
 #include <functional>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -19,7 +18,6 @@
 #include "ops/errors.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
-#include "tensorflow/core/util/work_sharder.h"
 
 namespace openpose_tf {
 namespace tf_glue {
@@ -35,25 +33,15 @@ namespace {
 
 constexpr int64_t kMaxElements = std::numeric_limits<int32_t>::max();
 
-// Runs fn(begin, end) over [0, units) on the intra-op pool, each shard with its own workspace;
-// returns the first failed allocation (no exception leaves a shard).
+// ShardUnits with a workspace of its own for each block.
 absl::Status ShardWithWorkspace(
     OpKernelContext* ctx, int64_t units, int64_t cost_per_unit,
     const std::function<void(int64_t, int64_t, SparseWorkspace*)>& fn) {
-  auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
-  std::mutex mutex;
-  absl::Status status;
-  tensorflow::Shard(workers->num_threads, workers->workers, units, cost_per_unit,
+  return ShardUnits(ctx, "OpenPose>PeaksAndPafScores", units, cost_per_unit,
                     [&](int64_t begin, int64_t end) {
                       SparseWorkspace workspace;
-                      const absl::Status s = CatchAllocation(
-                          "OpenPose>PeaksAndPafScores", [&] { fn(begin, end, &workspace); });
-                      if (!s.ok()) {
-                        std::lock_guard<std::mutex> lock(mutex);
-                        status.Update(s);
-                      }
+                      fn(begin, end, &workspace);
                     });
-  return status;
 }
 
 }  // namespace
@@ -121,11 +109,13 @@ class PeaksAndPafScoresOp : public OpKernel {
                                            TensorShape({batch ? tiles * plan.channels : 0}),
                                            &bounds));
     const int64_t peaks_per_image = static_cast<int64_t>(num_parts) * max_peaks_ * 3;
-    float* peak_data = peaks->flat<float>().data();
-    int32_t* count_data = counts->flat<int32_t>().data();
-    float* bound_data = bounds.flat<float>().data();
     std::vector<std::vector<float>> scores(batch);  // per image: L x k_n x k_n
     std::vector<int64_t> ks(batch, 0);
+    SparseLimbs limbs;
+    limbs.num_pairs = num_pairs;
+    limbs.pairs = topology_.pairs.data();
+    limbs.paf_channels = paf_channels_.data();
+    limbs.params = paf;
     for (int64_t n = 0; n < batch; ++n) {
       std::vector<const float*> image;
       for (int s = 0; s < num_scales; ++s) {
@@ -133,40 +123,22 @@ class PeaksAndPafScoresOp : public OpKernel {
             static_cast<int64_t>(plan.scales[s].height) * plan.scales[s].width * plan.channels;
         image.push_back(inputs[s].flat<float>().data() + n * size);
       }
-      const float* const* im = image.data();
-      OP_REQUIRES_OK(ctx, ShardWithWorkspace(
-          ctx, maps.tile_rows(), 40 * maps.tile_cols() * plan.channels,
-          [&](int64_t begin, int64_t end, SparseWorkspace* ws) {
-            maps.TileBounds(im, static_cast<int>(begin), static_cast<int>(end), bound_data,
-                            &ws->scratch);
-          }));
       NmsParams image_nms = nms;
       image_nms.offset_x = offsets[2 * n];
       image_nms.offset_y = offsets[2 * n + 1];
-      float* image_peaks = peak_data + n * peaks_per_image;
-      int32_t* image_counts = count_data + n * num_parts;
-      OP_REQUIRES_OK(ctx, ShardWithWorkspace(
-          ctx, num_parts, 20 * plan.target_height * int64_t{plan.target_width},
-          [&](int64_t begin, int64_t end, SparseWorkspace* ws) {
-            for (int64_t c = begin; c < end; ++c) {
-              SparseNmsChannel(maps, im, bound_data, static_cast<int>(c), image_nms,
-                               image_peaks + c * max_peaks_ * 3, image_counts + c, ws);
-            }
-          }));
-      const int64_t k = *std::max_element(image_counts, image_counts + num_parts);
-      ks[n] = k;
-      OP_REQUIRES_OK(ctx, CatchAllocation("OpenPose>PeaksAndPafScores",
-                                          [&] { scores[n].resize(num_pairs * k * k); }));
-      float* image_scores = scores[n].data();
-      OP_REQUIRES_OK(ctx, ShardWithWorkspace(
-          ctx, num_pairs, 300 * k * k + 100,
-          [&](int64_t begin, int64_t end, SparseWorkspace*) {
-            for (int64_t l = begin; l < end; ++l) {
-              SparseScoreLimb(maps, im, bound_data, image_peaks, image_counts, max_peaks_, k,
-                              topology_.pairs.data(), paf_channels_.data(), paf,
-                              static_cast<int>(l), image_scores + l * k * k);
-            }
-          }));
+      absl::Status sharded;  // a failed block of the intra-op pool
+      const ParallelFor on_pool = [&](int64_t units, int64_t cost, const SparseBlockFn& fn) {
+        sharded.Update(ShardWithWorkspace(ctx, units, cost, fn));
+        return sharded.ok();
+      };
+      OP_REQUIRES_OK(ctx, CatchAllocation("OpenPose>PeaksAndPafScores", [&] {
+                       SparsePeaksAndPafScores(maps, image.data(), bounds.flat<float>().data(),
+                                               image_nms, num_parts, limbs,
+                                               peaks->flat<float>().data() + n * peaks_per_image,
+                                               counts->flat<int32_t>().data() + n * num_parts,
+                                               &scores[n], &ks[n], on_pool);
+                     }));
+      OP_REQUIRES_OK(ctx, sharded);
     }
     // OpenPose>PafScores' layout: K the largest count of the batch, -1 past each image's counts.
     const int64_t k = batch ? *std::max_element(ks.begin(), ks.end()) : 0;

@@ -9,7 +9,6 @@
 #include "kernels/resize_and_merge_args.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
-#include "tensorflow/core/util/work_sharder.h"
 
 #if GOOGLE_CUDA
 #include "kernels/resize_and_merge_op_gpu.h"
@@ -76,7 +75,6 @@ class ResizeAndMergeOp : public OpKernel {
     int64_t source_rows = 0;
     for (const ResizeScale& s : plan.scales) source_rows += s.height;
     const int64_t row_size = static_cast<int64_t>(plan.target_width) * plan.channels;
-    auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
     for (int64_t n = 0; n < batch; ++n) {
       // Pass 1: one unit per source row of every scale.
       auto horizontal = [&](int64_t begin, int64_t end) {
@@ -90,15 +88,15 @@ class ResizeAndMergeOp : public OpKernel {
                          static_cast<int>(row), static_cast<int>(row) + 1);
         }
       };
-      tensorflow::Shard(workers->num_threads, workers->workers, source_rows, 20 * row_size,
-                        horizontal);
+      OP_REQUIRES_OK(ctx, ShardUnits(ctx, "OpenPose>ResizeAndMerge", source_rows, 20 * row_size,
+                                     horizontal));
       // Pass 2: one unit per target row.
       float* out = output->flat<float>().data() + n * plan.target_height * row_size;
       auto vertical = [&](int64_t begin, int64_t end) {
         VerticalPass(plan, buffers, static_cast<int>(begin), static_cast<int>(end), out);
       };
-      tensorflow::Shard(workers->num_threads, workers->workers, plan.target_height,
-                        20 * num_scales * row_size, vertical);
+      OP_REQUIRES_OK(ctx, ShardUnits(ctx, "OpenPose>ResizeAndMerge", plan.target_height,
+                                     20 * num_scales * row_size, vertical));
     }
   }
 

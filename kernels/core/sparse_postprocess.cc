@@ -244,4 +244,48 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
   }
 }
 
+bool SerialFor(int64_t units, int64_t /*cost_per_unit*/, const SparseBlockFn& fn) {
+  SparseWorkspace workspace;
+  if (units > 0) fn(0, units, &workspace);
+  return true;
+}
+
+bool SparsePeaksAndPafScores(const UpsampledMaps& maps, const float* const* image, float* bounds,
+                             const NmsParams& nms, int num_parts, const SparseLimbs& limbs,
+                             float* peaks, int32_t* counts, std::vector<float>* pair_scores,
+                             int64_t* k, const ParallelFor& parallel_for) {
+  const ResizePlan& plan = maps.plan();
+  const int64_t tile_row_cost = 40 * int64_t{maps.tile_cols()} * plan.channels;
+  if (!parallel_for(maps.tile_rows(), tile_row_cost,
+                    [&](int64_t begin, int64_t end, SparseWorkspace* ws) {
+                      maps.TileBounds(image, static_cast<int>(begin), static_cast<int>(end),
+                                      bounds, &ws->scratch);
+                    })) {
+    return false;
+  }
+  const int64_t peaks_per_part = static_cast<int64_t>(nms.max_peaks) * 3;
+  const int64_t part_cost = 20 * int64_t{plan.target_height} * plan.target_width;
+  if (!parallel_for(num_parts, part_cost, [&](int64_t begin, int64_t end, SparseWorkspace* ws) {
+        for (int64_t c = begin; c < end; ++c) {
+          SparseNmsChannel(maps, image, bounds, static_cast<int>(c), nms,
+                           peaks + c * peaks_per_part, counts + c, ws);
+        }
+      })) {
+    return false;
+  }
+  int64_t kk = 0;
+  for (int c = 0; c < num_parts; ++c) kk = std::max<int64_t>(kk, counts[c]);
+  *k = kk;
+  pair_scores->resize(static_cast<size_t>(limbs.num_pairs * kk * kk));
+  float* scores = pair_scores->data();
+  return parallel_for(limbs.num_pairs, 300 * kk * kk + 100,
+                      [&](int64_t begin, int64_t end, SparseWorkspace*) {
+                        for (int64_t l = begin; l < end; ++l) {
+                          SparseScoreLimb(maps, image, bounds, peaks, counts, nms.max_peaks, kk,
+                                          limbs.pairs, limbs.paf_channels, limbs.params,
+                                          static_cast<int>(l), scores + l * kk * kk);
+                        }
+                      });
+}
+
 }  // namespace openpose_tf

@@ -15,6 +15,7 @@
 #define OPENPOSE_TF_KERNELS_CORE_SPARSE_POSTPROCESS_H_
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "kernels/core/nms.h"
@@ -46,6 +47,36 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
                      const float* peaks, const int32_t* counts, int max_peaks, int64_t k,
                      const int32_t* pairs, const int32_t* paf_channels,
                      const PafScoreParams& params, int l, float* pair_scores);
+
+// How the caller spreads work over threads: run fn(begin, end, workspace) over [0, units) in
+// blocks, each with a workspace of its own (units are independent, so no result depends on the
+// blocks). cost_per_unit: rough cycles of one unit. Returns false when a block failed (the
+// caller keeps why, e.g. a failed allocation); the work then stops.
+using SparseBlockFn = std::function<void(int64_t begin, int64_t end, SparseWorkspace* workspace)>;
+using ParallelFor =
+    std::function<bool(int64_t units, int64_t cost_per_unit, const SparseBlockFn& fn)>;
+
+// A ParallelFor that runs everything on the calling thread, in one block.
+bool SerialFor(int64_t units, int64_t cost_per_unit, const SparseBlockFn& fn);
+
+// The connector's side of the fused op: L limbs, their part pairs (2L) and PAF channels (2L, of
+// the net output), and the line-score thresholds.
+struct SparseLimbs {
+  int num_pairs = 0;
+  const int32_t* pairs = nullptr;
+  const int32_t* paf_channels = nullptr;
+  PafScoreParams params;
+};
+
+// One image of OpenPose>PeaksAndPafScores, the three stages in order, each spread by
+// parallel_for: every tile's bounds (into `bounds`: tile_rows x tile_cols x channels), the
+// sparse NMS of the part channels [0, num_parts) (peaks: num_parts x M x 3, counts: num_parts;
+// M = nms.max_peaks), then the sparse PAF score of every limb into `pair_scores`, resized to
+// L x k x k with k (also returned in *k) the largest count. Returns false where parallel_for did.
+bool SparsePeaksAndPafScores(const UpsampledMaps& maps, const float* const* image, float* bounds,
+                             const NmsParams& nms, int num_parts, const SparseLimbs& limbs,
+                             float* peaks, int32_t* counts, std::vector<float>* pair_scores,
+                             int64_t* k, const ParallelFor& parallel_for);
 
 }  // namespace openpose_tf
 

@@ -4,8 +4,10 @@
 // that are not multiples of a tile, upsampling, stretching and shrinking, both builds.
 #include "kernels/core/sparse_postprocess.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <utility>
 #include <vector>
@@ -260,6 +262,89 @@ TEST(SparsePostprocessTest, NmsAndPafScoresEqualTheDenseOps) {
     }
   }
   EXPECT_GT(peaks_seen, 500);  // the cases do find peaks
+}
+
+TEST(SparsePostprocessTest, OneImageOfTheFusedOpEqualsTheDenseOps) {
+  // SparsePeaksAndPafScores, the per-image work of OpenPose>PeaksAndPafScores, on one thread and
+  // in uneven blocks run backwards (each with a fresh, poisoned workspace): the dense NMS and
+  // PAF scores either way; a ParallelFor that fails stops it.
+  std::mt19937 rng(21);
+  int checked = 0;
+  for (const Case& c : Cases()) {
+    const ResizePlan plan = MakePlan(c);
+    for (int style : {0, 2, 3}) {
+      const auto src = MakeSources(plan, style, &rng);
+      const std::vector<float> full = FullResize(plan, src);
+      SparseImage sparse(plan, src);
+      const int parts = std::max(1, c.channels - 1);  // the last channel: PAFs only
+      NmsParams p;
+      p.build = c.build;
+      p.offset_x = 0.5f;
+      p.offset_y = 0.25f;
+      p.max_peaks = 9;
+      const int m3 = p.max_peaks * 3;
+      std::vector<float> want(static_cast<size_t>(c.channels) * m3);
+      std::vector<int32_t> want_n(c.channels);
+      NmsImage(full.data(), NhwcLayout(c.target_h, c.target_w, c.channels), 0, parts, p,
+               want.data(), want_n.data());
+      std::vector<int32_t> pairs, paf;
+      for (int a = 0; a < parts; ++a) {
+        pairs.insert(pairs.end(), {a, (a + 1) % parts});
+        paf.insert(paf.end(), {c.channels - 1, a});
+      }
+      SparseLimbs limbs;
+      limbs.num_pairs = static_cast<int>(pairs.size() / 2);
+      limbs.pairs = pairs.data();
+      limbs.paf_channels = paf.data();
+      limbs.params.nms_threshold = p.threshold;
+      int64_t k = 0;
+      for (int i = 0; i < parts; ++i) k = std::max<int64_t>(k, want_n[i]);
+      std::vector<float> dense(limbs.num_pairs * k * k);
+      ScorePairs(full.data(), NhwcLayout(c.target_h, c.target_w, c.channels), want.data(),
+                 want_n.data(), p.max_peaks, k, pairs.data(), paf.data(), limbs.params, 0,
+                 limbs.num_pairs, dense.data());
+
+      const ParallelFor blocks = [&](int64_t units, int64_t, const SparseBlockFn& fn) {
+        for (int64_t end = units; end > 0;) {
+          const int64_t begin = std::max<int64_t>(0, end - 1 - end % 3);
+          SparseWorkspace ws;
+          Poison(plan, &ws);
+          fn(begin, end, &ws);
+          end = begin;
+        }
+        return true;
+      };
+      for (const ParallelFor& parallel : {ParallelFor(SerialFor), blocks}) {
+        std::vector<float> bounds(sparse.bounds.size(), NAN), peaks(want.size(), 7.f), scores;
+        std::vector<int32_t> counts(c.channels, -1);
+        int64_t got_k = -1;
+        ASSERT_TRUE(SparsePeaksAndPafScores(sparse.maps, sparse.image.data(), bounds.data(), p,
+                                            parts, limbs, peaks.data(), counts.data(), &scores,
+                                            &got_k, parallel));
+        ASSERT_EQ(got_k, k);
+        ASSERT_EQ(std::vector<int32_t>(counts.begin(), counts.begin() + parts),
+                  std::vector<int32_t>(want_n.begin(), want_n.begin() + parts));
+        ASSERT_EQ(std::memcmp(peaks.data(), want.data(), sizeof(float) * parts * m3), 0);
+        ASSERT_EQ(scores.size(), dense.size());
+        ASSERT_TRUE(dense.empty() ||  // (memcmp must not see the null data() of empty vectors)
+                    std::memcmp(scores.data(), dense.data(), sizeof(float) * dense.size()) == 0);
+        checked += k > 0;
+      }
+      int calls = 0;
+      const ParallelFor fails_second = [&](int64_t units, int64_t cost, const SparseBlockFn& fn) {
+        return ++calls < 2 && SerialFor(units, cost, fn);
+      };
+      std::vector<float> bounds(sparse.bounds.size()), peaks(want.size()), scores;
+      std::vector<int32_t> counts(c.channels);
+      int64_t got_k = -1;
+      EXPECT_FALSE(SparsePeaksAndPafScores(sparse.maps, sparse.image.data(), bounds.data(), p,
+                                           parts, limbs, peaks.data(), counts.data(), &scores,
+                                           &got_k, fails_second));
+      EXPECT_EQ(calls, 2);
+      EXPECT_EQ(got_k, -1);  // stopped before the PAF stage
+    }
+  }
+  EXPECT_GT(checked, 20);  // most cases find peaks
 }
 
 }  // namespace
