@@ -42,7 +42,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.ml.inference import base as inference
 
 from openpose_tf import coco_json, media, openpose_json
-from openpose_tf.common import write_atomic
+from openpose_tf.common import error_reason, write_atomic
 from openpose_tf.outputs import OutputOptions, Outputs
 
 DEAD = "dead_letters"
@@ -59,6 +59,7 @@ class BeamRun:
     frame_step: int = 1
     frames_per_range: int = 300
     batch_size: int | None = None      # images per network call; None: the pipeline's
+    max_image_pixels: int = media.MAX_IMAGE_PIXELS
     # `run`'s per-frame outputs (keypoint scale, pictures, rendering; write_coco_json: one file
     # for the job). The JSON goes to `output`; videos are not written.
     outputs: OutputOptions = dataclasses.field(default_factory=OutputOptions)
@@ -106,10 +107,12 @@ class DecodeFrames(beam.DoFn):
     read through Beam's file systems (a remote video is copied to a local temporary file first:
     OpenCV reads local files)."""
 
-    def __init__(self, frame_step: int, json_dir: str | None, coco: bool):
+    def __init__(self, frame_step: int, json_dir: str | None, coco: bool,
+                 max_pixels: int = media.MAX_IMAGE_PIXELS):
         self.frame_step = frame_step
         self.json_dir = json_dir  # None: every frame is needed (a COCO file is written)
         self.coco = coco
+        self.max_pixels = max_pixels
 
     def _done(self, name: str) -> bool:
         return self.json_dir is not None and \
@@ -134,8 +137,11 @@ class DecodeFrames(beam.DoFn):
         if self._done(name):
             return
         with FileSystems.open(path) as f:
-            image = media.decode_image(f.read())
-        yield name, None, image, f"{path}: not a readable image"
+            data = f.read()
+        try:
+            yield name, None, media.decode_image(data, self.max_pixels), ""
+        except ValueError as err:
+            yield name, None, None, f"{path}: {err}"
 
     def _video(self, path, start, stop):
         with _local_file(path) as local:
@@ -220,8 +226,8 @@ class WriteFrames(beam.DoFn):
 
 
 def inference_letter(path: str, index: int | None, error: Exception) -> dict:
-    message = getattr(error, "message", None) or str(error)  # TensorFlow's, without the trace
-    return dead_letter(path, f"inference failed: {type(error).__name__}: {message}", index)
+    return dead_letter(path, f"inference failed: {type(error).__name__}: {error_reason(error)}",
+                       index)
 
 
 def failed_batch_letters(failure) -> Iterable[dict]:
@@ -259,7 +265,7 @@ def build(pipeline: beam.Pipeline, run: BeamRun) -> None:
                | "Spread" >> beam.Reshuffle()
                | "Decode" >> beam.ParDo(DecodeFrames(
                    run.frame_step, None if run.write_coco_json else run.output,
-                   bool(run.write_coco_json)))
+                   bool(run.write_coco_json), run.max_image_pixels))
                .with_outputs(DEAD, main="frames"))
     handler = inference.KeyedModelHandler(PoseModelHandler(run.pipeline_model, run.batch_size))
     results, failed = (decoded.frames

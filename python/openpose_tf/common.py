@@ -104,6 +104,23 @@ class Stopwatch:
         return ", ".join(parts)
 
 
+def error_reason(error: BaseException) -> str:
+    """The line of an error that says what went wrong: TensorFlow's runtime errors wrap it in
+    "Graph execution error:", node names and Python stack lines, which are left out (and an
+    assertion's message is taken out of its brackets)."""
+    message = getattr(error, "message", None) or str(error)
+    for line in message.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("Graph execution error", "Detected at node",
+                                         "<stack traces", "[[", 'File "')) or \
+                line.endswith(":"):
+            continue
+        if line.startswith("assertion failed: ["):
+            return line[len("assertion failed: ["):].split("]")[0].strip()
+        return line.split(" [Op:")[0]
+    return type(error).__name__
+
+
 def median_ms(fn, repeats: int) -> float:
     """The median time of `fn()` in ms over `repeats` calls, after one untimed warm-up call
     (tracing, allocations)."""

@@ -47,16 +47,38 @@ def list_images(folder) -> list[pathlib.Path]:
     folder = pathlib.Path(folder)
     if not folder.is_dir():
         raise ValueError(f"--image_dir {folder} is not a folder")
+    # is_file(): regular files only (a FIFO or a device would block or never end).
     return sorted(p for p in folder.iterdir()
-                  if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+                  if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
 
 
 _JPEG_START, _JPEG_END = b"\xff\xd8", b"\xff\xd9"
+# The largest image decoded (--max_image_pixels): 100 Mpx is 300 MB as BGR, several GB once
+# warped and normalised; larger ones are refused from their header, before decoding.
+MAX_IMAGE_PIXELS = 100_000_000
 
 
-def decode_image(data: bytes) -> np.ndarray | None:
-    """A BGR uint8 image from an encoded file's bytes (OpenCV's decoders), or None; `run` and
-    `beam` both decode with it, so a damaged file gets the same answer on both.
+def header_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) an image file's header declares (Pillow reads the header only), or None
+    where Pillow does not know the format (OpenCV may still decode it)."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except Image.DecompressionBombError as err:  # Pillow's own cap (~179 Mpx) said it first
+        raise ValueError(f"its header declares too many pixels ({err})") from None
+    except Exception:  # noqa: BLE001 - any format or parse error: let OpenCV try
+        return None
+
+
+def decode_image(data: bytes, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+    """A BGR uint8 image from an encoded file's bytes (OpenCV's decoders); a ValueError with the
+    reason for a file that is not an image OpenCV can decode, or whose header declares more than
+    `max_pixels` pixels (checked before decoding). `run` and `beam` both decode with it, so a
+    damaged file gets the same answer on both.
 
     A truncated JPEG is decoded as OpenPose's `cv::imread` decodes the file: libjpeg's file
     reader ends the data with an end-of-image marker and fills the missing rows, where
@@ -65,24 +87,39 @@ def decode_image(data: bytes) -> np.ndarray | None:
     import cv2
 
     if not data:
-        return None
+        raise ValueError("an empty file")
+    size = header_size(data)
+    if size is not None and size[0] * size[1] > max_pixels:
+        raise ValueError(f"{size[0]}x{size[1]} pixels, more than --max_image_pixels "
+                         f"{max_pixels}")
     if data.startswith(_JPEG_START) and not data.endswith(_JPEG_END):
         data += _JPEG_END
-    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error as err:  # e.g. OpenCV's own pixel cap, a corrupt header
+        reason = str(err).strip().splitlines()[-1]
+        raise ValueError(f"OpenCV cannot decode it ({reason})") from None
+    except MemoryError:
+        raise ValueError("not enough memory to decode it") from None
+    if image is None:
+        raise ValueError("not a readable image")
+    if image.shape[0] * image.shape[1] > max_pixels:
+        raise ValueError(f"{image.shape[1]}x{image.shape[0]} pixels, more than "
+                         f"--max_image_pixels {max_pixels}")
+    return image
 
 
-def image_frames(paths) -> Iterator[Frame]:
+def image_frames(paths, max_pixels: int = MAX_IMAGE_PIXELS) -> Iterator[Frame]:
     """Frames of image files, read one by one (the bytes by Python, so that no file name reaches
-    OpenCV)."""
+    OpenCV); an image that cannot be read or decoded is a frame without image, with the reason."""
     for path in paths:
         path = pathlib.Path(path)
         try:
-            image = decode_image(path.read_bytes())
+            yield Frame(path.stem, decode_image(path.read_bytes(), max_pixels))
         except OSError as err:
-            image, reason = None, f"{path}: {err.strerror or err}"
-        else:
-            reason = f"{path}: not a readable image"
-        yield Frame(path.stem, image, "" if image is not None else reason)
+            yield Frame(path.stem, None, f"{path}: {err.strerror or err}")
+        except ValueError as err:
+            yield Frame(path.stem, None, f"{path}: {err}")
 
 
 def video_properties(path) -> tuple[int, float]:
@@ -144,8 +181,8 @@ class VideoWriter:
         if codec is None:
             raise ValueError(f"--write_video must end in one of {', '.join(VIDEO_CODECS)}, got "
                              f"{self.path.name!r}")
-        if not fps > 0:
-            raise ValueError(f"video frames per second must be > 0, got {fps}")
+        if not (np.isfinite(fps) and fps > 0):  # (inf made OpenCV's writer loop for ever)
+            raise ValueError(f"video frames per second must be finite and > 0, got {fps}")
         self.codec, self.fps = codec, fps
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")

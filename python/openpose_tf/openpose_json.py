@@ -12,6 +12,7 @@ to a temporary name first, then renamed, so an interrupted run never leaves half
 
 from __future__ import annotations
 
+import math
 import pathlib
 
 import numpy as np
@@ -25,8 +26,12 @@ KEYS = ("pose_keypoints_2d", "face_keypoints_2d", "hand_left_keypoints_2d",
 
 
 def format_number(value) -> str:
-    """A float32 as `std::ofstream << float` writes it: printf's %g with 6 significant digits."""
-    return format(float(np.float32(value)), "g")
+    """A float32 as `std::ofstream << float` writes it: printf's %g with 6 significant digits.
+    A non-finite value is refused (JSON has no NaN or Infinity)."""
+    value = float(np.float32(value))
+    if not math.isfinite(value):
+        raise ValueError(f"a JSON file cannot hold {value}; no keypoint should be non-finite")
+    return format(value, "g")
 
 
 def _array(values) -> str:

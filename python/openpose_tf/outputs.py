@@ -36,15 +36,44 @@ class OutputOptions:
     face_render_threshold: float = render.FACE_RENDER_THRESHOLD
 
 
+def check_options(options: OutputOptions) -> None:
+    """Refuses, before any frame, what the writers could not do: a `--keypoint_scale` OpenPose
+    does not have, an image format OpenCV cannot encode here (or a path in its place), a video
+    frame rate that is not a positive finite number (-1: the source's)."""
+    import math
+
+    check_keypoint_scale(options.keypoint_scale)
+    if options.write_images:
+        image_format = options.write_images_format.lstrip(".").lower()
+        if not (image_format.isascii() and image_format.isalnum()) or \
+                not _can_encode(image_format):
+            raise ValueError(f"--write_images_format {options.write_images_format!r}: OpenCV "
+                             f"cannot write that here (e.g. png, jpg, bmp, tiff, webp)")
+    fps = options.write_video_fps
+    if options.write_video and fps != -1 and not (math.isfinite(fps) and 0 < fps <= 1000):
+        raise ValueError(f"--write_video_fps must be in (0, 1000] (or -1: the input's), got {fps}")
+
+
+def _can_encode(image_format: str) -> bool:
+    import cv2
+
+    try:
+        return bool(cv2.imencode("." + image_format, np.zeros((2, 2, 3), np.uint8))[0])
+    except cv2.error:
+        return False
+
+
 class Outputs:
     def __init__(self, options: OutputOptions, pose_model, source_fps: float = 30.0):
         self.options = options
         self.model = pose_models.get(pose_model)
-        check_keypoint_scale(options.keypoint_scale)
+        check_options(options)
         self.json_dir = pathlib.Path(options.write_json) if options.write_json else None
         self.images_dir = pathlib.Path(options.write_images) if options.write_images else None
         self.image_format = options.write_images_format.lstrip(".").lower()
         fps = options.write_video_fps if options.write_video_fps > 0 else source_fps
+        if not (np.isfinite(fps) and 0 < fps <= 1000):  # a container's odd rate
+            fps = 30.0
         self.video = media.VideoWriter(options.write_video, fps) if options.write_video \
             else None
         self.coco = coco_json.CocoResults(self.model) if options.write_coco_json else None
@@ -129,7 +158,11 @@ def scale_keypoints(keypoints: np.ndarray, keypoint_scale: int, image_size: tupl
     """Keypoints `[..., 3]` in image pixels -> OpenPose's `--keypoint_scale` units (x and y only,
     scores kept; missing `0,0,0` keypoints are scaled too, as OpenPose does). `image_size` is
     (width, height); `scale_net_to_output` is OpenPose's scaleNetToOutput (for mode 1). float32
-    arithmetic, as OpenPose's scaleKeypoints2d."""
+    arithmetic, as OpenPose's scaleKeypoints2d.
+
+    Where we differ: an image 1 pixel wide (or high) has no `1 / (W - 1)`; OpenPose divides by
+    zero and writes inf/NaN. Here that dimension's factor is 0 (its only pixel is the start of
+    the range: 0 with mode 3, -1 with mode 4), so the JSON stays valid."""
     check_keypoint_scale(keypoint_scale)
     out = np.array(keypoints, np.float32, copy=True)
     if keypoint_scale in (0, 2):
@@ -139,10 +172,10 @@ def scale_keypoints(keypoints: np.ndarray, keypoint_scale: int, image_size: tupl
     if keypoint_scale == 1:
         sx = sy = f32(1.0 / float(f32(scale_net_to_output)))
         offset = None
-    elif keypoint_scale == 3:
-        sx, sy, offset = f32(1) / (f32(width) - f32(1)), f32(1) / (f32(height) - f32(1)), None
     else:
-        sx, sy, offset = f32(2) / (f32(width) - f32(1)), f32(2) / (f32(height) - f32(1)), f32(-1)
+        span = f32(1) if keypoint_scale == 3 else f32(2)
+        offset = None if keypoint_scale == 3 else f32(-1)
+        sx, sy = (span / (f32(side) - f32(1)) if side > 1 else f32(0) for side in (width, height))
     out[..., 0] *= sx
     out[..., 1] *= sy
     if offset is not None:

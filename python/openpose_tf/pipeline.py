@@ -44,11 +44,16 @@ def estimate(images, network, pose_model, *, net_resolution="-1x368", net_resolu
     model = pose_models.get(pose_model)
     height, width = tf.shape(images)[1], tf.shape(images)[2]
     net_w, net_h = geometry.net_size(width, height, net_resolution, net_resolution_dynamic)
-    with tf.control_dependencies([tf.debugging.assert_less_equal(
-            tf.maximum(net_w, net_h), geometry.MAX_NET_SIDE,
-            message=f"the net input would exceed {geometry.MAX_NET_SIDE} pixels (an image this "
-                    f"elongated needs a smaller --net_resolution or --net_resolution_dynamic); "
-                    f"net input width, height")]):
+    with tf.control_dependencies([
+            tf.debugging.assert_less_equal(
+                tf.maximum(net_w, net_h), geometry.MAX_NET_SIDE,
+                message=f"the net input would exceed {geometry.MAX_NET_SIDE} pixels (an image "
+                        f"this elongated needs a smaller --net_resolution or "
+                        f"--net_resolution_dynamic)"),
+            tf.debugging.assert_positive(
+                tf.minimum(net_w, net_h),
+                message="the image is too thin: its net input would have no column or row "
+                        "at this net_resolution")]):
         net_w, net_h = tf.identity(net_w), tf.identity(net_h)
     scales = geometry.scales(width, height, net_w, net_h, scale_number, scale_gap)
     outputs = [call_network(network, normalise(graph_warp.warp_input(images, s, w, h),

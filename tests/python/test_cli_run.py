@@ -251,3 +251,56 @@ def test_ctrl_c_ends_with_one_line_and_no_half_file(model_dir, tmp_path):
 def test_demo_refuses_a_model_it_cannot_draw(capsys):
     assert cli.main(["demo", "--model_pose", "HAND"]) == 2
     assert "the demo draws body models" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--write_images_format", "xyz"], "OpenCV cannot write that here"),
+    (["--write_images_format", "../evil"], "OpenCV cannot write that here"),
+    (["--write_images_format", "exr"], "OpenCV cannot write that here"),
+    (["--write_video_fps", "inf"], "--write_video_fps must be in"),
+    (["--write_video_fps", "0"], "--write_video_fps must be in"),
+    (["--max_image_pixels", "0"], "--max_image_pixels must be >= 1")])
+def test_output_flags_are_checked_before_any_frame(model_dir, images, tmp_path, capsys, flags,
+                                                   message):
+    args = ["run", "--model", str(model_dir), "--image_dir", str(images), "--write_images",
+            str(tmp_path / "img"), "--write_video", str(tmp_path / "v.avi"), "--no_progress"]
+    assert cli.main(args + flags) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "img").exists()
+
+
+def test_hostile_files_in_a_folder_are_skipped_and_the_rest_is_written(model_dir, tmp_path,
+                                                                        capsys):
+    """A name that is not UTF-8, a PNG whose header declares 10^10 pixels, an image 1 pixel wide,
+    a FIFO (never opened): each skipped with its reason or left out, the good images written,
+    valid JSON (--keypoint_scale 3)."""
+    import struct
+    import zlib
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good = cv2.imencode(".png", np.full((40, 60, 3), 90, np.uint8))[1].tobytes()
+    (folder / "a1.png").write_bytes(good)
+    (folder / os.fsdecode(b"b\xff2.png")).write_bytes(good)
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + \
+            struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+
+    (folder / "bomb3.png").write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0,
+                                                          0, 0)) +
+        chunk(b"IDAT", zlib.compress(b"\x00" * 100)) + chunk(b"IEND", b""))
+    cv2.imwrite(str(folder / "thin4.png"), np.zeros((50, 1, 3), np.uint8))
+    os.mkfifo(folder / "fifo5.png")
+    out = tmp_path / "json"
+    code = cli.main(["run", "--model", str(model_dir), "--image_dir", str(folder), "--write_json",
+                     str(out), "--keypoint_scale", "3", "--no_progress"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "bomb3.png: its header declares too many pixels" in err
+    assert "skipped thin4 (1x50): the image is too thin" in err
+    written = sorted(os.fsencode(p.name) for p in out.iterdir())
+    assert written == [b"a1_keypoints.json", b"b\xff2_keypoints.json"]
+    for path in out.iterdir():
+        json.loads(path.read_text())

@@ -141,3 +141,16 @@ def test_outputs_write_and_resume(tmp_path):
     assert video.close(complete=False) == [] and not list(tmp_path.glob("*.avi"))
     with pytest.raises(ValueError, match="must end in one of .avi, .mp4"):
         Outputs(OutputOptions(write_video=str(tmp_path / "v.gif")), "COCO")
+
+
+def test_a_one_pixel_dimension_scales_to_the_start_of_the_range_not_nan():
+    from openpose_tf import openpose_json
+
+    keypoints = np.array([[[0, 5, 0.5], [0, 0, 0]]], np.float32)
+    three = outputs.scale_keypoints(keypoints, 3, (1, 11))
+    np.testing.assert_array_equal(three[0, 0], [0, 0.5, 0.5])
+    four = outputs.scale_keypoints(keypoints, 4, (1, 11))
+    np.testing.assert_array_equal(four[0, 0], [-1, 0, 0.5])
+    assert "nan" not in openpose_json.people_json(four).lower()
+    with pytest.raises(ValueError, match="cannot hold nan"):
+        openpose_json.people_json(np.full((1, 2, 3), np.nan, np.float32))

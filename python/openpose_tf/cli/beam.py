@@ -45,6 +45,7 @@ def register(commands) -> None:
                       help="process every n-th frame of each video (0, n, 2n...)")
     beam.add_argument("--frames_per_range", type=int, default=300,
                       help="video frames per work item (a long video spreads over workers)")
+    flags.add_input_arguments(beam)
     flags.add_frame_output_arguments(beam)
     flags.add_pose_arguments(beam)
     flags.add_hand_face_arguments(beam)
@@ -58,6 +59,8 @@ def _run(args) -> int:
     from openpose_tf import beam, media, outputs
 
     step = media.check_step(args.frame_step)
+    flags.check_input_arguments(args)
+    outputs.check_options(flags.output_options(args))  # before the job, not on each worker
     outputs.check_keypoint_scale(args.keypoint_scale)  # before the job, not on each worker
     if (args.batch_size is not None and args.batch_size < 1) or args.frames_per_range < 1:
         raise ValueError("--batch_size and --frames_per_range must be >= 1")
@@ -77,6 +80,7 @@ def _run(args) -> int:
         pose_model=metadata["pose_model"], frame_step=step,
         frames_per_range=args.frames_per_range,
         batch_size=args.batch_size or int(metadata.get("batch_size", 1)),
+        max_image_pixels=args.max_image_pixels,
         outputs=flags.output_options(args))
     start = time.perf_counter()
     dead = beam.run_pipeline(job, args.pipeline_args)

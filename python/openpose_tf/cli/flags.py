@@ -69,6 +69,18 @@ def add_batch_arguments(parser, default_batch_size=1) -> None:
                              "(batch statistics, e.g. FusedBatchNorm with is_training=True)")
 
 
+def add_input_arguments(parser) -> None:
+    """The rule for every input file (shared by `run` and `beam`)."""
+    parser.add_argument("--max_image_pixels", type=int, default=100_000_000,
+                        help="an image whose header declares more pixels is reported and "
+                             "skipped before it is decoded (memory)")
+
+
+def check_input_arguments(args) -> None:
+    if args.max_image_pixels < 1:
+        raise ValueError(f"--max_image_pixels must be >= 1, got {args.max_image_pixels}")
+
+
 def add_hand_face_arguments(parser) -> None:
     """OpenPose's --hand and --face flags (see hand_networks)."""
     group = parser.add_argument_group("hands and faces (OpenPose's flags)")

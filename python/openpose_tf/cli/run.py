@@ -18,10 +18,11 @@ import sys
 import time
 
 from openpose_tf.cli.flags import (add_batch_arguments, add_frame_output_arguments,
-                                    add_hand_face_arguments, add_network_arguments,
-                                    add_pose_arguments, make_extractor, network_from_args,
+                                    add_hand_face_arguments, add_input_arguments,
+                                    add_network_arguments, add_pose_arguments,
+                                    check_input_arguments, make_extractor, network_from_args,
                                     output_options)
-from openpose_tf.common import Stopwatch
+from openpose_tf.common import Stopwatch, error_reason
 
 
 def register(commands) -> None:
@@ -36,6 +37,7 @@ def register(commands) -> None:
     source.add_argument("--video", help="a video file (frames named <stem>_<12-digit index>)")
     run.add_argument("--frame_step", type=int, default=1,
                      help="process every n-th frame or image (0, n, 2n...)")
+    add_input_arguments(run)
     out = run.add_argument_group("outputs (OpenPose's names)")
     out.add_argument("--write_json", help="folder for <name>_keypoints.json files")
     add_frame_output_arguments(out)
@@ -61,6 +63,7 @@ def _run(args) -> int:
     if args.batch_size < 1:
         raise ValueError(f"--batch_size must be >= 1, got {args.batch_size}")
     step = media.check_step(args.frame_step)
+    check_input_arguments(args)
     if args.video:
         total, fps = media.video_properties(args.video)
         total = -(-total // step)
@@ -87,7 +90,8 @@ def _run(args) -> int:
         frames = media.video_frames(args.video, step, already_done)
     else:
         todo = [p for p in paths if not outputs.done(p.stem)]
-        frames, done[0] = media.image_frames(todo), len(paths) - len(todo)
+        frames = media.image_frames(todo, args.max_image_pixels)
+        done[0] = len(paths) - len(todo)
     source = args.model or args.frozen_graph or args.meta_graph
     print(f"openpose-tf run: {total} {'frames' if args.video else 'images'}"
           f"{'' if args.video else f', {done[0]} already done'}, network {source} ({pose})",
@@ -144,8 +148,7 @@ def _process(frames, extractor, outputs, args, total, watch, last_frame) -> tupl
         for frame, people in zip(batch, found):
             if isinstance(people, Exception):
                 failed += 1
-                reason = (str(getattr(people, "message", people)).splitlines() or
-                          [type(people).__name__])[0]
+                reason = error_reason(people)
                 tqdm.tqdm.write(f"openpose-tf: skipped {frame.name} ({frame.image.shape[1]}x"
                                 f"{frame.image.shape[0]}): {reason}", file=sys.stderr)
             elif outputs.writes_anything:
