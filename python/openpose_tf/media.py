@@ -74,6 +74,18 @@ def header_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
+def check_unique_names(paths) -> None:
+    """Refuses inputs whose outputs would share a name (`a.jpg` and `a.png` both write
+    `a_keypoints.json`), naming both, before any work."""
+    seen: dict[str, pathlib.Path] = {}
+    for path in paths:
+        path = pathlib.Path(path)
+        if path.stem in seen:
+            raise ValueError(f"{seen[path.stem].name!r} and {path.name!r} would write the same "
+                             f"outputs ({path.stem}_keypoints.json...): rename one")
+        seen[path.stem] = path
+
+
 def decode_image(data: bytes, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
     """A BGR uint8 image from an encoded file's bytes (OpenCV's decoders); a ValueError with the
     reason for a file that is not an image OpenCV can decode, or whose header declares more than
@@ -185,7 +197,11 @@ class VideoWriter:
             raise ValueError(f"video frames per second must be finite and > 0, got {fps}")
         self.codec, self.fps = codec, fps
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
+        # A name of this process's own (two runs writing one video never share it); partial
+        # files left by runs that died (kill -9) are removed.
+        self.tmp = self.path.with_name(f".{self.path.stem}.partial-{os.getpid()}"
+                                       f"{self.path.suffix}")
+        _remove_dead_partials(self.path)
         self.writer = None
         self.size = None
 
@@ -215,6 +231,21 @@ class VideoWriter:
             return self.path
         self.tmp.unlink(missing_ok=True)
         return None
+
+
+def _remove_dead_partials(path: pathlib.Path) -> None:
+    """Deletes `.<stem>.partial-<pid><suffix>` files beside `path` whose process is gone."""
+    prefix = f".{path.stem}.partial-"
+    for partial in path.parent.glob(f"{prefix}*{path.suffix}"):
+        pid = partial.name[len(prefix):-len(path.suffix) or None]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)  # still running: its file
+        except ProcessLookupError:
+            partial.unlink(missing_ok=True)
+        except (PermissionError, OverflowError):
+            pass
 
 
 def check_step(frame_step: int) -> int:

@@ -43,6 +43,10 @@ def estimate(images, network, pose_model, *, net_resolution="-1x368", net_resolu
 
     model = pose_models.get(pose_model)
     height, width = tf.shape(images)[1], tf.shape(images)[2]
+    with tf.control_dependencies([tf.debugging.Assert(
+            (tf.shape(images)[0] == 0) | (tf.minimum(height, width) > 0),
+            ["images must be non-empty [N, H, W, 3] (H, W > 0), got shape", tf.shape(images)])]):
+        images = tf.identity(images)
     net_w, net_h = geometry.net_size(width, height, net_resolution, net_resolution_dynamic)
     with tf.control_dependencies([
             tf.debugging.assert_less_equal(

@@ -28,6 +28,8 @@ def nms_offset(scale_factor):
     with it, a keypoint is `(peak + offset) * scale`, the pixel centre convention. A number gives
     `[2]`; a `[N]` tensor gives `[N, 2]` (one per image)."""
     if isinstance(scale_factor, numbers.Real):
+        if not (np.isfinite(scale_factor) and np.float32(scale_factor) > 0):
+            raise ValueError(f"scale_factor must be finite and > 0, got {scale_factor}")
         offset = np.float32(0.5 / float(np.float32(scale_factor)))
         return tf.constant([offset, offset], tf.float32)
     scale = tf.convert_to_tensor(scale_factor, tf.float32)

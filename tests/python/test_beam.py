@@ -160,3 +160,15 @@ def test_a_truncated_jpeg_is_read_as_openpose_reads_it_by_run_and_beam(model_dir
     assert cli.main(["beam", "--model", str(model_dir), "--input", str(folder / "*.jpg"),
                      "--output", str(tmp_path / "beam")] + NET) == 0
     assert files(tmp_path / "beam") == files(tmp_path / "run") != {}
+
+
+def test_a_glob_that_matches_nothing_is_said(model_dir, tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.zeros((40, 60, 3), np.uint8))
+    code = cli.main(["beam", "--model", str(model_dir), "--input", str(folder / "*.png"),
+                     "--input", str(folder / "none*.jpg"), "--output", str(tmp_path / "out")]
+                    + NET)
+    assert code == 1
+    assert f"--input {folder / 'none*.jpg'} matches no file" in capsys.readouterr().err
+    assert files(tmp_path / "out") != {}

@@ -304,3 +304,45 @@ def test_hostile_files_in_a_folder_are_skipped_and_the_rest_is_written(model_dir
     assert written == [b"a1_keypoints.json", b"b\xff2_keypoints.json"]
     for path in out.iterdir():
         json.loads(path.read_text())
+
+
+def test_inputs_that_would_share_an_output_name_are_refused(model_dir, tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.jpg", "a.png"):
+        cv2.imwrite(str(folder / name), np.zeros((40, 60, 3), np.uint8))
+    assert cli.main(["run", "--model", str(model_dir), "--image_dir", str(folder),
+                     "--write_json", str(tmp_path / "json")]) == 2
+    assert "'a.jpg' and 'a.png' would write the same outputs" in capsys.readouterr().err
+    assert not (tmp_path / "json").exists()
+
+
+def test_convert_never_overwrites_its_own_inputs(tmp_path, capsys):
+    import caffe_files
+    from conftest import STRIDE8
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "net.prototxt").write_text(STRIDE8)
+    caffe_files.random_caffemodel(folder / "net.prototxt", folder / "w.caffemodel", seed=1)
+    assert cli.main(["convert", str(folder / "net.prototxt"), str(folder / "w.caffemodel"),
+                     "-o", str(folder), "--overwrite"]) == 2
+    assert "holds the input" in capsys.readouterr().err
+    assert sorted(p.name for p in folder.iterdir()) == ["net.prototxt", "w.caffemodel"]
+
+
+def test_a_dead_runs_partial_video_is_removed(tmp_path):
+    from openpose_tf import media
+
+    dead = tmp_path / ".v.partial-999999999.avi"  # no such process
+    dead.write_bytes(b"half a video")
+    writer = media.VideoWriter(tmp_path / "v.avi", 10.0)
+    assert not dead.exists()
+    assert writer.tmp.name == f".v.partial-{os.getpid()}.avi"
+
+
+def test_postprocess_refuses_a_zero_scale_factor():
+    import openpose_tf
+
+    with pytest.raises(ValueError, match="scale_factor must be finite and > 0, got 0"):
+        openpose_tf.postprocess(np.zeros((1, 8, 8, 78), np.float32), "BODY_25", scale_factor=0)

@@ -76,6 +76,8 @@ def test_saved_pipeline_equals_the_extractor(saved, scales):
     assert_same(extractor(mixed), loaded(mixed))
     empty = loaded.serve(images=tf.zeros([0, 50, 60, 3], tf.uint8))
     assert empty["keypoints"].shape[0] == 0 and empty["people_per_image"].shape[0] == 0
+    with pytest.raises(tf.errors.InvalidArgumentError, match="images must be non-empty"):
+        loaded.serve(images=tf.zeros([1, 0, 64, 3], tf.uint8))
     with pytest.raises(ValueError, match=r"must be a non-empty \[H, W, 3\] uint8 BGR array"):
         loaded([np.zeros((4, 4, 3), np.float32)])
 

@@ -64,6 +64,7 @@ def _run(args) -> int:
     outputs.check_keypoint_scale(args.keypoint_scale)  # before the job, not on each worker
     if (args.batch_size is not None and args.batch_size < 1) or args.frames_per_range < 1:
         raise ValueError("--batch_size and --frames_per_range must be >= 1")
+    unmatched = _unmatched(args.input)
     pipeline_model = args.pipeline_model
     if not pipeline_model:
         network, pose = flags.network_from_args(args)
@@ -87,4 +88,14 @@ def _run(args) -> int:
     print(f"openpose-tf beam: done in {time.perf_counter() - start:.1f} s, {len(dead)} dead "
           f"letters{f' in {pathlib.Path(args.output) / beam.DEAD_LETTERS_FILE}' if dead else ''}",
           file=sys.stderr)
-    return 1 if dead else 0
+    return 1 if dead or unmatched else 0
+
+
+def _unmatched(globs) -> list[str]:
+    """The --input globs that match no file (on any Beam file system), each said in a line."""
+    from apache_beam.io.filesystems import FileSystems
+
+    unmatched = [glob for glob in globs if not FileSystems.match([glob])[0].metadata_list]
+    for glob in unmatched:
+        print(f"openpose-tf beam: --input {glob} matches no file", file=sys.stderr)
+    return unmatched

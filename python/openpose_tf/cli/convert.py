@@ -7,6 +7,14 @@ def _convert(args) -> int:
     from openpose_tf import net as opnet
     from openpose_tf.net import export
 
+    import pathlib
+
+    out = pathlib.Path(args.output).resolve()
+    for given in (args.prototxt, args.weights):
+        path = pathlib.Path(given).resolve()
+        if path == out or out in path.parents:
+            raise ValueError(f"--output {args.output} holds the input {given}: writing the model "
+                             f"there would replace it (choose another folder)")
     model = opnet.from_caffe(args.prototxt, args.weights)
     metadata = export.save(model, args.output, pose_model=args.model_pose, fmt=args.format,
                            overwrite=args.overwrite)

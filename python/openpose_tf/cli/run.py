@@ -71,6 +71,7 @@ def _run(args) -> int:
     else:
         paths = [pathlib.Path(args.image)] if args.image else media.list_images(args.image_dir)
         paths = paths[::step]
+        media.check_unique_names(paths)
         total, fps = len(paths), 30.0
     if args.video:  # OpenPose's wrapper uncaps the net input for every producer but images
         args.net_resolution_dynamic = -1.0
