@@ -39,6 +39,13 @@ class People:
     face: np.ndarray | None = None
 
 
+def check_batch_size(batch_size) -> int:
+    """A batch size (images or crops per network call) as an int >= 1."""
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    return int(batch_size)
+
+
 def _umask() -> int:
     """The process's umask, read without changing it where Linux says it (another thread may be
     creating files meanwhile); else set and restored at once."""

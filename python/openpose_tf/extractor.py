@@ -12,8 +12,8 @@ import warnings
 import tensorflow as tf
 
 from openpose_tf import geometry, hand_face, pipeline, pose_models
-from openpose_tf.common import People  # noqa: F401  (its historical home)
-from openpose_tf.net_input import check_input_format, normalise  # noqa: F401
+from openpose_tf.common import People, check_batch_size  # noqa: F401  (People: its old home)
+from openpose_tf.net_input import check_input_format
 
 
 class PoseExtractor(pipeline.BatchedPipeline):
@@ -60,8 +60,6 @@ class PoseExtractor(pipeline.BatchedPipeline):
         # Clear errors now rather than at the first image.
         geometry.check_net_resolution(net_resolution, net_resolution_dynamic)
         geometry.check_scales(int(scale_number), float(scale_gap))
-        if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.net_resolution = net_resolution
         self.net_resolution_dynamic = float(net_resolution_dynamic)
         self.scale_number = int(scale_number)
@@ -84,7 +82,7 @@ class PoseExtractor(pipeline.BatchedPipeline):
             hand_face.hand_parts(self.model)
         if self.face:
             hand_face.face_parts(self.model)
-        self.batch_size = int(batch_size)
+        self.batch_size = check_batch_size(batch_size)
         self.why_one_image_per_call = None
         self._one_image_per_call = one_image_per_call
         if one_image_per_call is None and self.batch_size > 1:

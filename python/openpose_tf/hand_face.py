@@ -32,6 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from openpose_tf import geometry, graph_warp, pose_models
+from openpose_tf.common import check_batch_size
 from openpose_tf.net_input import call_network, check_input_format, normalise
 
 HAND_THRESHOLD = 0.03
@@ -232,9 +233,7 @@ class KeypointNetwork:
         self.size = (width, height)
         self.side = min(width, height)
         self.variant = variant
-        if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        self.batch_size = int(batch_size)
+        self.batch_size = check_batch_size(batch_size)
         self.input_format = check_input_format(
             input_format or getattr(network, "input_format", "openpose"))
 

@@ -105,6 +105,7 @@ def stage_times(extractor, image, repeats: int = 5) -> dict[str, float]:
     stages = {"warp": (warp, images)}
     stages["network"] = (network, warp(images))
     stages["post-processing"] = (post, network(stages["network"][1]))
+
     def finished(fn, x):  # the values fetched: the stage's work is done
         return lambda: tf.nest.map_structure(np.asarray, fn(x), expand_composites=True)
 

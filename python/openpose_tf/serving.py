@@ -24,7 +24,7 @@ import pathlib
 import tensorflow as tf
 
 from openpose_tf import ops, pipeline
-from openpose_tf.common import write_atomic
+from openpose_tf.common import check_batch_size, write_atomic
 
 METADATA = "openpose_tf.json"
 
@@ -98,10 +98,8 @@ class SavedPipeline(pipeline.BatchedPipeline):
         self.metadata = read_metadata(directory)
         self.model = tf.saved_model.load(str(directory))
         self.serve = self.model.signatures["serving_default"]
-        self.batch_size = int(self.metadata.get("batch_size", 1) if batch_size is None
-                              else batch_size)
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        self.batch_size = check_batch_size(self.metadata.get("batch_size", 1)
+                                           if batch_size is None else batch_size)
         self.one_image_per_call = bool(self.metadata.get("one_image_per_call", False))
 
     def _estimate(self, images) -> dict:

@@ -8,7 +8,8 @@ import tensorflow as tf
 
 import geometry_reference as reference
 from openpose_tf import geometry, pose_models, synthetic
-from openpose_tf.extractor import PoseExtractor, normalise
+from openpose_tf.extractor import PoseExtractor
+from openpose_tf.net_input import normalise
 
 MODEL = pose_models.get("BODY_25")
 

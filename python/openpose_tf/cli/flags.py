@@ -103,15 +103,17 @@ def add_hand_face_arguments(parser) -> None:
 
 def add_frame_output_arguments(group) -> None:
     """The per-frame outputs `run` and `beam` share (see output_options)."""
+    from openpose_tf import render
+
     group.add_argument("--write_images", help="folder for <name>_rendered.<format> pictures")
     group.add_argument("--write_images_format", default="png", help="picture format (extension)")
     group.add_argument("--write_coco_json", help="one COCO keypoint-results file for the run")
     group.add_argument("--keypoint_scale", type=int, default=0,
                        help="JSON coordinates: 0 image pixels, 1 heatmap pixels, 2 output pixels "
                             "(= image), 3 [0,1], 4 [-1,1]")
-    group.add_argument("--render_threshold", type=float, default=0.05,
+    group.add_argument("--render_threshold", type=float, default=render.RENDER_THRESHOLD,
                        help="draw parts scoring above this")
-    group.add_argument("--alpha_pose", type=float, default=0.6,
+    group.add_argument("--alpha_pose", type=float, default=render.ALPHA_POSE,
                        help="opacity of the drawing (1: OpenPose's CPU renderer exactly)")
     group.add_argument("--disable_blending", action="store_true", help="draw on black")
 

@@ -68,13 +68,13 @@ def _run(args) -> int:
         total, fps = media.video_properties(args.video)
         total = -(-total // step)
         paths = None
+        # OpenPose's wrapper uncaps the net input for every producer but images.
+        args.net_resolution_dynamic = -1.0
     else:
         paths = [pathlib.Path(args.image)] if args.image else media.list_images(args.image_dir)
         paths = paths[::step]
         media.check_unique_names(paths)
         total, fps = len(paths), 30.0
-    if args.video:  # OpenPose's wrapper uncaps the net input for every producer but images
-        args.net_resolution_dynamic = -1.0
     network, pose = network_from_args(args)
     outputs = Outputs(output_options(args), pose, source_fps=fps)
     if outputs.coco and paths is not None:
@@ -147,20 +147,20 @@ def _process(frames, extractor, outputs, args, total, watch, last_frame) -> tupl
         with watch("pipeline"):
             found = extractor.people_or_errors([f.image for f in batch])
         for frame, people in zip(batch, found):
+            bar.update(1)
             if isinstance(people, Exception):
                 failed += 1
-                reason = error_reason(people)
                 tqdm.tqdm.write(f"openpose-tf: skipped {frame.name} ({frame.image.shape[1]}x"
-                                f"{frame.image.shape[0]}): {reason}", file=sys.stderr)
-            elif outputs.writes_anything:
+                                f"{frame.image.shape[0]}): {error_reason(people)}",
+                                file=sys.stderr)
+                continue
+            processed += 1
+            last_frame[:] = [frame]
+            if outputs.writes_anything:
                 with watch("write"):
                     outputs.write(frame.name, frame.image, people)
             else:
                 print(f"{frame.name}: {len(people.keypoints)} people")
-            if not isinstance(people, Exception):
-                processed += 1
-                last_frame[:] = [frame]
-            bar.update(1)
         batch.clear()
 
     frames = iter(frames)
