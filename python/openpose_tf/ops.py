@@ -21,7 +21,8 @@ from openpose_tf import _library, pose_models
 
 __all__ = ["assemble_people", "body_part_connector", "fixed_point_warp", "load_library",
            "maximum", "nms",
-           "paf_scores", "peaks_and_paf_scores", "resize_and_merge"]
+           "paf_scores", "peaks_and_paf_scores", "resize_and_merge", "winograd_input_transform",
+           "winograd_output_transform"]
 
 _VARIANTS = ("gpu", "cpu")
 _DATA_FORMATS = ("NHWC", "NCHW")
@@ -142,6 +143,55 @@ def fixed_point_warp(images, image_index, xs, ys, weights, name=None):
             tf.convert_to_tensor(images, tf.uint8), tf.convert_to_tensor(image_index, tf.int32),
             tf.convert_to_tensor(xs, tf.int32), tf.convert_to_tensor(ys, tf.int32),
             tf.convert_to_tensor(weights, tf.int32))
+
+
+def winograd_input_transform(inputs, pad=(1, 1), name=None):
+    """The input pass of a Winograd F(4x4, 3x3) convolution (stride 1, zero padding; CPU only):
+    every 6x6 window of the padded input at a multiple of 4, transformed (`B^T d B`).
+
+    Args:
+      inputs: float32 `[N, H, W, C]`.
+      pad: Caffe's (pad_h, pad_w): zeros on each side. The convolution's output has
+        `Ho = H + 2 pad_h - 2` rows and `Wo = W + 2 pad_w - 2` columns, both at least 1.
+      name: optional name scope.
+
+    Returns:
+      float32 `[36, T, C]`: `N * ceil(Ho / 4) * ceil(Wo / 4)` tiles, one more (zeros) if that
+      is even (an odd stride keeps a tile's 36 rows out of each other's cache sets).
+      `openpose_tf.net`'s 3x3 convolutions multiply it by the transformed weights
+      (`[36, C, K]`, `openpose_tf.net.winograd.transform_weights`) and pass the product to
+      `winograd_output_transform`.
+    """
+    lib = load_library()
+    with tf.name_scope(name or "winograd_input_transform"):
+        return lib.open_pose_winograd_input_transform(
+            tf.convert_to_tensor(inputs, tf.float32), pad_h=int(pad[0]), pad_w=int(pad[1]))
+
+
+def winograd_output_transform(products, bias, negative_slope, output_size, activation="none",
+                              name=None):
+    """The output pass of a Winograd F(4x4, 3x3) convolution with its bias and activation
+    (CPU only): each tile's `A^T m A`, the outputs beyond `Ho x Wo` dropped.
+
+    Args:
+      products: float32 `[36, T, K]`: `winograd_input_transform`'s tiles times the weights.
+      bias: float32 `[K]`.
+      negative_slope: float32 `[K]` or `[1]`: PReLU's slopes, read only by `"prelu"`.
+      output_size: int32 `[3]`: N, Ho, Wo.
+      activation: `"none"`, `"relu"` (`max(y, 0)`) or `"prelu"` (`y > 0 ? y : slope * y`, as
+        Caffe's `max(y, 0) + slope * min(y, 0)`).
+      name: optional name scope.
+
+    Returns:
+      float32 `[N, Ho, Wo, K]`.
+    """
+    _choice(activation, "activation", ("none", "relu", "prelu"))
+    lib = load_library()
+    with tf.name_scope(name or "winograd_output_transform"):
+        return lib.open_pose_winograd_output_transform(
+            tf.convert_to_tensor(products, tf.float32), tf.convert_to_tensor(bias, tf.float32),
+            tf.convert_to_tensor(negative_slope, tf.float32),
+            tf.convert_to_tensor(output_size, tf.int32), activation=activation)
 
 
 def maximum(heatmaps, data_format="NHWC", name=None):

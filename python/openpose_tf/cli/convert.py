@@ -15,7 +15,7 @@ def _convert(args) -> int:
         if path == out or out in path.parents:
             raise ValueError(f"--output {args.output} holds the input {given}: writing the model "
                              f"there would replace it (choose another folder)")
-    model = opnet.from_caffe(args.prototxt, args.weights)
+    model = opnet.from_caffe(args.prototxt, args.weights, convolution="direct")  # portable
     metadata = export.save(model, args.output, pose_model=args.model_pose, fmt=args.format,
                            overwrite=args.overwrite)
     print(f"wrote {args.format} to {args.output}: {metadata['network'] or 'network'}, "

@@ -207,9 +207,10 @@ def _network_from_args(args):
 def load_network(model_dir, pose_model=None):
     """(network callable, pose model name) of a model written by `openpose-tf convert`."""
     from openpose_tf.net import export
+    from openpose_tf.net.model import CaffeNet
 
     network, metadata = export.load(model_dir)
-    if metadata.get("format") != "checkpoint":
+    if not isinstance(network, CaffeNet):  # a SavedModel from before network.prototxt
         network = export.ServingNetwork(network)
     pose = pose_model or metadata.get("pose_model")
     if not pose:

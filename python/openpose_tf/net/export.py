@@ -2,7 +2,12 @@
 
 A SavedModel's `serving_default` signature takes `image`: float32 `[N, H, W, 3]` (any H, W;
 OpenPose's normalisation, see `preprocess`) and returns `{"net_output": [N, H/8, W/8, C]}`.
-Beside it, `openpose_tf.json` says which pose model it is and how many channels it outputs.
+Beside it, `openpose_tf.json` says which pose model it is and how many channels it outputs, and
+`network.prototxt` is the definition it was built from.
+
+What is saved is portable: plain TensorFlow convolutions, no op of this project, so any
+TensorFlow loads it. :func:`load` builds the network again from the prototxt and the saved
+weights, with Winograd convolutions on a CPU (`CaffeNet(convolution=...)`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from openpose_tf.net import caffe_io
 from openpose_tf.net.model import CaffeNet, plan_layers
 
 METADATA = "openpose_tf.json"
+PROTOTXT = "network.prototxt"
 FORMATS = ("savedmodel", "checkpoint")
 
 
@@ -50,6 +56,7 @@ def save(net: CaffeNet, out_dir, pose_model: str | None = None, fmt: str = "save
     an interrupted save leaves the earlier model intact."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    net = net.with_convolution("direct")  # portable: no op of this project in the graph
     out = pathlib.Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out} exists and is not a directory")
@@ -78,7 +85,7 @@ def save(net: CaffeNet, out_dir, pose_model: str | None = None, fmt: str = "save
             tf.saved_model.save(net, str(staging), signatures={"serving_default": serve})
         else:
             tf.train.Checkpoint(net=net).write(str(staging / "weights"))
-            shutil.copyfile(net.definition.path, staging / "network.prototxt")
+        shutil.copyfile(net.definition.path, staging / PROTOTXT)
         (staging / METADATA).write_text(json.dumps(metadata, indent=2) + "\n")
         _replace(staging, out)
     finally:
@@ -97,8 +104,12 @@ def _replace(staging: pathlib.Path, out: pathlib.Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def load(path):
-    """Loads what :func:`save` wrote: returns (callable image -> net_output, metadata)."""
+def load(path, convolution="auto"):
+    """Loads what :func:`save` wrote: returns (callable image -> net_output, metadata).
+
+    The network is a CaffeNet built again from `network.prototxt` and the saved weights, with
+    `convolution` ("auto": Winograd where TensorFlow sees no GPU); a SavedModel written before
+    the prototxt was saved beside it is returned as TensorFlow loads it."""
     path = pathlib.Path(path)
     meta_path = path / METADATA
     if not meta_path.is_file():
@@ -112,11 +123,20 @@ def load(path):
         raise caffe_io.CaffeModelError(f"{meta_path}: corrupt metadata ({err}); convert the "
                                        "model again") from err
     if metadata.get("format") == "checkpoint":
-        net = CaffeNet(caffe_io.read_prototxt(path / "network.prototxt"))
+        net = CaffeNet(caffe_io.read_prototxt(path / PROTOTXT), convolution="direct")
         tf.train.Checkpoint(net=net).read(str(path / "weights")).assert_existing_objects_matched()
-        return net, metadata
+        return net.with_convolution(convolution), metadata
     loaded = tf.saved_model.load(str(path))
-    return loaded, metadata
+    if not (path / PROTOTXT).is_file():
+        return loaded, metadata
+    definition = caffe_io.read_prototxt(path / PROTOTXT)
+    try:
+        weights = {name: [v.numpy() for v in variables]
+                   for name, variables in loaded.layer_weights.items()}
+    except AttributeError as err:
+        raise caffe_io.CaffeModelError(f"{path}: the SavedModel has no CaffeNet weights "
+                                       f"({err}); convert the model again") from err
+    return CaffeNet.from_tf_weights(definition, weights, convolution), metadata
 
 
 class ServingNetwork(tf.Module):

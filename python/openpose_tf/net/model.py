@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from openpose_tf.net import caffe_io, layers as caffe_layers
+from openpose_tf.net import caffe_io, layers as caffe_layers, winograd
 from openpose_tf.net.caffe_io import CaffeModelError
 
 
@@ -16,13 +16,23 @@ class CaffeNet(tf.Module):
     (:func:`openpose_tf.net.preprocess`: BGR, `x/256 - 0.5`); it returns the prototxt's final
     blob (OpenPose's `net_output`), `[N, H/8, W/8, C]` for the pose, hand and face networks,
     channels in network order.
+
+    `convolution`: how the 3x3 stride-1 convolutions run. "winograd" (Winograd F(4x4, 3x3) with
+    the op library's transforms, the ReLU/PReLU that follows fused in; CPU only, 2x faster on
+    OpenPose's networks: :mod:`openpose_tf.net.winograd`), "direct" (`tf.nn.conv2d`, any
+    device, what `openpose-tf convert` saves) or "auto" (winograd unless TensorFlow sees a GPU
+    or the op library does not load). The two agree within float32 rounding.
     """
 
-    def __init__(self, definition: caffe_io.NetDefinition, weights=None, name=None):
+    def __init__(self, definition: caffe_io.NetDefinition, weights=None, name=None,
+                 convolution="auto"):
         super().__init__(name=name)
         self.definition = definition
+        self.convolution = winograd.resolve(convolution)
         self._plan, self._channels = plan_layers(definition)
-        self.layer_weights = {}
+        self._fused = _fused_activations(self._plan) if self.convolution == "winograd" else {}
+        self.layer_weights = {}  # as the layers define them (kernels in TF's layout)
+        self.winograd_weights = {}  # G g G^T [36, C, K] of the Winograd convolutions: 4x more
         for layer, spec in self._plan:
             shapes = spec.weight_shapes()
             if not shapes:
@@ -30,11 +40,42 @@ class CaffeNet(tf.Module):
             blobs = self._blobs_for(layer, spec, shapes, weights)
             if isinstance(spec, caffe_layers.Conv):
                 blobs = spec.to_tf(blobs)
+                if self._winograd(spec):
+                    self.winograd_weights[layer.name] = tf.Variable(
+                        winograd.transform_weights(blobs[0]), trainable=False,
+                        name=f"{_safe(layer.name)}_winograd")
             self.layer_weights[layer.name] = [
                 tf.Variable(b, trainable=False, name=f"{_safe(layer.name)}_{i}")
                 for i, b in enumerate(blobs)]
         self.output_blob = self._plan[-1][0].top[0]
         self.output_channels = self._channels[self.output_blob]
+
+    def _winograd(self, spec) -> bool:
+        return (self.convolution == "winograd" and isinstance(spec, caffe_layers.Conv) and
+                winograd.applies(spec))
+
+    @classmethod
+    def from_tf_weights(cls, definition, weights, convolution="auto", name=None):
+        """A CaffeNet from the variables' values of a "direct" one ({layer: [arrays]},
+        convolution kernels in TensorFlow's `[kh, kw, I/g, O]`), e.g. read from a SavedModel."""
+        plan, _ = plan_layers(definition)
+        specs = {layer.name: spec for layer, spec in plan}
+        blobs = {}
+        for layer, arrays in weights.items():
+            arrays = [np.asarray(a) for a in arrays]
+            if isinstance(specs.get(layer), caffe_layers.Conv) and arrays and \
+                    arrays[0].ndim == 4:
+                arrays[0] = arrays[0].transpose(3, 2, 0, 1)  # -> Caffe's [O, I/g, kh, kw]
+            blobs[layer] = arrays
+        return cls(definition, blobs, name=name, convolution=convolution)
+
+    def with_convolution(self, convolution="auto") -> "CaffeNet":
+        """This network with another `convolution` (itself if it already has it)."""
+        if winograd.resolve(convolution) == self.convolution:
+            return self
+        weights = {name: [v.numpy() for v in variables]
+                   for name, variables in self.layer_weights.items()}
+        return CaffeNet.from_tf_weights(self.definition, weights, convolution)
 
     def _blobs_for(self, layer, spec, shapes, weights):
         path = self.definition.path
@@ -62,14 +103,34 @@ class CaffeNet(tf.Module):
                  autograph=False)
     def __call__(self, image):
         blobs = {blob: image for blob, _ in self.definition.inputs}
-        for layer, spec in self._plan:
+        for index, (layer, spec) in enumerate(self._plan):
+            if index - 1 in self._fused:  # done by the convolution before it
+                continue
             weights = self.layer_weights.get(layer.name, [])
-            if isinstance(spec, caffe_layers.Concat):
-                y = spec([blobs[b] for b in layer.bottom], weights)
-            else:
-                y = spec(blobs[layer.bottom[0]], weights)
+            with tf.name_scope(_safe(layer.name)):  # per-layer names in profiles
+                if isinstance(spec, caffe_layers.Concat):
+                    y = spec([blobs[b] for b in layer.bottom], weights)
+                elif self._winograd(spec):
+                    y = self._winograd_conv(index, spec, blobs[layer.bottom[0]],
+                                            [self.winograd_weights[layer.name]] + weights[1:])
+                else:
+                    y = spec(blobs[layer.bottom[0]], weights)
             blobs[layer.top[0]] = y
         return blobs[self.output_blob]
+
+    def _winograd_conv(self, index, spec, x, weights):
+        bias = weights[1] if spec.bias else tf.zeros([spec.out])
+        activation = self._fused.get(index)
+        if activation is None:
+            return winograd.conv(x, weights[0], bias, spec.pad)
+        layer, act = self._plan[index + 1]
+        if isinstance(act, caffe_layers.PReLU):
+            slope = self.layer_weights[layer.name][0]
+            return winograd.conv(x, weights[0], bias, spec.pad, "prelu", slope)
+        if act.slope == 0:
+            return winograd.conv(x, weights[0], bias, spec.pad, "relu")
+        return winograd.conv(x, weights[0], bias, spec.pad, "prelu",
+                             tf.constant([act.slope], tf.float32))
 
 
 def plan_layers(definition: caffe_io.NetDefinition):
@@ -116,6 +177,20 @@ def plan_layers(definition: caffe_io.NetDefinition):
     return plan, channels
 
 
+def _fused_activations(plan) -> dict[int, object]:
+    """{index of a convolution: its activation spec} where the next layer is a ReLU or PReLU
+    working in place on the convolution's output (OpenPose's nets always do): nothing else can
+    read the value before activation, so the two run as one."""
+    fused = {}
+    for index, (layer, spec) in enumerate(plan[:-1]):
+        after, act = plan[index + 1]
+        if (isinstance(spec, caffe_layers.Conv) and winograd.applies(spec) and
+                isinstance(act, (caffe_layers.ReLU, caffe_layers.PReLU)) and
+                list(after.bottom) == [layer.top[0]] and list(after.top) == [layer.top[0]]):
+            fused[index] = act
+    return fused
+
+
 def weight_shapes(definition: caffe_io.NetDefinition) -> dict[str, list[tuple[int, ...]]]:
     """{layer name: [blob shapes in Caffe's layouts]} for the layers that have weights."""
     plan, _ = plan_layers(definition)
@@ -126,11 +201,13 @@ def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "_-." else "_" for ch in name)
 
 
-def from_caffe(prototxt, weights) -> CaffeNet:
+def from_caffe(prototxt, weights, convolution="auto") -> CaffeNet:
     """Builds the network of `prototxt` with the weights of `weights` (a .caffemodel, or a
-    caffe-tensorflow .npy dict). Errors (`CaffeModelError`, a ValueError) name the file and the
-    layer: unreadable or corrupt files, unsupported layer types, missing or mis-shaped blobs."""
-    return CaffeNet(caffe_io.read_prototxt(prototxt), caffe_io.read_weights(weights))
+    caffe-tensorflow .npy dict); `convolution` as CaffeNet's. Errors (`CaffeModelError`, a
+    ValueError) name the file and the layer: unreadable or corrupt files, unsupported layer
+    types, missing or mis-shaped blobs."""
+    return CaffeNet(caffe_io.read_prototxt(prototxt), caffe_io.read_weights(weights),
+                    convolution=convolution)
 
 
 def preprocess(bgr_uint8):
