@@ -1,8 +1,9 @@
 // Kernels of OpenPose>WinogradInputTransform and OpenPose>WinogradOutputTransform (CPU):
 // validate, allocate, shard the tiles over the intra-op threads, run kernels/core/winograd.
 // Tiles are independent: the result does not depend on the thread count.
+#include <algorithm>
 #include <cstdint>
-#include <limits>
+#include <initializer_list>
 #include <string>
 
 #include "kernels/core/winograd.h"
@@ -10,6 +11,7 @@
 #include "ops/errors.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
+#include "tensorflow/core/util/overflow.h"
 
 namespace openpose_tf {
 namespace tf_glue {
@@ -22,7 +24,27 @@ using tensorflow::TensorShape;
 
 namespace {
 
-constexpr int64_t kMaxInt = std::numeric_limits<int32_t>::max() / 2;
+// Sizes below 2^30 keep every index of the core (int and int64 products) in range.
+constexpr int64_t kLimit = int64_t{1} << 30;
+
+// TensorShape(dims) aborts the process on overflow: build it with a status instead.
+absl::Status Shape(const char* op, std::initializer_list<int64_t> dims, TensorShape* shape) {
+  absl::Status status = TensorShape::BuildTensorShape(dims, shape);
+  if (!status.ok()) {
+    return InvalidArgument(op, ": the output would be too large (", status.message(), ")");
+  }
+  return absl::OkStatus();
+}
+
+// N * tiles_h * tiles_w, or an error where that overflows int64 (g.Tiles() is then safe).
+absl::Status CheckTiles(const char* op, const WinogradGeometry& g) {
+  const int64_t per_image = tensorflow::MultiplyWithoutOverflow(g.TilesH(), g.TilesW());
+  if (per_image < 0 || tensorflow::MultiplyWithoutOverflow(g.batch, per_image) < 0) {
+    return InvalidArgument(op, ": too many tiles for ", g.batch, " images of ", g.OutHeight(),
+                           "x", g.OutWidth(), " outputs");
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -43,7 +65,7 @@ class WinogradInputTransformOp : public OpKernel {
                                 "got shape ",
                                 input.shape().DebugString()));
     for (int d = 1; d < 4; ++d) {
-      OP_REQUIRES(ctx, input.dim_size(d) < kMaxInt,
+      OP_REQUIRES(ctx, input.dim_size(d) < kLimit,
                   InvalidArgument("WinogradInputTransform: H, W and C must be below 2^30, got ",
                                   input.shape().DebugString()));
     }
@@ -51,13 +73,17 @@ class WinogradInputTransformOp : public OpKernel {
                              static_cast<int>(input.dim_size(2)), pad_h_, pad_w_};
     OP_REQUIRES(ctx, g.OutHeight() >= 1 && g.OutWidth() >= 1,
                 InvalidArgument("WinogradInputTransform: a 3x3 convolution with pad (", pad_h_,
-                                ", ", pad_w_, ") needs at least ", 3 - 2 * pad_h_, "x",
-                                3 - 2 * pad_w_, " pixels, got ", g.height, "x", g.width));
+                                ", ", pad_w_, ") needs at least ", std::max(1, 3 - 2 * pad_h_),
+                                "x", std::max(1, 3 - 2 * pad_w_), " pixels (HxW), got ",
+                                g.height, "x", g.width));
+    OP_REQUIRES_OK(ctx, CheckTiles("WinogradInputTransform", g));
     const int channels = static_cast<int>(input.dim_size(3));
     Tensor* tiles = nullptr;
     const int64_t stride = WinogradTileStride(g.Tiles());
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(
-                            0, TensorShape({kWinogradPoints, stride, channels}), &tiles));
+    TensorShape shape;
+    OP_REQUIRES_OK(ctx, Shape("WinogradInputTransform", {kWinogradPoints, stride, channels},
+                              &shape));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, shape, &tiles));
     if (tiles->NumElements() == 0) return;
     const float* in = input.flat<float>().data();
     float* out = tiles->flat<float>().data();
@@ -91,7 +117,7 @@ class WinogradOutputTransformOp : public OpKernel {
                 InvalidArgument("WinogradOutputTransform: products must be [36, T, K] float32, "
                                 "got shape ",
                                 products.shape().DebugString()));
-    OP_REQUIRES(ctx, products.dim_size(2) < kMaxInt,
+    OP_REQUIRES(ctx, products.dim_size(2) < kLimit,
                 InvalidArgument("WinogradOutputTransform: K must be below 2^30, got ",
                                 products.dim_size(2)));
     const int channels = static_cast<int>(products.dim_size(2));
@@ -107,21 +133,24 @@ class WinogradOutputTransformOp : public OpKernel {
                                 "got shape ",
                                 size.shape().DebugString()));
     const auto nhw = size.flat<int32_t>();
-    OP_REQUIRES(ctx, nhw(0) >= 0 && nhw(1) >= 1 && nhw(2) >= 1 && nhw(1) < kMaxInt &&
-                         nhw(2) < kMaxInt,
-                InvalidArgument("WinogradOutputTransform: output_size must be N >= 0, Ho >= 1, "
-                                "Wo >= 1, got ",
+    OP_REQUIRES(ctx, nhw(0) >= 0 && nhw(1) >= 1 && nhw(2) >= 1 && nhw(1) < kLimit &&
+                         nhw(2) < kLimit,
+                InvalidArgument("WinogradOutputTransform: output_size must be N >= 0 and "
+                                "1 <= Ho, Wo < 2^30, got ",
                                 nhw(0), ", ", nhw(1), ", ", nhw(2)));
     // A geometry whose output is Ho x Wo (pad 1: input of the output's size).
     const WinogradGeometry g{nhw(0), nhw(1), nhw(2), 1, 1};
+    OP_REQUIRES_OK(ctx, CheckTiles("WinogradOutputTransform", g));
     OP_REQUIRES(ctx, WinogradTileStride(g.Tiles()) == products.dim_size(1),
                 InvalidArgument("WinogradOutputTransform: ", products.dim_size(1),
                                 " tiles given, output_size ", nhw(0), "x", nhw(1), "x", nhw(2),
                                 " has ", g.Tiles(), " (", WinogradTileStride(g.Tiles()),
                                 " with the padding tile)"));
     Tensor* output = nullptr;
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({nhw(0), nhw(1), nhw(2), channels}),
-                                             &output));
+    TensorShape shape;
+    OP_REQUIRES_OK(ctx, Shape("WinogradOutputTransform", {nhw(0), nhw(1), nhw(2), channels},
+                              &shape));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, shape, &output));
     if (output->NumElements() == 0) return;
     const WinogradEpilogue epilogue{bias.flat<float>().data(),
                                     prelu ? slope.flat<float>().data() : nullptr,

@@ -150,3 +150,23 @@ def test_auto_is_winograd_on_a_cpu(stages):
     assert net.convolution == "winograd"
     with pytest.raises(ValueError, match="convolution must be one of"):
         winograd.resolve("fft")
+
+
+def test_layer_names_that_are_not_tensorflow_names(tmp_path):
+    """Caffe takes any layer name; TensorFlow's root name scopes do not (a leading `_`, non-ASCII
+    letters): the layers are named in TensorFlow's alphabet."""
+    text = NET.replace('"conv1"', '"_conv1"').replace('"conv2"', '"卷积2"').replace(
+        '"prelu2"', '"-prelu2"')
+    proto = tmp_path / "names.prototxt"
+    proto.write_text(text, encoding="utf-8")
+    caffe_files.random_caffemodel(proto, tmp_path / "w.caffemodel")
+    net = opnet.from_caffe(proto, tmp_path / "w.caffemodel")
+    assert net(tf.zeros([1, 16, 16, 3])).shape == (1, 16, 16, 16)
+
+
+def test_huge_sizes_are_errors_not_aborts():
+    with pytest.raises(tf.errors.InvalidArgumentError, match="too many tiles|too large"):
+        ops.winograd_output_transform(tf.zeros([36, 1, 2]), tf.zeros([2]), tf.zeros([1]),
+                                      [2 ** 20, 2 ** 29, 2 ** 29])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="too many tiles|too large"):
+        ops.winograd_input_transform(tf.zeros([2 ** 20, 1, 1, 1]), (2 ** 20 - 1, 2 ** 20 - 1))

@@ -1,7 +1,8 @@
 """`openpose-tf bench`: per-stage times of the body pipeline (median over repeats).
 
-Stages: decode (OpenCV, a JPEG of the image size), network (the model on one net input), then
-OpenPose's post-processing on the network output of a synthetic crowd (random weights would give
+Stages: decode (OpenCV, a JPEG of the image size), network (the model on one net input), the
+whole pipeline on one image of the net input's size (frames/s for these two), then OpenPose's
+post-processing on the network output of a synthetic crowd (random weights would give
 meaningless peak counts): the composed ops stage by stage (resize_and_merge, nms, paf_scores,
 assemble_people), the fused peaks_and_paf_scores, and the whole `postprocess`. Prints the
 TensorFlow version and the devices. `--postprocess` runs the post-processing benchmark instead
@@ -99,9 +100,13 @@ def _bench(args) -> int:
     scores = ops.paf_scores(pafs, peaks, counts, model)
     drawn = postprocess(net_output, model, variant=v)[0][0].numpy()
 
+    from openpose_tf.extractor import PoseExtractor
+
+    extractor = PoseExtractor(network, pose, net_resolution=f"{width}x{height}", variant=v)
     stages = [
         ("decode (cv2.imdecode)", lambda: cv2.imdecode(jpeg, cv2.IMREAD_COLOR)),
         ("network", lambda: network(x)),
+        ("pipeline (PoseExtractor, 1 image)", lambda: extractor([image])),
         ("resize_and_merge", lambda: ops.resize_and_merge(net_output, variant=v)),
         ("nms", lambda: ops.nms(heatmaps[..., :model.num_parts], variant=v)),
         ("paf_scores", lambda: ops.paf_scores(pafs, peaks, counts, model)),
@@ -116,5 +121,7 @@ def _bench(args) -> int:
           f"{platform.processor() or platform.machine()}; {model.name} at {width}x{height}, "
           f"variant={v}, {len(people)} synthetic people, median of {args.repeats}")
     for name, fn in stages:
-        print(f"  {name:32s} {median_ms(fn, args.repeats):9.2f} ms")
+        ms = median_ms(fn, args.repeats)
+        rate = f"  ({1e3 / ms:.2f} frames/s)" if name.startswith(("network", "pipeline")) else ""
+        print(f"  {name:32s} {ms:9.2f} ms{rate}")
     return 0

@@ -24,6 +24,8 @@ from openpose_tf.cli.flags import (add_batch_arguments, add_frame_output_argumen
                                     output_options)
 from openpose_tf.common import Stopwatch, error_reason
 
+CALLS_IN_FLIGHT = 2  # pipeline calls running at once (threads; TensorFlow releases the GIL)
+
 
 def register(commands) -> None:
     run = commands.add_parser(
@@ -99,22 +101,29 @@ def _run(args) -> int:
           file=sys.stderr)
     watch = Stopwatch()
     start = time.perf_counter()
-    complete, last_frame = False, []
+    complete, last_frame, first_call = False, [], []
     try:
         processed, failed = _process(frames, extractor, outputs, args, total - done[0], watch,
-                                     last_frame)
+                                     last_frame, first_call)
         complete = True
     finally:
         with watch("write"):
             written = outputs.close(complete)
     for path in written:
         print(f"openpose-tf run: wrote {path}", file=sys.stderr)
-    seconds = time.perf_counter() - start
-    rate = f" ({processed / seconds:.2f} frames/s)" if processed and seconds > 0 else ""
+    end = time.perf_counter()
+    seconds = end - start
+    rate = f" ({processed / seconds:.2f} frames/s" if processed and seconds > 0 else ""
+    if rate and first_call and processed > first_call[0][1] and end > first_call[0][0]:
+        # The first call traces the pipeline (about a second): the rate after it is the steady one.
+        after = (processed - first_call[0][1]) / (end - first_call[0][0])
+        rate += f"; {after:.2f} frames/s after the first network call"
+    rate += ")" if rate else ""
     print(f"openpose-tf run: {processed} frames processed in {seconds:.1f} s{rate}, {done[0]} "
           f"already done, {failed} skipped", file=sys.stderr)
     if args.profile:
-        print(f"openpose-tf run: time per stage: {watch.summary(processed)}", file=sys.stderr)
+        print(f"openpose-tf run: time per stage: {watch.summary(processed)} (decode and write "
+              "run beside the pipeline, on threads of their own)", file=sys.stderr)
         if last_frame:
             _print_pipeline_split(extractor, last_frame[0])
     return 1 if failed else 0
@@ -130,23 +139,53 @@ def _print_pipeline_split(extractor, frame) -> None:
           f"{split}", file=sys.stderr)
 
 
-def _process(frames, extractor, outputs, args, total, watch, last_frame) -> tuple[int, int]:
+def _process(frames, extractor, outputs, args, total, watch, last_frame,
+             first_call) -> tuple[int, int]:
     """Runs the extractor over `frames` in batches and writes each frame's outputs; the last
-    frame processed is left in `last_frame`."""
+    frame processed is left in `last_frame`, (time, frames processed) after the first call in
+    `first_call`. Frames are decoded ahead and outputs written behind on threads of their own
+    (openpose_tf.overlap), and two pipeline calls are in flight, so that the network does not
+    wait for the rest."""
+    import collections
+    import concurrent.futures
+    import contextlib
+
     import tqdm
+
+    from openpose_tf import overlap
 
     processed = failed = 0
     bar = tqdm.tqdm(total=max(total, 0), unit="frame", disable=args.no_progress,
                     file=sys.stderr)
     batch = []
 
-    def flush():
-        nonlocal processed, failed
-        if not batch:
-            return
+    def write(frame, people):
+        with watch("write"):
+            outputs.write(frame.name, frame.image, people)
+
+    writer = overlap.Writer(write) if outputs.writes_anything else None
+    # Two pipeline calls in flight: one's warp and post-processing run in the idle moments of
+    # the other's network (each call's results are its own: the same bytes as one at a time).
+    calls = concurrent.futures.ThreadPoolExecutor(max_workers=CALLS_IN_FLIGHT,
+                                                  thread_name_prefix="openpose-tf pipeline")
+    pending: collections.deque = collections.deque()
+
+    def timed_call(images):
         with watch("pipeline"):
-            found = extractor.people_or_errors([f.image for f in batch])
-        for frame, people in zip(batch, found):
+            return extractor.people_or_errors(images)
+
+    def flush():
+        if batch:
+            pending.append((list(batch), calls.submit(timed_call, [f.image for f in batch])))
+            batch.clear()
+        while len(pending) >= CALLS_IN_FLIGHT:
+            finish()
+
+    def finish():
+        nonlocal processed, failed
+        frames_done, future = pending.popleft()
+        found = future.result()
+        for frame, people in zip(frames_done, found):
             bar.update(1)
             if isinstance(people, Exception):
                 failed += 1
@@ -156,27 +195,48 @@ def _process(frames, extractor, outputs, args, total, watch, last_frame) -> tupl
                 continue
             processed += 1
             last_frame[:] = [frame]
-            if outputs.writes_anything:
-                with watch("write"):
-                    outputs.write(frame.name, frame.image, people)
+            if writer is not None:
+                writer.submit(frame, people)
             else:
                 print(f"{frame.name}: {len(people.keypoints)} people")
-        batch.clear()
+        if not first_call:
+            first_call.append((time.perf_counter(), processed))
 
-    frames = iter(frames)
-    while True:
-        with watch("decode"):
-            frame = next(frames, None)
-        if frame is None:
-            break
-        if frame.image is None:
-            failed += 1
-            tqdm.tqdm.write(f"openpose-tf: skipped {frame.error}", file=sys.stderr)
-            bar.update(1)
-            continue
-        batch.append(frame)
-        if len(batch) == extractor.images_per_call:
+    def decoded():
+        frames_iter = iter(frames)
+        while True:
+            with watch("decode"):
+                frame = next(frames_iter, None)
+            if frame is None:
+                return
+            yield frame
+
+    ahead = overlap.read_ahead(decoded(), depth=2 * extractor.images_per_call + 2)
+    try:
+        with contextlib.closing(ahead):
+            for frame in ahead:
+                if frame.image is None:
+                    failed += 1
+                    tqdm.tqdm.write(f"openpose-tf: skipped {frame.error}", file=sys.stderr)
+                    bar.update(1)
+                    continue
+                batch.append(frame)
+                if len(batch) == extractor.images_per_call:
+                    flush()
             flush()
-    flush()
-    bar.close()
+            while pending:
+                finish()
+    except BaseException:
+        with contextlib.suppress(Exception):  # what was processed is written, even on Ctrl-C
+            while pending and pending[0][1].done():
+                finish()
+            if writer is not None:
+                writer.close()
+        raise
+    else:
+        if writer is not None:
+            writer.close()
+    finally:
+        calls.shutdown(wait=True, cancel_futures=True)
+        bar.close()
     return processed, failed

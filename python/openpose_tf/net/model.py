@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import tensorflow as tf
 
@@ -18,8 +20,8 @@ class CaffeNet(tf.Module):
     channels in network order.
 
     `convolution`: how the 3x3 stride-1 convolutions run. "winograd" (Winograd F(4x4, 3x3) with
-    the op library's transforms, the ReLU/PReLU that follows fused in; CPU only, 2x faster on
-    OpenPose's networks: :mod:`openpose_tf.net.winograd`), "direct" (`tf.nn.conv2d`, any
+    the op library's transforms, the ReLU/PReLU that follows fused in; CPU only, 1.2-2x faster
+    on OpenPose's networks: :mod:`openpose_tf.net.winograd`), "direct" (`tf.nn.conv2d`, any
     device, what `openpose-tf convert` saves) or "auto" (winograd unless TensorFlow sees a GPU
     or the op library does not load). The two agree within float32 rounding.
     """
@@ -198,7 +200,10 @@ def weight_shapes(definition: caffe_io.NetDefinition) -> dict[str, list[tuple[in
 
 
 def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "_-." else "_" for ch in name)
+    """A layer name as a TensorFlow name (of a variable, of a root name scope: ASCII letters,
+    digits and `_.-`, not starting with `_` or `-`)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    return safe if re.match(r"[A-Za-z0-9.]", safe) else f"layer{safe}"
 
 
 def from_caffe(prototxt, weights, convolution="auto") -> CaffeNet:
