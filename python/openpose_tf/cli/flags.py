@@ -95,6 +95,10 @@ def add_hand_face_arguments(parser) -> None:
                            help=f"{kind} crops, WxH")
         group.add_argument(f"--{kind}_render_threshold", type=float, default=threshold,
                            help=f"draw {kind} parts scoring above this")
+    group.add_argument("--hand_face_batch_size", type=int, default=1,
+                       help="hand and face crops per network call, every call padded to it as "
+                            "--batch_size (1, OpenPose's way, wastes nothing on a CPU, where "
+                            "larger batches gain about 2%%; on a GPU they save calls)")
     group.add_argument("--hand_scale_number", type=int, default=1,
                        help="hand scales; the best mean score wins")
     group.add_argument("--hand_scale_range", type=float, default=0.4,
@@ -132,7 +136,8 @@ def hand_networks(args) -> dict:
                              f"`openpose-tf convert`)")
         network, _ = load_network(model_dir, kind.upper())
         out[kind] = KeypointNetwork(network, kind.upper(), getattr(args, f"{kind}_net_resolution"),
-                                    args.variant)
+                                    args.variant,
+                                    batch_size=getattr(args, "hand_face_batch_size", 1))
     if "hand" in out:
         out.update(hand_scale_number=args.hand_scale_number,
                    hand_scale_range=args.hand_scale_range)
