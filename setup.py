@@ -1,6 +1,6 @@
 """Tags the wheel as platform-specific (it carries a compiled library, _openpose_ops.so) and
 declares TensorFlow as extras pinned to the version that library was built for, and the optional
-Beam SDK ([beam]). Everything else is in pyproject.toml.
+Beam SDK ([beam]) and the web service's libraries ([serve]). Everything else is in pyproject.toml.
 
 The library loads only into the TensorFlow it was compiled against, but users pick the package
 (tensorflow, tensorflow-cpu, tensorflow[and-cuda]); so no extra is installed by default and
@@ -49,5 +49,8 @@ setup(
         "and-cuda": [f"tensorflow[and-cuda]=={VERSION}"],
         # openpose_tf.beam and `openpose-tf beam`; protobuf: one version Beam and TF both take.
         "beam": [pinned("apache-beam"), pinned("protobuf")],
+        # `openpose-tf serve`: the ASGI app, its server, multipart bodies, the metrics.
+        "serve": [pinned("starlette"), pinned("uvicorn"), pinned("python-multipart"),
+                  pinned("prometheus_client")],
     },
 )

@@ -18,6 +18,7 @@ import pathlib
 import numpy as np
 
 from openpose_tf import coco_json, media, openpose_json, pose_models, render
+from openpose_tf.common import write_atomic
 
 
 @dataclasses.dataclass
@@ -97,34 +98,19 @@ class Outputs:
     def write(self, name: str, image, people) -> np.ndarray:
         """Writes one frame's outputs (`people`: a `common.People`); returns the body
         keypoints as written (in `--keypoint_scale` units)."""
-        height, width = image.shape[:2]
-
-        def scaled(keypoints):
-            return None if keypoints is None else scale_keypoints(
-                keypoints, self.options.keypoint_scale, (width, height),
-                people.scale_net_to_output)
-
-        keypoints = scaled(people.keypoints)
+        keypoints = scaled_keypoints(people, image, self.options.keypoint_scale)
         if self.coco:
-            self.coco.add(name, keypoints, people.scores)
+            self.coco.add(name, keypoints["pose_keypoints_2d"], people.scores)
         if self.json_dir:
-            openpose_json.write_people_json(
-                self.json_dir, name, keypoints, face_keypoints_2d=scaled(people.face),
-                hand_left_keypoints_2d=scaled(people.hand_left),
-                hand_right_keypoints_2d=scaled(people.hand_right))
+            write_atomic(openpose_json.json_path(self.json_dir, name), _json(keypoints))
         if self.images_dir or self.video:
-            hands = None if people.hand_left is None else (people.hand_left, people.hand_right)
-            o = self.options
-            rendered = render.draw_people(image, people.keypoints, self.model,
-                                          o.render_threshold, o.alpha_pose,
-                                          not o.disable_blending, hands, people.face,
-                                          o.hand_render_threshold, o.face_render_threshold)
+            rendered = render_frame(image, people, self.model, self.options)
             if self.images_dir:
                 media.write_image(self.images_dir / f"{name}_rendered.{self.image_format}",
                                   rendered)
             if self.video:
                 self.video.write(rendered, name)
-        return keypoints
+        return keypoints["pose_keypoints_2d"]
 
     def close(self, complete: bool = True) -> list[pathlib.Path]:
         """Finishes the whole-run files (only a complete run leaves them); returns those
@@ -137,6 +123,41 @@ class Outputs:
             self.coco.write(self.options.write_coco_json)
             written.append(pathlib.Path(self.options.write_coco_json))
         return written
+
+
+def scaled_keypoints(people, image, keypoint_scale: int) -> dict:
+    """One frame's keypoints in `--keypoint_scale` units by `openpose_json.KEYS` name
+    (`run`'s JSON files and `serve`'s answers are both made of this)."""
+    height, width = image.shape[:2]
+
+    def scaled(keypoints):
+        return None if keypoints is None else scale_keypoints(
+            keypoints, keypoint_scale, (width, height), people.scale_net_to_output)
+
+    return {"pose_keypoints_2d": scaled(people.keypoints),
+            "face_keypoints_2d": scaled(people.face),
+            "hand_left_keypoints_2d": scaled(people.hand_left),
+            "hand_right_keypoints_2d": scaled(people.hand_right)}
+
+
+def frame_json(people, image, keypoint_scale: int = 0) -> str:
+    """The text of one frame's `<name>_keypoints.json`, byte for byte what `run` writes."""
+    return _json(scaled_keypoints(people, image, keypoint_scale))
+
+
+def _json(keypoints: dict) -> str:
+    other = {key: value for key, value in keypoints.items() if key != "pose_keypoints_2d"}
+    return openpose_json.people_json(keypoints["pose_keypoints_2d"], **other)
+
+
+def render_frame(image, people, model, options: OutputOptions):
+    """One frame's rendered picture (OpenPose's renderer, the options' thresholds and
+    blending)."""
+    hands = None if people.hand_left is None else (people.hand_left, people.hand_right)
+    o = options
+    return render.draw_people(image, people.keypoints, model, o.render_threshold, o.alpha_pose,
+                              not o.disable_blending, hands, people.face,
+                              o.hand_render_threshold, o.face_render_threshold)
 
 
 # OpenPose's --keypoint_scale (flagsToScaleMode, keypointScaler.cpp).

@@ -7,9 +7,9 @@ import argparse
 import os
 import sys
 
-from openpose_tf.cli import beam, bench, convert, demo, flags, run
+from openpose_tf.cli import beam, bench, convert, demo, flags, run, serve
 
-COMMANDS = (run, convert, demo, bench, beam)
+COMMANDS = (run, convert, demo, bench, beam, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

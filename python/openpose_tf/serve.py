@@ -1,0 +1,311 @@
+"""`openpose-tf serve`: the pipeline behind HTTP (an ASGI app on Starlette, served by uvicorn).
+
+    POST /v1/pose                     an image (raw body or multipart) -> OpenPose's JSON for it,
+                                      the bytes `run --write_json` writes; ?render=1 -> the
+                                      rendered PNG; ?keypoint_scale=N as `run`
+    POST /v1/models/<name>:predict    TF Serving's REST shape: {"instances": [{"b64": ...}]} ->
+                                      {"predictions": [<OpenPose JSON>, ...]}
+    GET  /healthz                     200 once the model is loaded and warmed up
+    GET  /metrics                     Prometheus text: requests, errors by kind, latency,
+                                      batch sizes, queue depth
+    GET  /                            a page to try it: drop a photo or take one with the webcam
+
+Dynamic batching (`Batcher`): requests whose images have the same size (so the same net input)
+go into one pipeline call, up to the extractor's batch size, waiting at most `batch_timeout`;
+every call is padded to that batch size (the pipeline's batch rule), so an image's people never
+depend on its batch-mates. The calls run on worker threads, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import concurrent.futures
+import contextlib
+import dataclasses
+import json
+import pathlib
+import time
+
+import numpy as np
+
+from openpose_tf import media, outputs
+
+PAGE = pathlib.Path(__file__).with_name("serve_page.html")
+
+
+class RequestError(Exception):
+    """An answer other than 200: `status`, a message and its kind for the metrics."""
+
+    def __init__(self, status: int, kind: str, message: str, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.kind, self.headers = status, kind, headers or {}
+
+
+@dataclasses.dataclass
+class ServeOptions:
+    max_batch_size: int = 1
+    batch_timeout: float = 0.005     # seconds
+    max_queue: int = 64
+    max_image_bytes: int = 20 * 1024 * 1024
+    max_image_pixels: int = media.MAX_IMAGE_PIXELS
+    model_name: str = "openpose"
+    workers: int = 2                 # pipeline calls in flight
+
+
+class Metrics:
+    """The Prometheus metrics of one server (its own registry)."""
+
+    def __init__(self):
+        import prometheus_client as prom
+
+        self.registry = prom.CollectorRegistry()
+        self.requests = prom.Counter("openpose_requests", "Requests answered, by endpoint and "
+                                     "status", ["endpoint", "status"], registry=self.registry)
+        self.errors = prom.Counter("openpose_errors", "Requests refused or failed, by kind",
+                                   ["kind"], registry=self.registry)
+        self.latency = prom.Histogram("openpose_request_seconds", "Time to answer a request",
+                                      ["endpoint"], registry=self.registry,
+                                      buckets=(.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30))
+        self.batch_size = prom.Histogram("openpose_batch_images", "Images per pipeline call",
+                                         registry=self.registry,
+                                         buckets=(1, 2, 3, 4, 6, 8, 12, 16, 32, 64))
+        self.queue = prom.Gauge("openpose_queue_images", "Images waiting or in a call",
+                                registry=self.registry)
+
+    def text(self) -> bytes:
+        import prometheus_client as prom
+
+        return prom.generate_latest(self.registry)
+
+
+class Batcher:
+    """Groups images by size into pipeline calls of at most `extractor.images_per_call`,
+    waiting at most `timeout` seconds for a group to fill; `options.workers` calls run at once
+    on threads. `submit(image)` is awaited on the event loop and gives the image's `People`."""
+
+    def __init__(self, extractor, options: ServeOptions, metrics: Metrics):
+        self.extractor, self.options, self.metrics = extractor, options, metrics
+        self.size = extractor.images_per_call
+        self.calls = concurrent.futures.ThreadPoolExecutor(
+            max_workers=options.workers, thread_name_prefix="openpose-tf pipeline")
+        self.groups: dict[tuple, list] = {}
+        self.timers: dict[tuple, asyncio.TimerHandle] = {}
+        self.waiting = 0  # images queued or in a call (touched on the event loop only)
+
+    async def submit(self, image: np.ndarray):
+        if self.waiting >= self.options.max_queue:
+            raise RequestError(503, "queue_full", f"the queue is full ({self.waiting} images); "
+                               "try again shortly", {"Retry-After": "1"})
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        key = image.shape
+        group = self.groups.setdefault(key, [])
+        group.append((image, future))
+        self._count(+1)
+        if len(group) >= self.size:
+            self._dispatch(key)
+        elif key not in self.timers:
+            self.timers[key] = loop.call_later(self.options.batch_timeout, self._dispatch, key)
+        try:
+            return await future
+        finally:
+            self._count(-1)
+
+    def _count(self, step: int) -> None:
+        self.waiting += step
+        self.metrics.queue.set(self.waiting)
+
+    def _dispatch(self, key) -> None:
+        timer = self.timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        group = self.groups.pop(key, [])
+        while group:
+            chunk, group = group[:self.size], group[self.size:]
+            self._run(chunk)
+
+    def _run(self, chunk) -> None:
+        loop = asyncio.get_running_loop()
+        self.metrics.batch_size.observe(len(chunk))
+        call = loop.run_in_executor(self.calls, self.extractor.people_or_errors,
+                                    [image for image, _ in chunk])
+
+        def done(call):
+            error = call.exception()
+            for i, (_, future) in enumerate(chunk):
+                if future.done():  # the client went away
+                    continue
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(call.result()[i])
+
+        call.add_done_callback(done)
+
+    def close(self) -> None:
+        self.calls.shutdown(wait=True)
+
+
+def decode(data: bytes, max_pixels: int) -> np.ndarray:
+    """A BGR image from encoded bytes; RequestError 400 naming why not."""
+    try:
+        return media.decode_image(data, max_pixels)
+    except ValueError as err:
+        raise RequestError(400, "bad_image", f"not an image OpenCV can read: {err}") from err
+
+
+def people_or_raise(people):
+    if isinstance(people, Exception):
+        from openpose_tf.common import error_reason
+
+        raise RequestError(422, "pipeline", f"the pipeline cannot take this image: "
+                           f"{error_reason(people)}")
+    return people
+
+
+def create_app(extractor, pose_model, options: ServeOptions, render_options=None):
+    """The Starlette app: `extractor` (a warmed-up `PoseExtractor` or `SavedPipeline`)."""
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+    from starlette.routing import Route
+
+    metrics = Metrics()
+    render_options = render_options or outputs.OutputOptions()
+    model = outputs.pose_models.get(pose_model)
+    state = {"batcher": None}
+
+    async def read_body(request) -> bytes:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > options.max_image_bytes:
+            raise RequestError(413, "too_large", f"the body has {length} bytes, at most "
+                               f"{options.max_image_bytes} are taken (--max_image_bytes)")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > options.max_image_bytes:
+                raise RequestError(413, "too_large", f"the body exceeds {options.max_image_bytes}"
+                                   " bytes (--max_image_bytes)")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def image_bytes(request) -> bytes:
+        body = await read_body(request)
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            body = await first_file(request, body)
+        if not body:
+            raise RequestError(400, "bad_image", "no image in the request body")
+        return body
+
+    async def first_file(request, body: bytes) -> bytes:
+        from starlette.formparsers import MultiPartException, MultiPartParser
+
+        async def stream():
+            yield body
+            yield b""
+
+        try:
+            form = await MultiPartParser(request.headers, stream()).parse()
+        except MultiPartException as err:
+            raise RequestError(400, "bad_request", f"unreadable multipart body: {err}") from err
+        for _, value in form.multi_items():
+            if hasattr(value, "read"):
+                return await value.read()
+        raise RequestError(400, "bad_request", "the multipart body has no file")
+
+    async def estimate(data: bytes):
+        image = await asyncio.to_thread(decode, data, options.max_image_pixels)
+        return image, people_or_raise(await state["batcher"].submit(image))
+
+    def keypoint_scale(request) -> int:
+        value = request.query_params.get("keypoint_scale", "0")
+        try:
+            return outputs.check_keypoint_scale(int(value))
+        except ValueError as err:
+            raise RequestError(400, "bad_request", f"keypoint_scale: {err}") from err
+
+    def answered(endpoint):
+        """Wraps a handler: errors as statuses, the metrics."""
+        def wrap(handler):
+            async def handle(request):
+                start = time.perf_counter()
+                try:
+                    response = await handler(request)
+                except RequestError as err:
+                    metrics.errors.labels(err.kind).inc()
+                    if endpoint == "predict":  # TF Serving answers errors as JSON
+                        response = JSONResponse({"error": str(err)}, err.status, err.headers)
+                    else:
+                        response = PlainTextResponse(str(err) + "\n", err.status, err.headers)
+                metrics.requests.labels(endpoint, str(response.status_code)).inc()
+                metrics.latency.labels(endpoint).observe(time.perf_counter() - start)
+                return response
+            return handle
+        return wrap
+
+    @answered("pose")
+    async def pose(request):
+        scale = keypoint_scale(request)
+        render = request.query_params.get("render", "0") not in ("0", "", "false")
+        image, people = await estimate(await image_bytes(request))
+        if render:
+            def png():
+                import cv2
+
+                drawn = outputs.render_frame(image, people, model, render_options)
+                return cv2.imencode(".png", drawn)[1].tobytes()
+
+            return Response(await asyncio.to_thread(png), media_type="image/png")
+        text = outputs.frame_json(people, image, scale)
+        return Response(text, media_type="application/json")
+
+    @answered("predict")
+    async def predict(request):
+        name, _, verb = request.path_params["target"].partition(":")
+        if name != options.model_name or verb != "predict":
+            raise RequestError(404, "not_found", f"Servable not found for request: "
+                               f"{request.path_params['target']} (serving "
+                               f"{options.model_name}:predict)")
+        try:
+            payload = json.loads(await read_body(request))
+            instances = payload["instances"] if "instances" in payload else payload["inputs"]
+            encoded = [item["b64"] if "b64" in item else item["image"]["b64"]
+                       for item in instances]
+            data = [base64.b64decode(text, validate=True) for text in encoded]
+        except (ValueError, KeyError, TypeError, binascii.Error) as err:
+            raise RequestError(400, "bad_request", 'the body must be {"instances": [{"b64": '
+                               f'"<base64 image>"}}, ...]}} (TF Serving\'s shape): {err}') from err
+        scale = keypoint_scale(request)
+        found = await asyncio.gather(*(estimate(d) for d in data))
+        texts = [outputs.frame_json(people, image, scale) for image, people in found]
+        return Response('{"predictions":[' + ",".join(texts) + "]}",
+                        media_type="application/json")
+
+    async def healthz(request):
+        if state["batcher"] is None:
+            return PlainTextResponse("loading\n", 503)
+        return PlainTextResponse("ok\n")
+
+    async def metrics_text(request):
+        return Response(metrics.text(), media_type="text/plain; version=0.0.4")
+
+    async def page(request):
+        return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        state["batcher"] = Batcher(extractor, options, metrics)
+        try:
+            yield
+        finally:  # uvicorn has finished the requests in flight (SIGTERM)
+            await asyncio.to_thread(state["batcher"].close)
+
+    routes = [Route("/v1/pose", pose, methods=["POST"]),
+              Route("/v1/models/{target:path}", predict, methods=["POST"]),
+              Route("/healthz", healthz), Route("/metrics", metrics_text),
+              Route("/", page)]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.metrics = metrics
+    return app
+

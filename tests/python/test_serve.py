@@ -1,0 +1,219 @@
+"""`openpose-tf serve` in a subprocess on a free loopback port, with a small converted network:
+its JSON is `run --write_json`'s, byte for byte; TF Serving's REST shape; rendering; health and
+metrics; concurrent requests of mixed sizes each get their own answer, batched; bad requests get
+their status and the server goes on; SIGTERM ends it with exit code 0."""
+
+import base64
+import concurrent.futures
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from openpose_tf import cli
+
+httpx = pytest.importorskip("httpx", reason="the serve extra (httpx for the tests) is missing")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def photos(count=6, seed=0):
+    """Random images of three sizes, PNG-encoded."""
+    rng = np.random.default_rng(seed)
+    sizes = [(96, 128), (80, 80), (100, 60)]
+    out = []
+    for i in range(count):
+        image = rng.integers(0, 256, sizes[i % 3] + (3,), np.uint8)
+        out.append((f"img{i}", cv2.imencode(".png", image)[1].tobytes()))
+    return out
+
+
+@pytest.fixture(scope="module")
+def server(model_dir, tmp_path_factory):
+    port = free_port()
+    log = tmp_path_factory.mktemp("serve") / "server.log"
+    command = [sys.executable, "-m", "openpose_tf", "serve", "--model", str(model_dir),
+               "--net_resolution", "-1x128", "--port", str(port), "--max_batch_size", "4",
+               "--batch_timeout_ms", "50", "--max_queue", "40", "--max_image_bytes", "200k"]
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
+                                   env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the server did not start: {log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    yield url, process, log
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def run_json(model_dir, tmp_path_factory):
+    """`run --write_json` on the same images and flags: {name: bytes}."""
+    folder = tmp_path_factory.mktemp("run")
+    (folder / "in").mkdir()
+    for name, data in photos():
+        (folder / "in" / f"{name}.png").write_bytes(data)
+    assert cli.main(["run", "--model", str(model_dir), "--image_dir", str(folder / "in"),
+                     "--write_json", str(folder / "out"), "--write_images", str(folder / "out"),
+                     "--net_resolution", "-1x128", "--no_progress"]) == 0
+    return folder / "out"
+
+
+def test_json_is_runs_byte_for_byte_and_render_is_its_picture(server, run_json):
+    url, _, _ = server
+    for name, data in photos():
+        answer = httpx.post(url + "/v1/pose", content=data, timeout=60)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"] == "application/json"
+        assert answer.content == (run_json / f"{name}_keypoints.json").read_bytes()
+    name, data = photos()[0]
+    files = {"image": (f"{name}.png", data, "image/png")}
+    multipart = httpx.post(url + "/v1/pose", files=files, timeout=60)
+    assert multipart.content == (run_json / f"{name}_keypoints.json").read_bytes()
+    png = httpx.post(url + "/v1/pose?render=1", content=data, timeout=60)
+    assert png.headers["content-type"] == "image/png"
+    np.testing.assert_array_equal(cv2.imdecode(np.frombuffer(png.content, np.uint8), 1),
+                                  cv2.imread(str(run_json / f"{name}_rendered.png")))
+    scaled = httpx.post(url + "/v1/pose?keypoint_scale=3", content=data, timeout=60)
+    assert scaled.status_code == 200 and json.loads(scaled.content)["version"] == 1.3
+
+
+def test_tf_serving_rest_shape(server, run_json):
+    url, _, _ = server
+    images = photos()[:3]
+    body = {"instances": [{"b64": base64.b64encode(data).decode()} for _, data in images]}
+    answer = httpx.post(url + "/v1/models/openpose:predict", json=body, timeout=60)
+    assert answer.status_code == 200, answer.text
+    predictions = json.loads(answer.content)["predictions"]
+    assert [json.dumps(p, separators=(",", ":")) for p in predictions] == [
+        json.dumps(json.loads((run_json / f"{n}_keypoints.json").read_bytes()),
+                   separators=(",", ":")) for n, _ in images]
+    missing = httpx.post(url + "/v1/models/other:predict", json=body, timeout=60)
+    assert missing.status_code == 404 and "error" in missing.json()
+    bad = httpx.post(url + "/v1/models/openpose:predict", json={"instances": [{"x": 1}]})
+    assert bad.status_code == 400 and "instances" in bad.json()["error"]
+
+
+def test_concurrent_mixed_sizes_each_get_their_own_answer_in_batches(server):
+    url, _, _ = server
+    images = photos(32, seed=1)
+    serial = {name: httpx.post(url + "/v1/pose", content=data, timeout=60).content
+              for name, data in images[:6]}
+    with concurrent.futures.ThreadPoolExecutor(32) as pool:
+        answers = list(pool.map(lambda item: (item[0], httpx.post(
+            url + "/v1/pose", content=item[1], timeout=120)), images))
+    for name, answer in answers:
+        assert answer.status_code == 200, answer.text
+        if name in serial:
+            assert answer.content == serial[name]
+    metrics = httpx.get(url + "/metrics").text
+    batched = [line for line in metrics.splitlines()
+               if line.startswith("openpose_batch_images_bucket") and 'le="1.0"' in line]
+    count = [line for line in metrics.splitlines()
+             if line.startswith("openpose_batch_images_count")]
+    assert batched and count
+    assert float(batched[0].split()[-1]) < float(count[0].split()[-1])  # some calls had > 1
+
+
+def test_bad_requests_get_their_status_and_the_server_goes_on(server):
+    url, _, _ = server
+    assert httpx.post(url + "/v1/pose", content=b"not an image").status_code == 400
+    assert httpx.post(url + "/v1/pose", content=b"").status_code == 400
+    too_big = httpx.post(url + "/v1/pose", content=b"\0" * 300_000)
+    assert too_big.status_code == 413
+    assert httpx.post(url + "/v1/pose?keypoint_scale=9", content=photos()[0][1]).status_code \
+        == 400
+    thin = cv2.imencode(".png", np.zeros((1000, 3, 3), np.uint8))[1].tobytes()  # no net column
+    assert httpx.post(url + "/v1/pose", content=thin, timeout=60).status_code == 422
+    assert httpx.post(url + "/v1/pose", content=photos()[0][1], timeout=60).status_code == 200
+    metrics = httpx.get(url + "/metrics").text
+    assert 'openpose_errors_total{kind="bad_image"}' in metrics
+    assert 'openpose_errors_total{kind="too_large"}' in metrics
+    assert "openpose_queue_images" in metrics and "openpose_request_seconds" in metrics
+
+
+def test_page_and_health(server):
+    url, _, _ = server
+    page = httpx.get(url + "/")
+    assert page.status_code == 200 and "/v1/pose" in page.text and "<script" in page.text
+    assert "http" not in page.text.split("<script", 1)[1].split("fetch(")[0]  # no external assets
+    assert httpx.get(url + "/healthz").text == "ok\n"
+
+
+def test_sigterm_answers_the_requests_in_flight_then_exits_0(server):
+    url, process, log = server
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        # A lone request waits --batch_timeout_ms (50) for batch-mates: caught in flight.
+        answer = pool.submit(httpx.post, url + "/v1/pose", content=photos()[1][1], timeout=60)
+        deadline = time.monotonic() + 30
+        while "openpose_queue_images 1.0" not in httpx.get(url + "/metrics").text:
+            assert time.monotonic() < deadline and not answer.done()
+        process.send_signal(signal.SIGTERM)
+        assert answer.result().status_code == 200
+    assert process.wait(timeout=60) == 0, log.read_text()[-2000:]
+    assert "stopped by SIGTERM" in log.read_text()
+
+
+class SlowExtractor:
+    """A stand-in pipeline that records its calls and waits until released."""
+
+    images_per_call = 3
+
+    def __init__(self):
+        import threading
+
+        self.calls, self.release = [], threading.Event()
+
+    def people_or_errors(self, images):
+        self.calls.append([image.shape for image in images])
+        self.release.wait(10)
+        return [f"people of {image.shape}" for image in images]
+
+
+def test_batcher_groups_by_size_fills_calls_and_refuses_a_full_queue():
+    import asyncio
+
+    from openpose_tf import serve
+
+    extractor = SlowExtractor()
+    options = serve.ServeOptions(max_batch_size=3, batch_timeout=0.05, max_queue=5)
+
+    async def scenario():
+        batcher = serve.Batcher(extractor, options, serve.Metrics())
+        a, b = np.zeros((4, 4, 3), np.uint8), np.zeros((5, 4, 3), np.uint8)
+        tasks = [asyncio.create_task(batcher.submit(image)) for image in (a, a, a, b, b)]
+        await asyncio.sleep(0.01)
+        assert extractor.calls == [[a.shape] * 3]          # a full group goes at once
+        with pytest.raises(serve.RequestError) as refused:  # 5 waiting: the queue is full
+            await batcher.submit(a)
+        assert refused.value.status == 503 and refused.value.headers == {"Retry-After": "1"}
+        await asyncio.sleep(0.1)                            # the timeout sends the rest
+        assert extractor.calls == [[a.shape] * 3, [b.shape] * 2]
+        extractor.release.set()
+        results = await asyncio.gather(*tasks)
+        assert results == [f"people of {a.shape}"] * 3 + [f"people of {b.shape}"] * 2
+        assert batcher.waiting == 0
+        batcher.close()
+
+    asyncio.run(scenario())
