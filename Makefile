@@ -14,7 +14,8 @@ BAZEL = $(shell command -v bazel-4.2.3 || command -v bazel-4 || echo bazel)
 # Bazel's TensorFlow repository rule (third_party/tensorflow) uses this Python.
 export PYTHON_BIN_PATH := $(PY)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
-APT_PACKAGES := bazel-bootstrap googletest libgtest-dev
+# chromium + chromium-driver: the browser test of `openpose-tf serve`'s page (Selenium, headless).
+APT_PACKAGES := bazel-bootstrap googletest libgtest-dev chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LIB := bazel-bin/_openpose_ops.so
 

