@@ -19,7 +19,7 @@ APT_PACKAGES := bazel-bootstrap googletest libgtest-dev chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LIB := bazel-bin/_openpose_ops.so
 
-.PHONY: demo test lint setup apt bazel-link venv build install test-cc test-asan test-cuda-check test-python bench bench-net bench-postprocess bench-run wheel gpu-build gpu-test gpu-build-check build-cuda clean
+.PHONY: demo test lint setup apt bazel-link venv build install test-cc test-asan test-cuda-check test-python bench bench-net bench-postprocess bench-run bench-serve wheel gpu-build gpu-test gpu-build-check build-cuda clean
 
 demo: install
 	$(PY) -m openpose_tf demo --output demo_output
@@ -103,6 +103,9 @@ bench-net: install
 # `run`'s frames/s on a folder of mixed sizes and a video against the pipeline's time per frame.
 bench-run: install
 	$(PY) benchmarks/bench_run.py
+
+bench-serve: install
+	$(PY) benchmarks/bench_serve.py
 
 # Net output -> people: postprocess vs the plain-TensorFlow way, 1 and 2 threads, peak memory.
 bench-postprocess: install

@@ -49,8 +49,9 @@ setup(
         "and-cuda": [f"tensorflow[and-cuda]=={VERSION}"],
         # openpose_tf.beam and `openpose-tf beam`; protobuf: one version Beam and TF both take.
         "beam": [pinned("apache-beam"), pinned("protobuf")],
-        # `openpose-tf serve`: the ASGI app, its server, multipart bodies, the metrics.
-        "serve": [pinned("starlette"), pinned("uvicorn"), pinned("python-multipart"),
-                  pinned("prometheus_client")],
+        # `openpose-tf serve`: the ASGI app, its server (with its C HTTP parser and event loop),
+        # multipart bodies, the metrics.
+        "serve": [pinned("starlette"), pinned("uvicorn"), pinned("httptools"), pinned("uvloop"),
+                  pinned("python-multipart"), pinned("prometheus_client")],
     },
 )

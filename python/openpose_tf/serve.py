@@ -205,8 +205,10 @@ def create_app(extractor, pose_model, options: ServeOptions, render_options=None
             yield body
             yield b""
 
+        parser = MultiPartParser(request.headers, stream())
+        parser.spool_max_size = len(body) + 1  # parts stay in memory: never on the disk
         try:
-            form = await MultiPartParser(request.headers, stream()).parse()
+            form = await parser.parse()
         except MultiPartException as err:
             raise RequestError(400, "bad_request", f"unreadable multipart body: {err}") from err
         for _, value in form.multi_items():
@@ -257,7 +259,7 @@ def create_app(extractor, pose_model, options: ServeOptions, render_options=None
                 return cv2.imencode(".png", drawn)[1].tobytes()
 
             return Response(await asyncio.to_thread(png), media_type="image/png")
-        text = outputs.frame_json(people, image, scale)
+        text = await asyncio.to_thread(outputs.frame_json, people, image, scale)
         return Response(text, media_type="application/json")
 
     @answered("predict")
