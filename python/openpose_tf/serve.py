@@ -25,6 +25,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import json
+import logging
 import pathlib
 import time
 
@@ -45,7 +46,6 @@ class RequestError(Exception):
 
 @dataclasses.dataclass
 class ServeOptions:
-    max_batch_size: int = 1
     batch_timeout: float = 0.005     # seconds
     max_queue: int = 64
     max_image_bytes: int = 20 * 1024 * 1024
@@ -95,7 +95,7 @@ class Batcher:
         self.waiting = 0  # images queued or in a call (touched on the event loop only)
 
     async def submit(self, image: np.ndarray):
-        if self.waiting >= self.options.max_queue:
+        if self.waiting >= self.options.max_queue:  # the app admits no more; a safety net
             raise RequestError(503, "queue_full", f"the queue is full ({self.waiting} images); "
                                "try again shortly", {"Retry-After": "1"})
         loop = asyncio.get_running_loop()
@@ -158,11 +158,33 @@ def decode(data: bytes, max_pixels: int) -> np.ndarray:
 
 def people_or_raise(people):
     if isinstance(people, Exception):
+        import tensorflow as tf
+
         from openpose_tf.common import error_reason
 
+        if isinstance(people, tf.errors.ResourceExhaustedError):  # the server's, not the image's
+            raise RequestError(503, "resource_exhausted", f"out of memory for now: "
+                               f"{error_reason(people)}", {"Retry-After": "5"})
         raise RequestError(422, "pipeline", f"the pipeline cannot take this image: "
                            f"{error_reason(people)}")
     return people
+
+
+def instances_of(body: bytes) -> list[bytes]:
+    """The images of a TF Serving REST request (`{"instances": [{"b64": ...}, ...]}`, also
+    `{"inputs": ...}` and `{"image": {"b64": ...}}` items); RequestError 400 otherwise."""
+    try:
+        payload = json.loads(body)
+        instances = payload["instances"] if "instances" in payload else payload["inputs"]
+        encoded = [item["b64"] if "b64" in item else item["image"]["b64"] for item in instances]
+        data = [base64.b64decode(text, validate=True) for text in encoded]
+    except (ValueError, KeyError, TypeError, RecursionError, binascii.Error) as err:
+        raise RequestError(400, "bad_request", 'the body must be {"instances": [{"b64": '
+                           f'"<base64 image>"}}, ...]}} (TF Serving\'s shape): '
+                           f"{str(err)[:200]}") from None
+    if not data:
+        raise RequestError(400, "bad_request", "no instances in the request")
+    return data
 
 
 def create_app(extractor, pose_model, options: ServeOptions, render_options=None):
@@ -174,21 +196,46 @@ def create_app(extractor, pose_model, options: ServeOptions, render_options=None
     metrics = Metrics()
     render_options = render_options or outputs.OutputOptions()
     model = outputs.pose_models.get(pose_model)
-    state = {"batcher": None}
+    state = {"batcher": None, "admitted": 0}
+
+    # 413 closes the connection, so the rest of the body is not read.
+    too_large = {"Connection": "close"}
 
     async def read_body(request) -> bytes:
+        from starlette.requests import ClientDisconnect
+
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > options.max_image_bytes:
             raise RequestError(413, "too_large", f"the body has {length} bytes, at most "
-                               f"{options.max_image_bytes} are taken (--max_image_bytes)")
+                               f"{options.max_image_bytes} are taken (--max_image_bytes)",
+                               too_large)
         chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > options.max_image_bytes:
-                raise RequestError(413, "too_large", f"the body exceeds {options.max_image_bytes}"
-                                   " bytes (--max_image_bytes)")
-            chunks.append(chunk)
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > options.max_image_bytes:
+                    raise RequestError(413, "too_large", f"the body exceeds "
+                                       f"{options.max_image_bytes} bytes (--max_image_bytes)",
+                                       too_large)
+                chunks.append(chunk)
+        except ClientDisconnect:
+            raise RequestError(499, "client_gone", "the client went away") from None
         return b"".join(chunks)
+
+    @contextlib.contextmanager
+    def admitted(images: int):
+        """Holds `images` of the --max_queue places from before the body is read until the
+        answer: a full server refuses before any reading or decoding."""
+        if state["admitted"] + images > options.max_queue:
+            raise RequestError(503, "queue_full", f"the queue is full ({state['admitted']} "
+                               "images); try again shortly", {"Retry-After": "1"})
+        state["admitted"] += images
+        metrics.queue.set(state["admitted"])
+        try:
+            yield
+        finally:
+            state["admitted"] -= images
+            metrics.queue.set(state["admitted"])
 
     async def image_bytes(request) -> bytes:
         body = await read_body(request)
@@ -216,8 +263,10 @@ def create_app(extractor, pose_model, options: ServeOptions, render_options=None
                 return await value.read()
         raise RequestError(400, "bad_request", "the multipart body has no file")
 
-    async def estimate(data: bytes):
+    async def estimate(request, data: bytes):
         image = await asyncio.to_thread(decode, data, options.max_image_pixels)
+        if await request.is_disconnected():  # nobody to answer: no pipeline time spent
+            raise RequestError(499, "client_gone", "the client went away")
         return image, people_or_raise(await state["batcher"].submit(image))
 
     def keypoint_scale(request) -> int:
@@ -234,12 +283,18 @@ def create_app(extractor, pose_model, options: ServeOptions, render_options=None
                 start = time.perf_counter()
                 try:
                     response = await handler(request)
-                except RequestError as err:
-                    metrics.errors.labels(err.kind).inc()
+                except Exception as error:  # noqa: BLE001 - every failure is an answer
+                    if not isinstance(error, RequestError):
+                        logging.getLogger("openpose_tf.serve").exception("request failed")
+                        error = RequestError(500, "internal", f"internal error: "
+                                             f"{type(error).__name__}: {error}")
+                    metrics.errors.labels(error.kind).inc()
                     if endpoint == "predict":  # TF Serving answers errors as JSON
-                        response = JSONResponse({"error": str(err)}, err.status, err.headers)
+                        response = JSONResponse({"error": str(error)}, error.status,
+                                                error.headers)
                     else:
-                        response = PlainTextResponse(str(err) + "\n", err.status, err.headers)
+                        response = PlainTextResponse(str(error) + "\n", error.status,
+                                                     error.headers)
                 metrics.requests.labels(endpoint, str(response.status_code)).inc()
                 metrics.latency.labels(endpoint).observe(time.perf_counter() - start)
                 return response
@@ -250,7 +305,8 @@ def create_app(extractor, pose_model, options: ServeOptions, render_options=None
     async def pose(request):
         scale = keypoint_scale(request)
         render = request.query_params.get("render", "0") not in ("0", "", "false")
-        image, people = await estimate(await image_bytes(request))
+        with admitted(1):
+            image, people = await estimate(request, await image_bytes(request))
         if render:
             def png():
                 import cv2
@@ -269,19 +325,19 @@ def create_app(extractor, pose_model, options: ServeOptions, render_options=None
             raise RequestError(404, "not_found", f"Servable not found for request: "
                                f"{request.path_params['target']} (serving "
                                f"{options.model_name}:predict)")
-        try:
-            payload = json.loads(await read_body(request))
-            instances = payload["instances"] if "instances" in payload else payload["inputs"]
-            encoded = [item["b64"] if "b64" in item else item["image"]["b64"]
-                       for item in instances]
-            data = [base64.b64decode(text, validate=True) for text in encoded]
-        except (ValueError, KeyError, TypeError, binascii.Error) as err:
-            raise RequestError(400, "bad_request", 'the body must be {"instances": [{"b64": '
-                               f'"<base64 image>"}}, ...]}} (TF Serving\'s shape): {err}') from err
         scale = keypoint_scale(request)
-        found = await asyncio.gather(*(estimate(d) for d in data))
-        texts = [outputs.frame_json(people, image, scale) for image, people in found]
-        return Response('{"predictions":[' + ",".join(texts) + "]}",
+        with admitted(1):
+            data = await asyncio.to_thread(instances_of, await read_body(request))
+        if len(data) > options.max_queue:
+            raise RequestError(400, "bad_request", f"{len(data)} instances, more than "
+                               f"--max_queue {options.max_queue} can ever hold")
+        with admitted(len(data)):
+            found = await asyncio.gather(*(estimate(request, d) for d in data))
+
+        def texts():
+            return [outputs.frame_json(people, image, scale) for image, people in found]
+
+        return Response('{"predictions":[' + ",".join(await asyncio.to_thread(texts)) + "]}",
                         media_type="application/json")
 
     async def healthz(request):

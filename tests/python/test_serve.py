@@ -114,8 +114,14 @@ def test_tf_serving_rest_shape(server, run_json):
                    separators=(",", ":")) for n, _ in images]
     missing = httpx.post(url + "/v1/models/other:predict", json=body, timeout=60)
     assert missing.status_code == 404 and "error" in missing.json()
-    bad = httpx.post(url + "/v1/models/openpose:predict", json={"instances": [{"x": 1}]})
-    assert bad.status_code == 400 and "instances" in bad.json()["error"]
+    for wrong in ({"instances": [{"x": 1}]}, [1, 2], {"instances": []}):
+        bad = httpx.post(url + "/v1/models/openpose:predict", json=wrong)
+        assert bad.status_code == 400 and "instances" in bad.json()["error"], wrong
+    nested = httpx.post(url + "/v1/models/openpose:predict", content=b"[" * 100_000)
+    assert nested.status_code == 400
+    tiny = base64.b64encode(cv2.imencode(".png", np.zeros((8, 8, 3), np.uint8))[1]).decode()
+    many = {"instances": [{"b64": tiny}] * 41}  # --max_queue 40
+    assert httpx.post(url + "/v1/models/openpose:predict", json=many).status_code == 400
 
 
 def test_concurrent_mixed_sizes_each_get_their_own_answer_in_batches(server):
@@ -144,7 +150,7 @@ def test_bad_requests_get_their_status_and_the_server_goes_on(server):
     assert httpx.post(url + "/v1/pose", content=b"not an image").status_code == 400
     assert httpx.post(url + "/v1/pose", content=b"").status_code == 400
     too_big = httpx.post(url + "/v1/pose", content=b"\0" * 300_000)
-    assert too_big.status_code == 413
+    assert too_big.status_code == 413 and too_big.headers["connection"] == "close"
     assert httpx.post(url + "/v1/pose?keypoint_scale=9", content=photos()[0][1]).status_code \
         == 400
     thin = cv2.imencode(".png", np.zeros((1000, 3, 3), np.uint8))[1].tobytes()  # no net column
@@ -244,7 +250,7 @@ def test_batcher_groups_by_size_fills_calls_and_refuses_a_full_queue():
     from openpose_tf import serve
 
     extractor = SlowExtractor()
-    options = serve.ServeOptions(max_batch_size=3, batch_timeout=0.05, max_queue=5)
+    options = serve.ServeOptions(batch_timeout=0.05, max_queue=5)
 
     async def scenario():
         batcher = serve.Batcher(extractor, options, serve.Metrics())

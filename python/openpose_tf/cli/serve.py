@@ -75,9 +75,11 @@ def _serve(args) -> int:
     check_input_arguments(args)
     if args.max_batch_size is None:
         args.max_batch_size = 8 if tf.config.list_physical_devices("GPU") else 1
-    for flag in ("max_batch_size", "max_queue", "port"):
-        if getattr(args, flag) < (0 if flag == "port" else 1):
+    for flag in ("max_batch_size", "max_queue"):
+        if getattr(args, flag) < 1:
             raise ValueError(f"--{flag} must be >= 1, got {getattr(args, flag)}")
+    if not 0 <= args.port <= 65535:
+        raise ValueError(f"--port must be in [0, 65535], got {args.port}")
     if not 0 <= args.batch_timeout_ms <= 60_000:
         raise ValueError(f"--batch_timeout_ms must be in [0, 60000], got "
                          f"{args.batch_timeout_ms}")
@@ -86,7 +88,7 @@ def _serve(args) -> int:
     extractor = make_extractor(args, network, pose)
     extractor([np.zeros((64, 64, 3), np.uint8)])  # traced and warmed up before the first request
     options = serve.ServeOptions(
-        max_batch_size=args.max_batch_size, batch_timeout=args.batch_timeout_ms / 1e3,
+        batch_timeout=args.batch_timeout_ms / 1e3,
         max_queue=args.max_queue, max_image_bytes=args.max_image_bytes,
         max_image_pixels=args.max_image_pixels, model_name=args.model_name)
     from openpose_tf.outputs import OutputOptions
