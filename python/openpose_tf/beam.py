@@ -73,6 +73,21 @@ def dead_letter(path: str, reason: str, frame: int | None = None) -> dict:
     return {"input": str(path), "frame": frame, "reason": reason}
 
 
+def text_paths(metadata) -> Iterable[Any]:
+    """A matched file's path, or a dead letter when its name is not UTF-8 (bytes a Latin-1
+    system wrote: Python holds them as surrogates, which Beam's coders cannot carry)."""
+    path = metadata.path
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        yield beam.pvalue.TaggedOutput(DEAD, dead_letter(
+            shown, "the file name is not UTF-8, which Beam cannot carry; rename the file (e.g. "
+            "convmv -f latin1 -t utf8), or use `openpose-tf run`, which reads any name"))
+        return
+    yield path
+
+
 class SplitInputs(beam.DoFn):
     """A matched file -> work items `(path, first frame, stop frame)`: (path, None, None) for an
     image, frame ranges for a video (the last one open-ended: containers' frame counts are
@@ -255,10 +270,11 @@ def write_coco(rows: list, run: BeamRun) -> None:
 
 def build(pipeline: beam.Pipeline, run: BeamRun) -> None:
     """Adds the whole job to `pipeline` (see the module docstring)."""
-    paths = (pipeline
-             | "Globs" >> beam.Create(list(run.inputs))
-             | "Match" >> fileio.MatchAll()
-             | "Paths" >> beam.Map(lambda metadata: metadata.path))
+    matched = (pipeline
+               | "Globs" >> beam.Create(list(run.inputs))
+               | "Match" >> fileio.MatchAll()
+               | "Paths" >> beam.FlatMap(text_paths).with_outputs(DEAD, main="paths"))
+    paths = matched.paths
     split = paths | "Split" >> beam.ParDo(
         SplitInputs(run.frame_step, run.frames_per_range)).with_outputs(DEAD, main="items")
     decoded = (split.items
@@ -275,7 +291,7 @@ def build(pipeline: beam.Pipeline, run: BeamRun) -> None:
         _ = (written.rows | "CocoRows" >> beam.combiners.ToList()
              | "Coco" >> beam.Map(write_coco, run))
     failures = failed.failed_inferences | "FailedBatches" >> beam.FlatMap(failed_batch_letters)
-    _ = ((split[DEAD], decoded[DEAD], written[DEAD], failures)
+    _ = ((matched[DEAD], split[DEAD], decoded[DEAD], written[DEAD], failures)
          | "DeadLetters" >> beam.Flatten()
          | "AllDead" >> beam.combiners.ToList()
          | "WriteDead" >> beam.Map(write_dead_letters, run.output))

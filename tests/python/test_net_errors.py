@@ -114,3 +114,30 @@ def test_a_valid_net_still_builds(tmp_path):
     caffe_files.random_caffemodel(proto, tmp_path / "w.caffemodel")
     net = opnet.from_caffe(proto, tmp_path / "w.caffemodel")
     assert net.output_channels == 3
+
+
+def test_hostile_definitions_and_files_are_caffe_model_errors(tmp_path):
+    """A deeply nested prototxt (RecursionError), a layer bigger than any .caffemodel
+    (MemoryError), Caffe's group 0 (taken as 1 before), weights that never end (/dev/zero, a
+    FIFO) and a model folder's nested or non-UTF-8 openpose_tf.json."""
+    from openpose_tf.net import export
+
+    nested = tmp_path / "nested.prototxt"
+    nested.write_text(HEAD + "layer { " * 3000 + "}" * 3000)
+    with pytest.raises(opnet.CaffeModelError, match="nested too deeply"):
+        caffe_io.read_prototxt(nested)
+    with pytest.raises(opnet.CaffeModelError, match="more than a .caffemodel can hold"):
+        build(tmp_path, CONV.format(params="kernel_size: 3").replace("4", "2000000000", 1))
+    with pytest.raises(opnet.CaffeModelError, match="group must be >= 1, got 0"):
+        build(tmp_path, CONV.format(params="kernel_size: 3 group: 0"))
+    os.mkfifo(tmp_path / "fifo")
+    for path in ("/dev/zero", tmp_path / "fifo"):
+        with pytest.raises(opnet.CaffeModelError, match="not a regular file"):
+            caffe_io.read_weights(path)
+    model = tmp_path / "model"
+    model.mkdir()
+    for text in ("[" * 100_000 + "]" * 100_000, b"\xff\xfe{"):
+        path = model / export.METADATA
+        path.write_bytes(text if isinstance(text, bytes) else text.encode())
+        with pytest.raises(opnet.CaffeModelError, match="openpose_tf.json: corrupt metadata"):
+            export.load(model)

@@ -64,6 +64,7 @@ def _run(args) -> int:
     outputs.check_keypoint_scale(args.keypoint_scale)  # before the job, not on each worker
     if (args.batch_size is not None and args.batch_size < 1) or args.frames_per_range < 1:
         raise ValueError("--batch_size and --frames_per_range must be >= 1")
+    _check_output(args.output)  # one clear message before the job, not a worker's traceback
     unmatched = _unmatched(args.input)
     pipeline_model = args.pipeline_model
     if not pipeline_model:
@@ -89,6 +90,25 @@ def _run(args) -> int:
           f"letters{f' in {pathlib.Path(args.output) / beam.DEAD_LETTERS_FILE}' if dead else ''}",
           file=sys.stderr)
     return 1 if dead or unmatched else 0
+
+
+def _check_output(output: str) -> None:
+    """A local --output must be a folder this process can create and write in."""
+    import pathlib
+    import tempfile
+
+    from apache_beam.io.filesystems import FileSystems
+
+    if FileSystems.get_scheme(output) not in (None, "file"):
+        return
+    folder = pathlib.Path(output)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise ValueError(f"--output {output}: cannot write there ({err.strerror or err})") \
+            from None
 
 
 def _unmatched(globs) -> list[str]:

@@ -44,8 +44,17 @@ class NetDefinition:
     path: str
 
 
+# Protobuf messages cannot exceed 2 GiB: no Caffe file is larger.
+MAX_FILE_BYTES = 2 ** 31
+
+
 def _read(path: pathlib.Path, what: str, binary: bool):
     try:
+        if path.exists() and not path.is_file():  # a FIFO or /dev/zero would never end
+            raise CaffeModelError(f"{path}: not a regular file (wanted: the {what})")
+        if path.exists() and path.stat().st_size > MAX_FILE_BYTES:
+            raise CaffeModelError(f"{path}: the {what} has {path.stat().st_size} bytes, more "
+                                  f"than a Caffe file can hold (2 GiB, protobuf's limit)")
         return path.read_bytes() if binary else path.read_text(encoding="utf-8")
     except OSError as err:
         raise CaffeModelError(f"{path}: cannot read the {what}: {err}") from err
@@ -72,6 +81,9 @@ def read_prototxt(path) -> NetDefinition:
         text_format.Parse(text, net, allow_unknown_field=True)
     except text_format.ParseError as err:
         raise CaffeModelError(f"{path}: not a Caffe network definition: {err}") from err
+    except RecursionError:
+        raise CaffeModelError(f"{path}: not a Caffe network definition: its messages are "
+                              "nested too deeply to parse") from None
     inputs = []
     dims = list(net.input_dim)
     for i, blob in enumerate(net.input):

@@ -119,9 +119,9 @@ def load(path, convolution="auto"):
         metadata = json.loads(meta_path.read_text())
         if not isinstance(metadata, dict):
             raise ValueError(f"a JSON object was expected, got {type(metadata).__name__}")
-    except (ValueError, UnicodeDecodeError) as err:
-        raise caffe_io.CaffeModelError(f"{meta_path}: corrupt metadata ({err}); convert the "
-                                       "model again") from err
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
+        raise caffe_io.CaffeModelError(f"{meta_path}: corrupt metadata ({str(err)[:200]}); "
+                                       "convert the model again") from None
     if metadata.get("format") == "checkpoint":
         net = CaffeNet(caffe_io.read_prototxt(path / PROTOTXT), convolution="direct")
         tf.train.Checkpoint(net=net).read(str(path / "weights")).assert_existing_objects_matched()

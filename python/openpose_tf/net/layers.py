@@ -14,6 +14,9 @@ import tensorflow as tf
 
 SUPPORTED = ("Convolution", "ReLU", "PReLU", "Pooling", "Concat")
 
+# A .caffemodel is a protobuf message (at most 2 GiB): no blob has more float32 values.
+MAX_BLOB_VALUES = 2 ** 29
+
 # Caffe NCHW axis -> NHWC axis.
 _NHWC_AXIS = {0: 0, 1: 3, 2: 1, 3: 2}
 
@@ -54,7 +57,7 @@ class Conv:
                        c.HasField("stride_w"))
         pad = _pair(c.pad, c.pad_h, c.pad_w, 0, c.HasField("pad_h"), c.HasField("pad_w"))
         dilation = _pair(c.dilation, 1, 1, 1, False, False)
-        return Conv(int(c.num_output), kernel, stride, pad, dilation, max(1, int(c.group)),
+        return Conv(int(c.num_output), kernel, stride, pad, dilation, int(c.group),
                     bool(c.bias_term), channels_in)
 
     def weight_shapes(self):
@@ -62,6 +65,8 @@ class Conv:
         return shapes + [(self.out,)] if self.bias else shapes
 
     def check(self, name):
+        if self.group < 1:  # Caffe divides by it (a crash there)
+            raise ValueError(f"layer '{name}': group must be >= 1, got {self.group}")
         if self.out <= 0 or self.channels_in % self.group or self.out % self.group:
             raise ValueError(f"layer '{name}': num_output {self.out} and {self.channels_in} "
                              f"input channels must be positive multiples of group {self.group}")
@@ -69,6 +74,10 @@ class Conv:
         _at_least(name, "stride", self.stride, 1)
         _at_least(name, "dilation", self.dilation, 1)
         _at_least(name, "pad", self.pad, 0)
+        weights = self.out * (self.channels_in // self.group) * self.kernel[0] * self.kernel[1]
+        if weights > MAX_BLOB_VALUES:
+            raise ValueError(f"layer '{name}': {weights} weights (num_output {self.out}), more "
+                             f"than a .caffemodel can hold (2 GiB)")
 
     def to_tf(self, blobs):
         """Caffe [O, I/g, kh, kw] -> TF [kh, kw, I/g, O]."""
