@@ -172,3 +172,24 @@ def test_a_glob_that_matches_nothing_is_said(model_dir, tmp_path, capsys):
     assert code == 1
     assert f"--input {folder / 'none*.jpg'} matches no file" in capsys.readouterr().err
     assert files(tmp_path / "out") != {}
+
+
+def test_a_name_that_is_not_utf8_is_a_dead_letter_and_an_unwritable_output_refused(
+        model_dir, tmp_path, capsys):
+    import os
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "good.png"), np.zeros((40, 60, 3), np.uint8))
+    with open(os.path.join(os.fsencode(folder), b"bad\xff2.png"), "wb") as f:  # Latin-1 name
+        f.write(cv2.imencode(".png", np.zeros((40, 60, 3), np.uint8))[1].tobytes())
+    out = tmp_path / "out"
+    code = cli.main(["beam", "--model", str(model_dir), "--input", str(folder / "*.png"),
+                     "--output", str(out)] + NET)
+    assert code == 1
+    assert sorted(files(out)) == ["good_keypoints.json"]
+    (dead,) = [json.loads(line) for line in (out / beam.DEAD_LETTERS_FILE).read_text().splitlines()]
+    assert dead["input"].endswith("bad\\xff2.png") and "not UTF-8" in dead["reason"]
+    code = cli.main(["beam", "--model", str(model_dir), "--input", str(folder / "*.png"),
+                     "--output", str(folder / "good.png" / "out")] + NET)
+    assert code == 2 and "cannot write there" in capsys.readouterr().err
