@@ -12,8 +12,10 @@ S scales, K keypoints per person (= P).
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
+import re
 
 import tensorflow as tf
 
@@ -36,6 +38,25 @@ def load_library():
     the file looked for and the TensorFlow version it needs.
     """
     return _library.load()
+
+
+# TensorFlow prefixes an eager op's error with the function node it ran in: not the user's words.
+_FUNCTION_NODE = re.compile(r"\{\{function_node [^}]*\}\}\s*")
+
+
+def _clean_errors(fn):
+    """An op's own error message, without TensorFlow's `{{function_node ...}}` prefix and
+    `[Op:...]` suffix (the message names the argument; the node name only hid it)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except tf.errors.OpError as err:
+            message = _FUNCTION_NODE.sub("", err.message).split(" [Op:")[0].strip()
+            if message == err.message:
+                raise
+            raise type(err)(err.node_def, err.op, message) from None
+    return wrapper
 
 
 def _float_maps(value, name: str) -> tf.Tensor:
@@ -62,6 +83,7 @@ def _choice(value: str, name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+@_clean_errors
 def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.5, 0.5), variant="gpu",
         data_format="NHWC", channels=None, name=None):
     """OpenPose's non-maximum suppression: the peaks of each heatmap channel.
@@ -120,6 +142,7 @@ def nms(heatmaps, threshold=0.05, max_peaks=127, offset=(0.5, 0.5), variant="gpu
         )
 
 
+@_clean_errors
 def fixed_point_warp(images, image_index, xs, ys, weights, name=None):
     """OpenCV's fixed-point `warpAffine` (INTER_LINEAR or INTER_CUBIC, BORDER_CONSTANT 0) for warps
     whose source row depends only on the destination row and the source column only on the
@@ -145,6 +168,7 @@ def fixed_point_warp(images, image_index, xs, ys, weights, name=None):
             tf.convert_to_tensor(weights, tf.int32))
 
 
+@_clean_errors
 def winograd_input_transform(inputs, pad=(1, 1), name=None):
     """The input pass of a Winograd F(4x4, 3x3) convolution (stride 1, zero padding; CPU only):
     every 6x6 window of the padded input at a multiple of 4, transformed (`B^T d B`).
@@ -168,6 +192,7 @@ def winograd_input_transform(inputs, pad=(1, 1), name=None):
             tf.convert_to_tensor(inputs, tf.float32), pad_h=int(pad[0]), pad_w=int(pad[1]))
 
 
+@_clean_errors
 def winograd_output_transform(products, bias, negative_slope, output_size, activation="none",
                               name=None):
     """The output pass of a Winograd F(4x4, 3x3) convolution with its bias and activation
@@ -194,6 +219,7 @@ def winograd_output_transform(products, bias, negative_slope, output_size, activ
             tf.convert_to_tensor(output_size, tf.int32), activation=activation)
 
 
+@_clean_errors
 def maximum(heatmaps, data_format="NHWC", name=None):
     """OpenPose's Maximum (used for hands and faces): per channel, where the global maximum is.
 
@@ -220,6 +246,7 @@ def maximum(heatmaps, data_format="NHWC", name=None):
 NET_STRIDE = 8
 
 
+@_clean_errors
 def resize_and_merge(net_outputs, target_size=None, scale_ratios=None, variant="gpu", name=None):
     """OpenPose's resizeAndMerge: upsample network outputs and average several scales.
 
@@ -318,6 +345,7 @@ def _scale_factor(value) -> tf.Tensor:
     return tf.convert_to_tensor(value, tf.float32, name="scale_factor")
 
 
+@_clean_errors
 def paf_scores(pafs, peaks, peak_counts, pose_model="BODY_25", inter_min_above_threshold=None,
                inter_threshold=None, nms_threshold=None, maximize_positives=False,
                channel_begin=0, name=None):
@@ -376,6 +404,7 @@ def _paf_attrs(model, defaults, inter_min_above_threshold, inter_threshold) -> d
                                  "inter_threshold"))
 
 
+@_clean_errors
 def assemble_people(peaks, peak_counts, pair_scores, pose_model="BODY_25", variant="gpu",
                     min_subset_cnt=None, min_subset_score=None, maximize_positives=False,
                     scale_factor=1.0, name=None):
@@ -427,6 +456,7 @@ def assemble_people(peaks, peak_counts, pair_scores, pose_model="BODY_25", varia
                 tf.RaggedTensor.from_row_lengths(scores, per_image, validate=False))
 
 
+@_clean_errors
 def body_part_connector(pafs, peaks, peak_counts, pose_model="BODY_25", variant="gpu",
                         inter_min_above_threshold=None, inter_threshold=None, min_subset_cnt=None,
                         min_subset_score=None, nms_threshold=None, maximize_positives=False,
@@ -483,6 +513,7 @@ def body_part_connector(pafs, peaks, peak_counts, pose_model="BODY_25", variant=
                                maximize_positives=maximize_positives, scale_factor=scale_factor)
 
 
+@_clean_errors
 def peaks_and_paf_scores(net_outputs, pose_model="BODY_25", target_size=None, scale_ratios=None,
                          variant="gpu", threshold=None, max_peaks=127, offset=(0.5, 0.5),
                          inter_min_above_threshold=None, inter_threshold=None,

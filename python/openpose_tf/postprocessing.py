@@ -33,7 +33,10 @@ def nms_offset(scale_factor):
         offset = np.float32(0.5 / float(np.float32(scale_factor)))
         return tf.constant([offset, offset], tf.float32)
     scale = tf.convert_to_tensor(scale_factor, tf.float32)
-    offset = tf.cast(0.5 / tf.cast(scale, tf.float64), tf.float32)
+    valid = tf.reduce_all(tf.math.is_finite(scale) & (scale > 0))
+    with tf.control_dependencies([tf.debugging.Assert(
+            valid, ["scale_factor must be finite and > 0, got", scale])]):
+        offset = tf.cast(0.5 / tf.cast(scale, tf.float64), tf.float32)
     if scale.shape.rank == 0:
         return tf.stack([offset, offset])
     return tf.stack([offset, offset], axis=-1)

@@ -84,3 +84,23 @@ def test_per_image_scale_factors():
 def test_channel_count_must_match_the_model():
     with pytest.raises(ValueError, match=r"net_outputs must have 78 channels for BODY_25"):
         openpose_tf.postprocess(np.zeros((1, 8, 8, 57), np.float32), "BODY_25")
+
+
+def test_errors_name_the_argument_not_tensorflows_function_node():
+    import openpose_tf
+
+    with pytest.raises(tf.errors.InvalidArgumentError) as err:
+        openpose_tf.postprocess(np.zeros((8, 8, 78), np.float32), "BODY_25")
+    assert str(err.value).startswith("net_outputs[0] must be 4-D") and "function_node" not in \
+        str(err.value)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="target_size must be positive"):
+        openpose_tf.postprocess(np.zeros((1, 8, 8, 78), np.float32), "BODY_25",
+                                target_size=(0, 0))
+
+    @tf.function
+    def traced(scale):
+        return openpose_tf.postprocess(np.zeros((1, 8, 8, 78), np.float32), "BODY_25",
+                                       scale_factor=scale)
+
+    with pytest.raises(tf.errors.InvalidArgumentError, match="scale_factor must be finite"):
+        traced(tf.constant(0.0))
