@@ -40,7 +40,8 @@ class OutputOptions:
 def check_options(options: OutputOptions) -> None:
     """Refuses, before any frame, what the writers could not do: a `--keypoint_scale` OpenPose
     does not have, an image format OpenCV cannot encode here (or a path in its place), a video
-    frame rate that is not a positive finite number (-1: the source's)."""
+    frame rate that is not a positive finite number (-1: the source's), thresholds or opacity
+    that are not numbers."""
     import math
 
     check_keypoint_scale(options.keypoint_scale)
@@ -50,6 +51,11 @@ def check_options(options: OutputOptions) -> None:
                 not _can_encode(image_format):
             raise ValueError(f"--write_images_format {options.write_images_format!r}: OpenCV "
                              f"cannot write that here (e.g. png, jpg, bmp, tiff, webp)")
+    for flag in ("render_threshold", "hand_render_threshold", "face_render_threshold",
+                 "alpha_pose"):
+        value = getattr(options, flag)
+        if not math.isfinite(value):  # NaN would draw nothing, silently
+            raise ValueError(f"--{flag} must be a finite number, got {value}")
     fps = options.write_video_fps
     if options.write_video and fps != -1 and not (math.isfinite(fps) and 0 < fps <= 1000):
         raise ValueError(f"--write_video_fps must be in (0, 1000] (or -1: the input's), got {fps}")

@@ -91,10 +91,11 @@ def _serve(args) -> int:
         batch_timeout=args.batch_timeout_ms / 1e3,
         max_queue=args.max_queue, max_image_bytes=args.max_image_bytes,
         max_image_pixels=args.max_image_pixels, model_name=args.model_name)
-    from openpose_tf.outputs import OutputOptions
+    from openpose_tf.outputs import OutputOptions, check_options
 
     render = OutputOptions(hand_render_threshold=args.hand_render_threshold,
                            face_render_threshold=args.face_render_threshold)
+    check_options(render)
     app = serve.create_app(extractor, pose, options, render)
     source = args.model or args.frozen_graph or args.meta_graph
     print(f"openpose-tf serve: {source} ({pose}), {extractor.images_per_call} image(s) per "
