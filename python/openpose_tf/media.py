@@ -81,8 +81,13 @@ def check_unique_names(paths) -> None:
     for path in paths:
         path = pathlib.Path(path)
         if path.stem in seen:
-            raise ValueError(f"{seen[path.stem].name!r} and {path.name!r} would write the same "
-                             f"outputs ({path.stem}_keypoints.json...): rename one")
+            first, second = seen[path.stem], path
+            if first.name == second.name:  # the same name in two folders: say which folders
+                first, second = str(first), str(second)
+            else:
+                first, second = first.name, second.name
+            raise ValueError(f"{first!r} and {second!r} would write the same outputs "
+                             f"({path.stem}_keypoints.json...): rename one")
         seen[path.stem] = path
 
 

@@ -193,3 +193,15 @@ def test_a_name_that_is_not_utf8_is_a_dead_letter_and_an_unwritable_output_refus
     code = cli.main(["beam", "--model", str(model_dir), "--input", str(folder / "*.png"),
                      "--output", str(folder / "good.png" / "out")] + NET)
     assert code == 2 and "cannot write there" in capsys.readouterr().err
+
+
+def test_the_same_name_in_two_folders_is_refused_before_the_job(model_dir, tmp_path, capsys):
+    for folder in ("x", "y"):
+        (tmp_path / folder).mkdir()
+        cv2.imwrite(str(tmp_path / folder / "img1.png"), np.zeros((40, 60, 3), np.uint8))
+    code = cli.main(["beam", "--model", str(model_dir), "--input", str(tmp_path / "x/*.png"),
+                     "--input", str(tmp_path / "y/*.png"), "--output", str(tmp_path / "out")]
+                    + NET)
+    err = capsys.readouterr().err
+    assert code == 2 and "would write the same outputs" in err and str(tmp_path / "x") in err
+    assert not (tmp_path / "out" / "img1_keypoints.json").exists()

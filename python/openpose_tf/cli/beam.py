@@ -112,10 +112,16 @@ def _check_output(output: str) -> None:
 
 
 def _unmatched(globs) -> list[str]:
-    """The --input globs that match no file (on any Beam file system), each said in a line."""
+    """The --input globs that match no file (on any Beam file system), each said in a line;
+    inputs that would write the same outputs (`x/a.jpg` and `y/a.jpg`) refused before the job."""
     from apache_beam.io.filesystems import FileSystems
 
-    unmatched = [glob for glob in globs if not FileSystems.match([glob])[0].metadata_list]
+    from openpose_tf import media
+
+    matches = [FileSystems.match([glob])[0].metadata_list for glob in globs]
+    unmatched = [glob for glob, found in zip(globs, matches) if not found]
     for glob in unmatched:
         print(f"openpose-tf beam: --input {glob} matches no file", file=sys.stderr)
+    paths = sorted({metadata.path for found in matches for metadata in found})
+    media.check_unique_names(paths)
     return unmatched
