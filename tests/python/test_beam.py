@@ -205,3 +205,9 @@ def test_the_same_name_in_two_folders_is_refused_before_the_job(model_dir, tmp_p
     err = capsys.readouterr().err
     assert code == 2 and "would write the same outputs" in err and str(tmp_path / "x") in err
     assert not (tmp_path / "out" / "img1_keypoints.json").exists()
+    cv2.imwrite(str(tmp_path / "y" / "img1.png"), np.zeros((40, 60, 3), np.uint8))
+    (tmp_path / "y" / "img1.png").rename(tmp_path / "y" / "photo1.png")  # same COCO id as img1
+    code = cli.main(["beam", "--model", str(model_dir), "--input", str(tmp_path / "x/*.png"),
+                     "--input", str(tmp_path / "y/*.png"), "--output", str(tmp_path / "out"),
+                     "--write_coco_json", str(tmp_path / "coco.json")] + NET)
+    assert code == 2 and "both give image_id 1" in capsys.readouterr().err

@@ -17,6 +17,7 @@ the job) and, from the network, the whole-pipeline SavedModel the workers load
 from __future__ import annotations
 
 import argparse
+import pathlib
 import sys
 import time
 
@@ -65,7 +66,7 @@ def _run(args) -> int:
     if (args.batch_size is not None and args.batch_size < 1) or args.frames_per_range < 1:
         raise ValueError("--batch_size and --frames_per_range must be >= 1")
     _check_output(args.output)  # one clear message before the job, not a worker's traceback
-    unmatched = _unmatched(args.input)
+    unmatched = _unmatched(args.input, coco=bool(args.write_coco_json))
     pipeline_model = args.pipeline_model
     if not pipeline_model:
         network, pose = flags.network_from_args(args)
@@ -111,9 +112,10 @@ def _check_output(output: str) -> None:
             from None
 
 
-def _unmatched(globs) -> list[str]:
+def _unmatched(globs, coco: bool = False) -> list[str]:
     """The --input globs that match no file (on any Beam file system), each said in a line;
-    inputs that would write the same outputs (`x/a.jpg` and `y/a.jpg`) refused before the job."""
+    inputs that would write the same outputs (`x/a.jpg` and `y/a.jpg`), or with `coco` the same
+    COCO image id, refused before the job (as `run` does)."""
     from apache_beam.io.filesystems import FileSystems
 
     from openpose_tf import media
@@ -124,4 +126,10 @@ def _unmatched(globs) -> list[str]:
         print(f"openpose-tf beam: --input {glob} matches no file", file=sys.stderr)
     paths = sorted({metadata.path for found in matches for metadata in found})
     media.check_unique_names(paths)
+    if coco:
+        from openpose_tf import coco_json
+
+        images = [p for p in paths if pathlib.PurePath(p).suffix.lower() in
+                  media.IMAGE_EXTENSIONS]
+        coco_json.check_unique_ids(pathlib.PurePath(p).stem for p in images)
     return unmatched
