@@ -2,7 +2,9 @@
 
     POST /v1/pose                     an image (raw body or multipart) -> OpenPose's JSON for it,
                                       the bytes `run --write_json` writes; ?render=1 -> the
-                                      rendered PNG; ?keypoint_scale=N as `run`
+                                      rendered PNG (with Accept: application/json both:
+                                      {"rendered_png": base64, "openpose": ...}, what the page
+                                      asks for); ?keypoint_scale=N as `run`
     POST /v1/models/<name>:predict    TF Serving's REST shape: {"instances": [{"b64": ...}]} ->
                                       {"predictions": [<OpenPose JSON>, ...]}
     GET  /healthz                     200 once the model is loaded and warmed up
@@ -314,7 +316,13 @@ def create_app(extractor, pose_model, options: ServeOptions, render_options=None
                 drawn = outputs.render_frame(image, people, model, render_options)
                 return cv2.imencode(".png", drawn)[1].tobytes()
 
-            return Response(await asyncio.to_thread(png), media_type="image/png")
+            picture = await asyncio.to_thread(png)
+            if "application/json" not in request.headers.get("accept", ""):
+                return Response(picture, media_type="image/png")
+            # Both in one answer (the page): the PNG in base64, then OpenPose's JSON text as is.
+            text = await asyncio.to_thread(outputs.frame_json, people, image, scale)
+            return Response('{"rendered_png":"' + base64.b64encode(picture).decode() +
+                            '","openpose":' + text + "}", media_type="application/json")
         text = await asyncio.to_thread(outputs.frame_json, people, image, scale)
         return Response(text, media_type="application/json")
 

@@ -98,6 +98,10 @@ def test_json_is_runs_byte_for_byte_and_render_is_its_picture(server, run_json):
     assert png.headers["content-type"] == "image/png"
     np.testing.assert_array_equal(cv2.imdecode(np.frombuffer(png.content, np.uint8), 1),
                                   cv2.imread(str(run_json / f"{name}_rendered.png")))
+    both = httpx.post(url + "/v1/pose?render=1", content=data, timeout=60,
+                      headers={"Accept": "application/json"})
+    assert both.content == b'{"rendered_png":"' + base64.b64encode(png.content) + \
+        b'","openpose":' + (run_json / f"{name}_keypoints.json").read_bytes() + b"}"
     scaled = httpx.post(url + "/v1/pose?keypoint_scale=3", content=data, timeout=60)
     assert scaled.status_code == 200 and json.loads(scaled.content)["version"] == 1.3
 
