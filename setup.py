@@ -47,8 +47,9 @@ setup(
         "tensorflow": [f"tensorflow=={VERSION}"],
         "tensorflow-cpu": [f"tensorflow-cpu=={VERSION}"],
         "and-cuda": [f"tensorflow[and-cuda]=={VERSION}"],
-        # openpose_tf.beam and `openpose-tf beam`; protobuf: one version Beam and TF both take.
-        "beam": [pinned("apache-beam"), pinned("protobuf")],
+        # openpose_tf.beam and `openpose-tf beam`; protobuf: one version Beam and TF both take;
+        # boto3: Beam's s3:// file system (apache-beam[aws]).
+        "beam": [pinned("apache-beam"), pinned("protobuf"), pinned("boto3")],
         # `openpose-tf serve`: the ASGI app, its server (with its C HTTP parser and event loop),
         # multipart bodies, the metrics.
         "serve": [pinned("starlette"), pinned("uvicorn"), pinned("httptools"), pinned("uvloop"),

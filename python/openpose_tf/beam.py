@@ -34,16 +34,18 @@ import json
 import pathlib
 import shutil
 import tempfile
+import uuid
 from typing import Any, Iterable, Sequence
 
 import apache_beam as beam
 from apache_beam.io import fileio
+from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.ml.inference import base as inference
 
-from openpose_tf import coco_json, media, openpose_json
+from openpose_tf import coco_json, media, outputs, pose_models
 from openpose_tf.common import error_reason, write_atomic
-from openpose_tf.outputs import OutputOptions, Outputs
+from openpose_tf.outputs import OutputOptions
 
 DEAD = "dead_letters"
 DEAD_LETTERS_FILE = pathlib.PurePath("dead_letters") / "dead_letters.jsonl"
@@ -67,6 +69,56 @@ class BeamRun:
     @property
     def write_coco_json(self) -> str | None:
         return self.outputs.write_coco_json
+
+
+def is_local(path: str) -> bool:
+    return FileSystems.get_scheme(path) in (None, "file")
+
+
+def write_file(path: str, data: str | bytes) -> None:
+    """`data` to `path` on any Beam file system (a local path, gs://, s3://...), never half a
+    file under the final name: written under a temporary name beside it, then renamed. On an
+    object store the rename is a copy and a delete: a crash between the two leaves the complete
+    object under its final name and the temporary `.<name>.partial-<id>` object beside it (a
+    crash before leaves only the temporary object; the next run writes the final one)."""
+    if is_local(path):
+        write_atomic(path, data)
+        return
+    data = data.encode("utf-8") if isinstance(data, str) else data
+    directory, name = path.rsplit("/", 1)
+    temporary = f"{directory}/.{name}.partial-{uuid.uuid4().hex}"
+    with FileSystems.create(temporary, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        f.write(data)
+    FileSystems.rename([temporary], [path])
+
+
+def stage_pipeline(local: pathlib.Path, target: str) -> None:
+    """A whole-pipeline SavedModel folder written here, copied to `target` on any Beam file
+    system (where the workers read it)."""
+    for file in sorted(local.rglob("*")):
+        if file.is_file():
+            write_file(FileSystems.join(target, *file.relative_to(local).parts),
+                       file.read_bytes())
+
+
+def fetch_pipeline(source: str) -> str:
+    """A local folder holding the pipeline SavedModel at `source`: itself when local, else a
+    copy in a temporary folder of this worker (TensorFlow loads local files)."""
+    if is_local(source):
+        return source
+    root = source.rstrip("/")
+    local = pathlib.Path(tempfile.mkdtemp(prefix="openpose_tf_pipeline_"))
+    for metadata in FileSystems.match([root + "/**"])[0].metadata_list:
+        destination = local / metadata.path[len(root) + 1:]
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        with FileSystems.open(metadata.path,
+                              compression_type=CompressionTypes.UNCOMPRESSED) as f:
+            destination.write_bytes(f.read())
+    return str(local)
+
+
+def json_path(output: str, name: str) -> str:
+    return FileSystems.join(output, f"{name}_keypoints.json")
 
 
 def dead_letter(path: str, reason: str, frame: int | None = None) -> dict:
@@ -130,8 +182,7 @@ class DecodeFrames(beam.DoFn):
         self.max_pixels = max_pixels
 
     def _done(self, name: str) -> bool:
-        return self.json_dir is not None and \
-            openpose_json.json_path(self.json_dir, name).exists()
+        return self.json_dir is not None and FileSystems.exists(json_path(self.json_dir, name))
 
     def process(self, item) -> Iterable[Any]:
         path, start, stop = item
@@ -201,8 +252,8 @@ class PoseModelHandler(inference.ModelHandler):
     def load_model(self):
         from openpose_tf import serving
 
-        # Loads the op library first.
-        return serving.load_saved_model(self.pipeline_model, self.batch_size)
+        # Loads the op library first; a pipeline on a remote file system is fetched here first.
+        return serving.load_saved_model(fetch_pipeline(self.pipeline_model), self.batch_size)
 
     def run_inference(self, batch, model, inference_args=None):
         batch = list(batch)
@@ -224,20 +275,28 @@ class WriteFrames(beam.DoFn):
         self.run = run
 
     def setup(self):
-        # Per frame only: the COCO rows are gathered by the pipeline, not by each worker.
-        options = dataclasses.replace(self.run.outputs, write_json=self.run.output,
-                                      write_video=None, write_coco_json=None)
-        self.outputs = Outputs(options, self.run.pose_model)
+        self.model = pose_models.get(self.run.pose_model)
 
     def process(self, element) -> Iterable[Any]:
+        import cv2
+
         (name, path, index), result = element
         image, people = result.example, result.inference
         if isinstance(people, Exception):
             yield beam.pvalue.TaggedOutput(DEAD, inference_letter(path, index, people))
             return
-        keypoints = self.outputs.write(name, image, people)
+        options = self.run.outputs
+        # The bytes `run` writes (outputs.frame_json, render_frame), through Beam's file systems.
+        write_file(json_path(self.run.output, name),
+                   outputs.frame_json(people, image, options.keypoint_scale))
+        if options.write_images:
+            image_format = options.write_images_format.lstrip(".").lower()
+            rendered = outputs.render_frame(image, people, self.model, options)
+            write_file(FileSystems.join(options.write_images, f"{name}_rendered.{image_format}"),
+                       cv2.imencode(f".{image_format}", rendered)[1].tobytes())
         if self.run.write_coco_json:
-            yield name, keypoints, people.scores
+            keypoints = outputs.scaled_keypoints(people, image, options.keypoint_scale)
+            yield name, keypoints["pose_keypoints_2d"], people.scores
 
 
 def inference_letter(path: str, index: int | None, error: Exception) -> dict:
@@ -252,11 +311,13 @@ def failed_batch_letters(failure) -> Iterable[dict]:
         yield inference_letter(path, index, error)
 
 
+def dead_letters_path(output: str) -> str:
+    return FileSystems.join(output, *DEAD_LETTERS_FILE.parts)
+
+
 def write_dead_letters(letters: list, output: str) -> None:
     lines = sorted(json.dumps(letter, sort_keys=True) for letter in letters)
-    path = pathlib.Path(output) / DEAD_LETTERS_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, "".join(line + "\n" for line in lines))
+    write_file(dead_letters_path(output), "".join(line + "\n" for line in lines))
 
 
 def write_coco(rows: list, run: BeamRun) -> None:
@@ -265,7 +326,7 @@ def write_coco(rows: list, run: BeamRun) -> None:
     results = coco_json.CocoResults(run.pose_model)
     for name, keypoints, scores in sorted(rows, key=lambda row: row[0]):
         results.add(name, keypoints, scores)
-    results.write(run.write_coco_json)
+    write_file(run.write_coco_json, results.text())
 
 
 def build(pipeline: beam.Pipeline, run: BeamRun) -> None:
@@ -322,5 +383,8 @@ def run_pipeline(run: BeamRun, pipeline_args: Sequence[str] = ()) -> list[dict]:
 
     with beam.Pipeline(options=PipelineOptions(list(pipeline_args))) as pipeline:
         build(pipeline, run)
-    path = pathlib.Path(run.output) / DEAD_LETTERS_FILE
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    path = dead_letters_path(run.output)
+    if not FileSystems.exists(path):
+        return []
+    with FileSystems.open(path) as f:
+        return [json.loads(line) for line in f.read().decode("utf-8").splitlines()]

@@ -59,6 +59,11 @@ def _run(args) -> int:
 
     from openpose_tf import beam, media, outputs
 
+    from apache_beam.io.filesystems import FileSystems
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    # Beam's file-system options (--s3_endpoint_url, credentials...) for this process too.
+    FileSystems.set_options(PipelineOptions(list(args.pipeline_args)))
     step = media.check_step(args.frame_step)
     flags.check_input_arguments(args)
     outputs.check_options(flags.output_options(args))  # before the job, not on each worker
@@ -70,8 +75,16 @@ def _run(args) -> int:
     pipeline_model = args.pipeline_model
     if not pipeline_model:
         network, pose = flags.network_from_args(args)
-        pipeline_model = args.pipeline_dir or str(pathlib.Path(args.output) / "pipeline_model")
-        flags.make_extractor(args, network, pose).save(pipeline_model)
+        pipeline_model = args.pipeline_dir or FileSystems.join(args.output, "pipeline_model")
+        extractor = flags.make_extractor(args, network, pose)
+        if beam.is_local(pipeline_model):
+            extractor.save(pipeline_model)
+        else:  # saved here, then copied where the workers read it
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as local:
+                extractor.save(pathlib.Path(local) / "pipeline")
+                beam.stage_pipeline(pathlib.Path(local) / "pipeline", pipeline_model)
         print(f"openpose-tf beam: wrote the whole-pipeline SavedModel {pipeline_model}",
               file=sys.stderr)
     elif args.one_image_per_call != "auto":
@@ -88,7 +101,7 @@ def _run(args) -> int:
     start = time.perf_counter()
     dead = beam.run_pipeline(job, args.pipeline_args)
     print(f"openpose-tf beam: done in {time.perf_counter() - start:.1f} s, {len(dead)} dead "
-          f"letters{f' in {pathlib.Path(args.output) / beam.DEAD_LETTERS_FILE}' if dead else ''}",
+          f"letters{f' in {beam.dead_letters_path(args.output)}' if dead else ''}",
           file=sys.stderr)
     return 1 if dead or unmatched else 0
 
