@@ -22,7 +22,7 @@ The stages, each a transform below:
 Whatever fails (a file that is neither an image nor a video, an unreadable image, a video that
 does not open, an undecodable frame, a failed inference batch) becomes a dead letter, never a
 failed job: `OUT/dead_letters/dead_letters.jsonl`, one `{"input", "frame", "reason"}` per line,
-sorted, rewritten by every run. Re-running over the same inputs rewrites identical files, so a
+sorted, rewritten by every run (removed by a run that has none). Re-running over the same inputs rewrites identical files, so a
 failed job is simply run again.
 """
 
@@ -316,8 +316,15 @@ def dead_letters_path(output: str) -> str:
 
 
 def write_dead_letters(letters: list, output: str) -> None:
+    """This run's dead letters, sorted; none: no file (an earlier run's is removed). An empty
+    object cannot be written through Beam's S3 file system (a multipart upload of no part)."""
+    path = dead_letters_path(output)
+    if not letters:
+        if FileSystems.exists(path):
+            FileSystems.delete([path])
+        return
     lines = sorted(json.dumps(letter, sort_keys=True) for letter in letters)
-    write_file(dead_letters_path(output), "".join(line + "\n" for line in lines))
+    write_file(path, "".join(line + "\n" for line in lines))
 
 
 def write_coco(rows: list, run: BeamRun) -> None:

@@ -95,3 +95,25 @@ def test_beam_on_s3(model_dir, s3, tmp_path):
     assert cli.main(job_json) == 1
     assert read(client, "out/img1_keypoints.json") == \
         (tmp_path / "run" / "img1_keypoints.json").read_bytes()
+
+
+def test_beam_on_s3_with_two_worker_processes(model_dir, s3, tmp_path):
+    """DirectRunner's multi_processing mode: every DoFn, the model handler (which fetches the
+    pipeline from S3) and the op library are pickled and loaded in two fresh worker processes."""
+    client, s3_flags = s3
+    rng = np.random.default_rng(12)
+    local = tmp_path / "in"
+    local.mkdir()
+    for i in range(4):
+        data = cv2.imencode(".png", rng.integers(0, 256, (60 + 4 * i, 80, 3), np.uint8))[1]
+        (local / f"frame{i}.png").write_bytes(data.tobytes())
+        client.put_object(Bucket=BUCKET, Key=f"mp/in/frame{i}.png", Body=data.tobytes())
+    assert cli.main(["run", "--model", str(model_dir), "--image_dir", str(local),
+                     "--write_json", str(tmp_path / "run"), "--no_progress"] + NET) == 0
+    assert cli.main(["beam", "--model", str(model_dir), "--input", f"s3://{BUCKET}/mp/in/*",
+                     "--output", f"s3://{BUCKET}/mp/out", "--pipeline_dir",
+                     f"s3://{BUCKET}/mp/pipeline", "--direct_running_mode", "multi_processing",
+                     "--direct_num_workers", "2"] + NET + s3_flags) == 0
+    for i in range(4):
+        assert read(client, f"mp/out/frame{i}_keypoints.json") == \
+            (tmp_path / "run" / f"frame{i}_keypoints.json").read_bytes()
