@@ -22,8 +22,9 @@ The stages, each a transform below:
 Whatever fails (a file that is neither an image nor a video, an unreadable image, a video that
 does not open, an undecodable frame, a failed inference batch) becomes a dead letter, never a
 failed job: `OUT/dead_letters/dead_letters.jsonl`, one `{"input", "frame", "reason"}` per line,
-sorted, rewritten by every run (removed by a run that has none). Re-running over the same inputs rewrites identical files, so a
-failed job is simply run again.
+sorted, rewritten by every run (removed by a run that has none). Re-running over the same
+inputs rewrites identical files, so a failed job is simply run again. Every output goes through
+Beam's file systems (local, gs://, s3://...): `write_file` writes a temporary name, then renames.
 """
 
 from __future__ import annotations
