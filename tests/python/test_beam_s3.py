@@ -59,6 +59,12 @@ def test_beam_on_s3(model_dir, s3, tmp_path):
         (local / f"img{i}.png").write_bytes(data)
         client.put_object(Bucket=BUCKET, Key=f"in/img{i}.png", Body=data)
     client.put_object(Bucket=BUCKET, Key="in/broken9.jpg", Body=b"\xff\xd8 not a jpeg")
+    video = tmp_path / "clip.avi"  # a video object: copied to the worker, cut into ranges
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (64, 48))
+    for t in range(5):
+        writer.write(np.full((48, 64, 3), 40 * t, np.uint8))
+    writer.release()
+    client.put_object(Bucket=BUCKET, Key="in/clip.avi", Body=video.read_bytes())
     assert cli.main(["run", "--model", str(model_dir), "--image_dir", str(local),
                      "--write_json", str(tmp_path / "run"), "--no_progress"] + NET) == 0
     job = ["beam", "--model", str(model_dir), "--input", f"s3://{BUCKET}/in/*",
@@ -73,9 +79,14 @@ def test_beam_on_s3(model_dir, s3, tmp_path):
     (letter,) = [json.loads(line) for line in
                  read(client, "out/dead_letters/dead_letters.jsonl").decode().splitlines()]
     assert letter["input"].endswith("broken9.jpg")
-    assert sorted(objects(client, "pictures/")) == [f"img{i}_rendered.png" for i in range(3)]
-    assert len(json.loads(read(client, "coco.json"))) >= 0
+    assert sorted(objects(client, "pictures/")) == \
+        [f"clip_{t:012d}_rendered.png" for t in range(5)] + \
+        [f"img{i}_rendered.png" for i in range(3)]
+    assert isinstance(json.loads(read(client, "coco.json")), list)
     assert "saved_model.pb" in objects(client, "pipeline/")
+    frames = sorted(k for k in out if k.startswith("clip_") and k.endswith("_keypoints.json"))
+    assert frames == [f"clip_{t:012d}_keypoints.json" for t in range(5)]
+    assert all(json.loads(read(client, f"out/{k}"))["version"] == 1.3 for k in frames)
     assert not [k for k in out if ".partial-" in k]
 
     # A second run writes no JSON again (frames whose JSON exists are skipped).
