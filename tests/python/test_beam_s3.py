@@ -69,8 +69,9 @@ def test_beam_on_s3(model_dir, s3, tmp_path):
                      "--write_json", str(tmp_path / "run"), "--no_progress"] + NET) == 0
     job = ["beam", "--model", str(model_dir), "--input", f"s3://{BUCKET}/in/*",
            "--output", f"s3://{BUCKET}/out", "--pipeline_dir", f"s3://{BUCKET}/pipeline",
-           "--write_images", f"s3://{BUCKET}/pictures", "--write_coco_json",
-           f"s3://{BUCKET}/coco.json"] + NET + s3_flags
+           "--write_images", f"s3://{BUCKET}/pictures"] + NET + s3_flags
+    # One COCO file over a video and images would repeat image ids: refused before the job.
+    assert cli.main(job + ["--write_coco_json", f"s3://{BUCKET}/coco.json"]) == 2
     assert cli.main(job) == 1  # the dead letter
     out = objects(client, "out/")
     for i in range(3):
@@ -82,7 +83,6 @@ def test_beam_on_s3(model_dir, s3, tmp_path):
     assert sorted(objects(client, "pictures/")) == \
         [f"clip_{t:012d}_rendered.png" for t in range(5)] + \
         [f"img{i}_rendered.png" for i in range(3)]
-    assert isinstance(json.loads(read(client, "coco.json")), list)
     assert "saved_model.pb" in objects(client, "pipeline/")
     frames = sorted(k for k in out if k.startswith("clip_") and k.endswith("_keypoints.json"))
     assert frames == [f"clip_{t:012d}_keypoints.json" for t in range(5)]
@@ -90,9 +90,7 @@ def test_beam_on_s3(model_dir, s3, tmp_path):
     assert not [k for k in out if ".partial-" in k]
 
     # A second run writes no JSON again (frames whose JSON exists are skipped).
-    job_json = [f for f in job if "pictures" not in f and "coco" not in f]
-    job_json = [f for i, f in enumerate(job_json)
-                if f not in ("--write_images", "--write_coco_json")]
+    job_json = [f for f in job if "pictures" not in f and f != "--write_images"]
     before = {k: o["LastModified"] for k, o in objects(client, "out/").items()
               if k.endswith("_keypoints.json")}
     assert cli.main(job_json) == 1
@@ -110,7 +108,8 @@ def test_beam_on_s3(model_dir, s3, tmp_path):
 
 def test_beam_on_s3_with_two_worker_processes(model_dir, s3, tmp_path):
     """DirectRunner's multi_processing mode: every DoFn, the model handler (which fetches the
-    pipeline from S3) and the op library are pickled and loaded in two fresh worker processes."""
+    pipeline from S3) and the op library are pickled and loaded in two fresh worker processes;
+    the COCO file goes to S3 too."""
     client, s3_flags = s3
     rng = np.random.default_rng(12)
     local = tmp_path / "in"
@@ -124,7 +123,10 @@ def test_beam_on_s3_with_two_worker_processes(model_dir, s3, tmp_path):
     assert cli.main(["beam", "--model", str(model_dir), "--input", f"s3://{BUCKET}/mp/in/*",
                      "--output", f"s3://{BUCKET}/mp/out", "--pipeline_dir",
                      f"s3://{BUCKET}/mp/pipeline", "--direct_running_mode", "multi_processing",
-                     "--direct_num_workers", "2"] + NET + s3_flags) == 0
+                     "--direct_num_workers", "2", "--write_coco_json",
+                     f"s3://{BUCKET}/mp/coco.json"] + NET + s3_flags) == 0
+    coco = json.loads(read(client, "mp/coco.json"))
+    assert isinstance(coco, list) and {entry["image_id"] for entry in coco} <= set(range(4))
     for i in range(4):
         assert read(client, f"mp/out/frame{i}_keypoints.json") == \
             (tmp_path / "run" / f"frame{i}_keypoints.json").read_bytes()

@@ -144,5 +144,11 @@ def _unmatched(globs, coco: bool = False) -> list[str]:
 
         images = [p for p in paths if pathlib.PurePath(p).suffix.lower() in
                   media.IMAGE_EXTENSIONS]
+        videos = [p for p in paths if pathlib.PurePath(p).suffix.lower() in
+                  media.VIDEO_EXTENSIONS]
+        if videos and (images or len(videos) > 1):  # frame k of each video is image_id k
+            raise ValueError(f"--write_coco_json: {videos[0]!r} and "
+                             f"{(images or videos[1:])[0]!r} would repeat image ids (a video's "
+                             "frames are numbered from 0); write one COCO file per video")
         coco_json.check_unique_ids(pathlib.PurePath(p).stem for p in images)
     return unmatched
