@@ -85,7 +85,9 @@ class Metrics:
 class Batcher:
     """Groups images by size into pipeline calls of at most `extractor.images_per_call`,
     waiting at most `timeout` seconds for a group to fill; `options.workers` calls run at once
-    on threads. `submit(image)` is awaited on the event loop and gives the image's `People`."""
+    on threads. A group whose time is up while every worker is busy keeps filling until one is
+    free (under load, calls go out fuller). `submit(image)` is awaited on the event loop (where
+    all of this runs) and gives the image's `People`."""
 
     def __init__(self, extractor, options: ServeOptions, metrics: Metrics):
         self.extractor, self.options, self.metrics = extractor, options, metrics
@@ -94,7 +96,9 @@ class Batcher:
             max_workers=options.workers, thread_name_prefix="openpose-tf pipeline")
         self.groups: dict[tuple, list] = {}
         self.timers: dict[tuple, asyncio.TimerHandle] = {}
-        self.waiting = 0  # images queued or in a call (touched on the event loop only)
+        self.ready: list[tuple] = []  # groups whose time is up, waiting for a free worker
+        self.busy = 0                 # calls running
+        self.waiting = 0              # images queued or in a call
 
     async def submit(self, image: np.ndarray):
         if self.waiting >= self.options.max_queue:  # the app admits no more; a safety net
@@ -105,24 +109,29 @@ class Batcher:
         key = image.shape
         group = self.groups.setdefault(key, [])
         group.append((image, future))
-        self._count(+1)
+        self.waiting += 1
         if len(group) >= self.size:
             self._dispatch(key)
-        elif key not in self.timers:
-            self.timers[key] = loop.call_later(self.options.batch_timeout, self._dispatch, key)
+        elif key not in self.timers and key not in self.ready:
+            self.timers[key] = loop.call_later(self.options.batch_timeout, self._time_up, key)
         try:
             return await future
         finally:
-            self._count(-1)
+            self.waiting -= 1
 
-    def _count(self, step: int) -> None:
-        self.waiting += step
-        self.metrics.queue.set(self.waiting)
+    def _time_up(self, key) -> None:
+        self.timers.pop(key, None)
+        if self.busy < self.options.workers:
+            self._dispatch(key)
+        elif key not in self.ready:
+            self.ready.append(key)
 
     def _dispatch(self, key) -> None:
         timer = self.timers.pop(key, None)
         if timer is not None:
             timer.cancel()
+        if key in self.ready:
+            self.ready.remove(key)
         group = self.groups.pop(key, [])
         while group:
             chunk, group = group[:self.size], group[self.size:]
@@ -131,10 +140,12 @@ class Batcher:
     def _run(self, chunk) -> None:
         loop = asyncio.get_running_loop()
         self.metrics.batch_size.observe(len(chunk))
+        self.busy += 1
         call = loop.run_in_executor(self.calls, self.extractor.people_or_errors,
                                     [image for image, _ in chunk])
 
         def done(call):
+            self.busy -= 1
             error = call.exception()
             for i, (_, future) in enumerate(chunk):
                 if future.done():  # the client went away
@@ -143,6 +154,8 @@ class Batcher:
                     future.set_exception(error)
                 else:
                     future.set_result(call.result()[i])
+            while self.ready and self.busy < self.options.workers:
+                self._dispatch(self.ready[0])
 
         call.add_done_callback(done)
 

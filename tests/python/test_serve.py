@@ -274,3 +274,30 @@ def test_batcher_groups_by_size_fills_calls_and_refuses_a_full_queue():
         batcher.close()
 
     asyncio.run(scenario())
+
+
+def test_a_group_whose_time_is_up_waits_for_a_free_worker_and_keeps_filling():
+    import asyncio
+
+    from openpose_tf import serve
+
+    extractor = SlowExtractor()
+    options = serve.ServeOptions(batch_timeout=0.02, max_queue=10, workers=1)
+
+    async def scenario():
+        batcher = serve.Batcher(extractor, options, serve.Metrics())
+        a, b = np.zeros((4, 4, 3), np.uint8), np.zeros((5, 4, 3), np.uint8)
+        tasks = [asyncio.create_task(batcher.submit(a)) for _ in range(3)]  # the one worker
+        await asyncio.sleep(0.01)
+        tasks.append(asyncio.create_task(batcher.submit(b)))
+        await asyncio.sleep(0.05)                     # b's time is up; no worker is free
+        tasks.append(asyncio.create_task(batcher.submit(b)))
+        await asyncio.sleep(0.05)
+        assert extractor.calls == [[a.shape] * 3]
+        extractor.release.set()                       # the worker frees: b goes, with 2 images
+        await asyncio.gather(*tasks)
+        assert extractor.calls == [[a.shape] * 3, [b.shape] * 2]
+        assert batcher.busy == 0 and batcher.waiting == 0 and not batcher.ready
+        batcher.close()
+
+    asyncio.run(scenario())
