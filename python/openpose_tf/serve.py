@@ -160,7 +160,9 @@ class Batcher:
         call.add_done_callback(done)
 
     def close(self) -> None:
-        self.calls.shutdown(wait=True)
+        """After the server's last connection: the calls that have not started are for nobody
+        (their requests were answered or cancelled) and are dropped; a running one finishes."""
+        self.calls.shutdown(wait=True, cancel_futures=True)
 
 
 def decode(data: bytes, max_pixels: int) -> np.ndarray:

@@ -59,6 +59,9 @@ def register(commands) -> None:
                       help="larger request bodies get 413 (not read)")
     http.add_argument("--model_name", default="openpose",
                       help="the name in /v1/models/<name>:predict (TF Serving's REST API)")
+    http.add_argument("--graceful_timeout_s", type=float, default=60.0,
+                      help="on SIGTERM, how long the requests in flight may take to be "
+                           "answered before they are cancelled")
     http.add_argument("--log_level", default="warning",
                       choices=("critical", "error", "warning", "info", "debug"),
                       help="uvicorn's log level (info logs every request)")
@@ -78,6 +81,9 @@ def _serve(args) -> int:
     for flag in ("max_batch_size", "max_queue"):
         if getattr(args, flag) < 1:
             raise ValueError(f"--{flag} must be >= 1, got {getattr(args, flag)}")
+    if not 0 < args.graceful_timeout_s <= 86400:
+        raise ValueError(f"--graceful_timeout_s must be in (0, 86400], got "
+                         f"{args.graceful_timeout_s}")
     if not 0 <= args.port <= 65535:
         raise ValueError(f"--port must be in [0, 65535], got {args.port}")
     if not 0 <= args.batch_timeout_ms <= 60_000:
@@ -102,8 +108,8 @@ def _serve(args) -> int:
           f"call; listening on http://{args.host}:{args.port}/ (POST /v1/pose)",
           file=sys.stderr, flush=True)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level,
-                            timeout_graceful_shutdown=60, access_log=args.log_level in
-                            ("info", "debug"))
+                            timeout_graceful_shutdown=args.graceful_timeout_s,
+                            access_log=args.log_level in ("info", "debug"))
     # uvicorn finishes the requests in flight on SIGTERM/SIGINT, restores the handlers it found
     # and raises the signal again: these handlers make that the end of a clean run (exit 0).
     stopped = []
