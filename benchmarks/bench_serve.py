@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import os
 import pathlib
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,16 +26,11 @@ import time
 import cv2
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "python"))  # serve_process, caffe_files
 SHARED = ROOT.parent / "shared"
 GRAPH = SHARED / "models" / "tfpose_mobilenet_v2_small" / "graph_opt.pb"
 TF_POSE = ["--frozen_graph", str(GRAPH), "--model_pose", "COCO", "--output_tensor",
            "Openpose/concat_stage7:0"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mb(pid: int) -> float:
@@ -47,25 +39,12 @@ def rss_mb(pid: int) -> float:
 
 
 def start_server(model_flags, log: pathlib.Path):
-    import httpx
+    from serve_process import start_server as start
 
-    port = free_port()
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "openpose_tf", "serve", *model_flags, "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while True:
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            sys.exit(f"the server did not start: {log.read_text()[-2000:]}")
-        time.sleep(0.2)
+    try:
+        return start(model_flags, log, timeout=300)
+    except RuntimeError as err:
+        sys.exit(str(err))
 
 
 def load(url, photos, concurrency: int, requests: int):
@@ -183,7 +162,6 @@ def main() -> None:
         bench("tf-pose mobilenet", TF_POSE, folder, photos, images, args.requests, tmp)
         if args.skip_body_25:
             return
-        sys.path.insert(0, str(ROOT / "tests" / "python"))
         import caffe_files
 
         from openpose_tf import cli

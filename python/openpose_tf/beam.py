@@ -222,7 +222,7 @@ class DecodeFrames(beam.DoFn):
 @contextlib.contextmanager
 def _local_file(path: str):
     """`path` itself when it is local, else a local temporary copy."""
-    if FileSystems.get_scheme(path) in (None, "file"):
+    if is_local(path):
         yield path
         return
     suffix = pathlib.PurePath(path).suffix
@@ -279,24 +279,21 @@ class WriteFrames(beam.DoFn):
         self.model = pose_models.get(self.run.pose_model)
 
     def process(self, element) -> Iterable[Any]:
-        import cv2
-
         (name, path, index), result = element
         image, people = result.example, result.inference
         if isinstance(people, Exception):
             yield beam.pvalue.TaggedOutput(DEAD, inference_letter(path, index, people))
             return
         options = self.run.outputs
-        # The bytes `run` writes (outputs.frame_json, render_frame), through Beam's file systems.
-        write_file(json_path(self.run.output, name),
-                   outputs.frame_json(people, image, options.keypoint_scale))
+        # The bytes `run` writes (the same functions of outputs), through Beam's file systems.
+        keypoints = outputs.scaled_keypoints(people, image, options.keypoint_scale)
+        write_file(json_path(self.run.output, name), outputs.keypoints_json(keypoints))
         if options.write_images:
-            image_format = options.write_images_format.lstrip(".").lower()
+            image_format = outputs.images_format(options)
             rendered = outputs.render_frame(image, people, self.model, options)
             write_file(FileSystems.join(options.write_images, f"{name}_rendered.{image_format}"),
-                       cv2.imencode(f".{image_format}", rendered)[1].tobytes())
+                       media.encode_image(f".{image_format}", rendered))
         if self.run.write_coco_json:
-            keypoints = outputs.scaled_keypoints(people, image, options.keypoint_scale)
             yield name, keypoints["pose_keypoints_2d"], people.scores
 
 

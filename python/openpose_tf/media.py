@@ -180,13 +180,18 @@ def video_frames(path, frame_step: int = 1,
 
 def write_image(path, image: np.ndarray) -> pathlib.Path:
     """Writes `image` with OpenCV (format from the extension) via a temporary file."""
+    path = pathlib.Path(path)
+    return write_atomic(path, encode_image(path.suffix, image))
+
+
+def encode_image(suffix: str, image: np.ndarray) -> bytes:
+    """`image` encoded by OpenCV in the format of the file extension `suffix` (`.png`)."""
     import cv2
 
-    path = pathlib.Path(path)
-    ok, data = cv2.imencode(path.suffix, image)
+    ok, data = cv2.imencode(suffix, image)
     if not ok:
-        raise ValueError(f"OpenCV cannot encode {path.suffix!r} images")
-    return write_atomic(path, data.tobytes())
+        raise ValueError(f"OpenCV cannot encode {suffix!r} images")
+    return data.tobytes()
 
 
 class VideoWriter:

@@ -37,6 +37,11 @@ class OutputOptions:
     face_render_threshold: float = render.FACE_RENDER_THRESHOLD
 
 
+def images_format(options: OutputOptions) -> str:
+    """`--write_images_format` as a bare lower-case extension (`.PNG` -> `png`)."""
+    return options.write_images_format.lstrip(".").lower()
+
+
 def check_options(options: OutputOptions) -> None:
     """Refuses, before any frame, what the writers could not do: a `--keypoint_scale` OpenPose
     does not have, an image format OpenCV cannot encode here (or a path in its place), a video
@@ -46,7 +51,7 @@ def check_options(options: OutputOptions) -> None:
 
     check_keypoint_scale(options.keypoint_scale)
     if options.write_images:
-        image_format = options.write_images_format.lstrip(".").lower()
+        image_format = images_format(options)
         if not (image_format.isascii() and image_format.isalnum()) or \
                 not _can_encode(image_format):
             raise ValueError(f"--write_images_format {options.write_images_format!r}: OpenCV "
@@ -77,7 +82,7 @@ class Outputs:
         check_options(options)
         self.json_dir = pathlib.Path(options.write_json) if options.write_json else None
         self.images_dir = pathlib.Path(options.write_images) if options.write_images else None
-        self.image_format = options.write_images_format.lstrip(".").lower()
+        self.image_format = images_format(options)
         fps = options.write_video_fps if options.write_video_fps > 0 else source_fps
         if not (np.isfinite(fps) and 0 < fps <= 1000):  # a container's odd rate
             fps = 30.0
@@ -108,7 +113,7 @@ class Outputs:
         if self.coco:
             self.coco.add(name, keypoints["pose_keypoints_2d"], people.scores)
         if self.json_dir:
-            write_atomic(openpose_json.json_path(self.json_dir, name), _json(keypoints))
+            write_atomic(openpose_json.json_path(self.json_dir, name), keypoints_json(keypoints))
         if self.images_dir or self.video:
             rendered = render_frame(image, people, self.model, self.options)
             if self.images_dir:
@@ -148,10 +153,11 @@ def scaled_keypoints(people, image, keypoint_scale: int) -> dict:
 
 def frame_json(people, image, keypoint_scale: int = 0) -> str:
     """The text of one frame's `<name>_keypoints.json`, byte for byte what `run` writes."""
-    return _json(scaled_keypoints(people, image, keypoint_scale))
+    return keypoints_json(scaled_keypoints(people, image, keypoint_scale))
 
 
-def _json(keypoints: dict) -> str:
+def keypoints_json(keypoints: dict) -> str:
+    """`scaled_keypoints`' result as the text of a `<name>_keypoints.json`."""
     other = {key: value for key, value in keypoints.items() if key != "pose_keypoints_2d"}
     return openpose_json.people_json(keypoints["pose_keypoints_2d"], **other)
 

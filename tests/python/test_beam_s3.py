@@ -5,13 +5,13 @@ COCO file, dead letters and the pipeline SavedModel the workers fetch. The JSON 
 a run cut short and run again completes, with no half object under a final name."""
 
 import json
-import socket
 
 import cv2
 import numpy as np
 import pytest
 
 from openpose_tf import cli
+from serve_process import free_port
 
 boto3 = pytest.importorskip("boto3", reason="boto3 (apache-beam[aws]) is not installed")
 moto_server = pytest.importorskip("moto.server", reason="moto[server] is not installed")
@@ -22,9 +22,7 @@ BUCKET = "poses"
 
 @pytest.fixture(scope="module")
 def s3():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     try:
         server.start()

@@ -9,9 +9,6 @@ import json
 import os
 import pathlib
 import signal
-import socket
-import subprocess
-import sys
 import time
 
 import cv2
@@ -19,16 +16,11 @@ import numpy as np
 import pytest
 
 from openpose_tf import cli
+from serve_process import start_server
 
 httpx = pytest.importorskip("httpx", reason="the serve extra (httpx for the tests) is missing")
 SHARED_IMAGES = pathlib.Path(os.environ.get(
     "OPENPOSE_TF_SHARED", pathlib.Path(__file__).resolve().parents[3] / "shared")) / "images"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def photos(count=6, seed=0):
@@ -44,26 +36,13 @@ def photos(count=6, seed=0):
 
 @pytest.fixture(scope="module")
 def server(model_dir, tmp_path_factory):
-    port = free_port()
     log = tmp_path_factory.mktemp("serve") / "server.log"
-    command = [sys.executable, "-m", "openpose_tf", "serve", "--model", str(model_dir),
-               "--net_resolution", "-1x128", "--port", str(port), "--max_batch_size", "4",
-               "--batch_timeout_ms", "50", "--max_queue", "40", "--max_image_bytes", "200k"]
-    with open(log, "w") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                                   env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the server did not start: {log.read_text()[-3000:]}")
-        time.sleep(0.2)
+    try:
+        process, url = start_server(
+            ["--model", str(model_dir), "--net_resolution", "-1x128", "--max_batch_size", "4",
+             "--batch_timeout_ms", "50", "--max_queue", "40", "--max_image_bytes", "200k"], log)
+    except RuntimeError as err:
+        pytest.fail(str(err))
     yield url, process, log
     if process.poll() is None:
         process.kill()

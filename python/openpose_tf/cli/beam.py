@@ -108,12 +108,11 @@ def _run(args) -> int:
 
 def _check_output(output: str) -> None:
     """A local --output must be a folder this process can create and write in."""
-    import pathlib
     import tempfile
 
-    from apache_beam.io.filesystems import FileSystems
+    from openpose_tf import beam
 
-    if FileSystems.get_scheme(output) not in (None, "file"):
+    if not beam.is_local(output):
         return
     folder = pathlib.Path(output)
     try:
