@@ -1,7 +1,7 @@
 // Kernel of OpenPose>PeaksAndPafScores (CPU): validate as ResizeAndMerge, Nms and PafScores do,
 // then per image kernels/core/sparse_postprocess's SparsePeaksAndPafScores (the tile bounds, the
 // sparse NMS, the sparse PAF scores) with its work spread over the intra-op thread pool, and
-// the pair scores laid out as OpenPose>PafScores'. Memory: one image's bounds (1/256 of its
+// the pair scores laid out as OpenPose>PafScores'. Memory: one image's bounds (2/256 of its
 // upsampled maps) and the pair scores; nothing of full resolution.
 #include <algorithm>
 #include <functional>
@@ -90,10 +90,11 @@ class PeaksAndPafScoresOp : public OpKernel {
     constexpr int kTile = UpsampledMaps::kTile;
     const int64_t tiles = ((plan.target_height + int64_t{kTile} - 1) / kTile) *
                           ((plan.target_width + int64_t{kTile} - 1) / kTile);
-    OP_REQUIRES(ctx, tiles * plan.channels <= kMaxElements,
+    OP_REQUIRES(ctx, 2 * tiles * plan.channels <= kMaxElements,
                 InvalidArgument("target_size [", plan.target_height, ",", plan.target_width,
                                 "] with ", plan.channels, " channels needs ",
-                                tiles * plan.channels, " tile bounds per image, more than 2^31-1"));
+                                2 * tiles * plan.channels,
+                                " tile bounds per image, more than 2^31-1"));
     std::unique_ptr<UpsampledMaps> upsampled;  // its tap tables grow with target_size
     OP_REQUIRES_OK(ctx, CatchAllocation("OpenPose>PeaksAndPafScores", [&] {
                      upsampled = std::make_unique<UpsampledMaps>(plan);
@@ -106,7 +107,7 @@ class PeaksAndPafScoresOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->allocate_output(1, TensorShape({batch, num_parts}), &counts));
     Tensor bounds;
     OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_FLOAT,
-                                           TensorShape({batch ? tiles * plan.channels : 0}),
+                                           TensorShape({batch ? 2 * tiles * plan.channels : 0}),
                                            &bounds));
     const int64_t peaks_per_image = static_cast<int64_t>(num_parts) * max_peaks_ * 3;
     std::vector<std::vector<float>> scores(batch);  // per image: L x k_n x k_n

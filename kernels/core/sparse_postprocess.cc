@@ -17,7 +17,6 @@ struct BufferMap {
 };
 
 constexpr int kWindow = 7;  // RefinePeak's window
-constexpr float kBoundMargin = 1.0001f;
 
 // IsPeakAt's strict interior test of `row` at columns [x0, x1), its neighbours in `row`, `up`
 // and `down` (all in the image): mask[x - x0] = 1 where v > threshold and v > each of the 8
@@ -52,6 +51,7 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
   UpsampledMaps::ChannelRows* rows = &workspace->rows;
   maps.StartChannel(image, c, rows);
   float window[kWindow * kWindow];
+  const float refine_below = params.threshold > 0.f ? 4 * params.threshold : params.threshold;
   // Refines the peak at (x, y) into the next row; false once M peaks are found.
   auto add_peak = [&](int x, int y) {
     // Its window, computed on its own (it reaches 3 pixels out of the band).
@@ -63,10 +63,15 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
     return ++*count < params.max_peaks;
   };
   for (int i = 0; i < maps.tile_rows(); ++i) {
-    // Runs of tiles that may hold a value above the threshold (NaN bounds included).
+    // Runs of tiles that may hold a value above the threshold (NaN bounds included): past the
+    // cheap bound, then past the refined one (whose horizontal rows Rect reuses).
     runs.clear();
     for (int j = 0; j < nt; ++j) {
-      if (bounds[(static_cast<int64_t>(i) * nt + j) * channels + c] <= params.threshold) continue;
+      const float bound = bounds[(static_cast<int64_t>(i) * nt + j) * channels + c];
+      if (bound <= params.threshold) continue;
+      // A bound far above the threshold comes from values there (a person): refining it costs
+      // without skipping; one near it mostly from noise.
+      if (bound <= refine_below && maps.RefinedBound(rows, i, j) <= params.threshold) continue;
       if (!runs.empty() && runs.back() == j) {
         runs.back() = j + 1;
       } else {
@@ -140,6 +145,20 @@ namespace {
 
 constexpr int kPairBlock = 64;
 
+// Whether the tile bounds prove ux * paf_x + uy * paf_y <= threshold at a sample of the tile
+// whose bounds start at b (hi plane; lo `plane` floats on): each term at most u times the
+// interval end on u's side, with a margin far above the float rounding of the sum (a NaN or inf
+// end, or a NaN u, never proves it).
+inline bool PafBoundFails(const float* b, int64_t plane, int cx, int cy, float ux, float uy,
+                          float threshold) {
+  const float hx = b[cx], lx = b[plane + cx], hy = b[cy], ly = b[plane + cy];
+  const float tx = ux >= 0.f ? ux * hx : ux * lx;
+  const float ty = uy >= 0.f ? uy * hy : uy * ly;
+  const float margin = 1e-4f * (std::fabs(ux) * std::max(std::fabs(hx), std::fabs(lx)) +
+                                std::fabs(uy) * std::max(std::fabs(hy), std::fabs(ly)));
+  return tx + ty + margin <= threshold;
+}
+
 // PafScoreWith's first two probes (PafProbe 0 and 1) of the pairs (A, B_b), b < nb, with its
 // arithmetic: for each pair its unit vector, length, probe pixels, whether the tile bounds prove
 // that a probe cannot count, and whether one / two failures reject it. Loops without branches,
@@ -150,7 +169,8 @@ struct PairProbes {
   int32_t finite[kPairBlock], one_rejects[kPairBlock], two_reject[kPairBlock];
 };
 
-OPENPOSE_SIMD_CLONES void ProbePairs(const float* bounds, int nt, int channels, int cx, int cy,
+OPENPOSE_SIMD_CLONES void ProbePairs(const float* bounds, int64_t plane, int nt, int channels,
+                                     int cx, int cy,
                                      int h, int w, float ax, float ay, const float* xs,
                                      const float* ys, int nb, const PafScoreParams& p,
                                      PairProbes* out) {
@@ -177,10 +197,8 @@ OPENPOSE_SIMD_CLONES void ProbePairs(const float* bounds, int nt, int channels, 
       const int at = ((py / kTile) * nt + px / kTile) * channels;
       out->px[probe][b] = px;
       out->py[probe][b] = py;
-      out->bound_fails[probe][b] = (std::fabs(out->ux[b]) * bounds[at + cx] +
-                                    std::fabs(out->uy[b]) * bounds[at + cy]) *
-                                       kBoundMargin <=
-                                   p.inter_threshold;
+      out->bound_fails[probe][b] =
+          PafBoundFails(bounds + at, plane, cx, cy, out->ux[b], out->uy[b], p.inter_threshold);
     }
     out->one_rejects[b] = PafRejects(n[b], 1, p);
     out->two_reject[b] = PafRejects(n[b], 2, p);
@@ -202,12 +220,10 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
   const int nt = maps.tile_cols();
   const int channels = maps.plan().channels;
   const float threshold = params.inter_threshold;
+  const int64_t plane = maps.bounds_plane();
   auto sample = [&](int py, int px, float ux, float uy) {
     const float* b = bounds + (static_cast<int64_t>(py / kTile) * nt + px / kTile) * channels;
-    // |ux * paf_x + uy * paf_y| <= |ux| bx + |uy| by (NaN, from inf * 0, never skips).
-    if ((std::fabs(ux) * b[cx] + std::fabs(uy) * b[cy]) * kBoundMargin <= threshold) {
-      return -INFINITY;
-    }
+    if (PafBoundFails(b, plane, cx, cy, ux, uy, threshold)) return -INFINITY;
     float paf_x = 0.f, paf_y = 0.f;
     maps.Values(image, cx, cy, py, px, &paf_x, &paf_y);
     return ux * paf_x + uy * paf_y;
@@ -225,7 +241,7 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
     }
     for (int64_t a = 0; a < counts[part_a]; ++a) {
       const float ax = peaks_a[3 * a], ay = peaks_a[3 * a + 1];
-      ProbePairs(bounds, nt, channels, cx, cy, h, w, ax, ay, xs, ys, nb, params, &q);
+      ProbePairs(bounds, plane, nt, channels, cx, cy, h, w, ax, ay, xs, ys, nb, params, &q);
       for (int i = 0; i < nb; ++i) {
         // PafScoreWith's own first steps: a pair that fails its first probe, or its first two,
         // when that rejects it, gets the rejected score without its loop (most pairs of a

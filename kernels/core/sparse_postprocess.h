@@ -1,8 +1,9 @@
 // OpenPose's NMS and PAF scoring straight from the network output, without the upsampled maps:
 // the same results as NmsImage / ScorePairs on ResizeAndMerge's output, bit for bit, reading
 // exact upsampled values (UpsampledMaps) only where they can matter:
-// - NMS: a tile whose bound is <= the threshold holds no peak (a peak is > threshold), so only
-//   the other tiles (and a 1-pixel ring around them, for the neighbour test) are computed, band
+// - NMS: a tile whose upper bound is <= the threshold holds no peak (a peak is > threshold);
+//   where the cheap bound (TileBounds) does not prove it the refined one (RefinedBound) may, so
+//   only the other tiles (and a 1-pixel ring around them, for the neighbour test) are computed, band
 //   by band of tile rows in raster order; each peak's 7x7 refinement window is computed on its
 //   own. The same IsPeakAt / RefinePeakAt as the dense NMS.
 // - PAF scores: PafScoreWith with a sample that reads the two exact PAF values at the sample
@@ -69,7 +70,7 @@ struct SparseLimbs {
 };
 
 // One image of OpenPose>PeaksAndPafScores, the three stages in order, each spread by
-// parallel_for: every tile's bounds (into `bounds`: tile_rows x tile_cols x channels), the
+// parallel_for: every tile's bounds (into `bounds`: 2 x maps.bounds_plane() floats), the
 // sparse NMS of the part channels [0, num_parts) (peaks: num_parts x M x 3, counts: num_parts;
 // M = nms.max_peaks), then the sparse PAF score of every limb into `pair_scores`, resized to
 // L x k x k with k (also returned in *k) the largest count. Returns false where parallel_for did.

@@ -8,34 +8,126 @@ namespace {
 
 // Relative and absolute margins of the bounds: float rounding moves a computed value by at most
 // a few dozen units in the last place of its terms' magnitudes (1e-5 is ~170 of them), and by at
-// most a few subnormal steps in absolute terms (1e-30 is far above); the final margin also covers
-// the rounding of the bounds' own sums (hundreds of terms at most).
+// most a few subnormal steps in absolute terms (1e-30 is far above).
 constexpr double kRelativeMargin = 1e-5;
-constexpr float kFinalMargin = 1.001f;
 constexpr float kAbsoluteMargin = 1e-30f;
 
-// Each tap's |weight| plus its share of the float rounding allowance: a cubic's computed value
-// is at most the sum of these times its inputs' magnitudes.
-void TapBounds(OpenPoseBuild build, const float* weight, double* out /* 4 */) {
+// The real weights of one coordinate's 4 taps (GPU build: Catmull-Rom's polynomial at t; CPU
+// build: the stored Keys weights) and the rounding allowance of its float evaluation per unit of
+// max |tap value|: Catmull-Rom's polynomial errs by a few ulps of its terms' magnitudes, at most
+// (4|t|^3 + 6t^2 + |t| + 1) max |v| per tap; a Keys sum by a few ulps of sum |w| max |v|.
+double TapWeights(OpenPoseBuild build, const float* weight, double* w /* 4 */) {
   if (build == OpenPoseBuild::kCpu) {
+    double sum = 0;
     for (int k = 0; k < 4; ++k) {
-      out[k] = std::fabs(static_cast<double>(weight[k])) * (1 + kRelativeMargin);
+      w[k] = weight[k];
+      sum += std::fabs(w[k]);
     }
-    return;
+    return kRelativeMargin * 4 * std::max(1.0, sum);
   }
-  // CatmullRom's polynomial in t: these are its weights of v0..v3; its float evaluation errs by
-  // a few ulps of its terms' magnitudes, at most (4|t|^3 + 6t^2 + |t| + 1) max|v|: that
-  // allowance is added to every tap (sum_k |v_k| >= max |v|).
   const double t = *weight;
   const double t2 = t * t, t3 = t2 * t, a = std::fabs(t);
-  const double w[4] = {-0.5 * t3 + t2 - 0.5 * t, 1.5 * t3 - 2.5 * t2 + 1,
-                       -1.5 * t3 + 2 * t2 + 0.5 * t, 0.5 * t3 - 0.5 * t2};
-  const double allowance = kRelativeMargin * (4 * a * a * a + 6 * a * a + a + 1);
-  for (int k = 0; k < 4; ++k) out[k] = std::fabs(w[k]) + allowance;
+  w[0] = -0.5 * t3 + t2 - 0.5 * t;
+  w[1] = 1.5 * t3 - 2.5 * t2 + 1;
+  w[2] = -1.5 * t3 + 2 * t2 + 0.5 * t;
+  w[3] = 0.5 * t3 - 0.5 * t2;
+  return kRelativeMargin * 4 * (4 * a * a * a + 6 * a * a + a + 1);
 }
 
 // |v|, with NaN as inf (a NaN must make its tiles' bounds infinite, and max() would drop it).
 inline float Magnitude(float v) { return v == v ? std::fabs(v) : INFINITY; }
+
+// max / min by value (std::max returns a reference, which keeps GCC from vectorising).
+inline float Max(float a, float b) { return a < b ? b : a; }
+inline float Min(float a, float b) { return b < a ? b : a; }
+
+// The intervals of the values one class interpolates (header: Bounds), element by element e <
+// n, from its 4 taps' values, each within [lo_k[e], hi_k[e]], widening [out_lo[e], out_hi[e]]
+// (start them at [inf, -inf]). kExact: exact values (lo_k = hi_k, read from lo_k), where a NaN
+// or inf gives [-inf, inf]; otherwise intervals whose ends are never NaN (+-inf pass through the
+// arithmetic below as they should). kStandard: 4 distinct taps, the middle two positive (all but
+// the borders). Branch-free: runs as vectors over the channels or columns.
+template <bool kExact, bool kStandard>
+OPENPOSE_SIMD_CLONES void ClassIntervalsOf(
+    const float* __restrict l0, const float* __restrict l1, const float* __restrict l2,
+    const float* __restrict l3, const float* __restrict h0, const float* __restrict h1,
+    const float* __restrict h2, const float* __restrict h3, const bool* pos, bool has_neg,
+    float spread, float slack, int n, float* __restrict out_lo, float* __restrict out_hi) {
+  const bool p0 = pos[0], p1 = pos[1], p2 = pos[2], p3 = pos[3];
+  const float neg_spread = has_neg ? spread : 0.f;
+  for (int e = 0; e < n; ++e) {
+    // "+ 0.f" (not folded: it turns -0 into +0, harmless here) makes each a computed value: GCC
+    // turns a max of two loads into a load from a selected address, which it cannot vectorise.
+    const float a0 = l0[e] + 0.f, a1 = l1[e] + 0.f, a2 = l2[e] + 0.f, a3 = l3[e] + 0.f;
+    const float b0 = kExact ? a0 : h0[e] + 0.f, b1 = kExact ? a1 : h1[e] + 0.f;
+    const float b2 = kExact ? a2 : h2[e] + 0.f, b3 = kExact ? a3 : h3[e] + 0.f;
+    float pos_hi, pos_lo, neg_hi, neg_lo;
+    if (kStandard) {
+      pos_hi = Max(b1, b2);
+      pos_lo = Min(a1, a2);
+      neg_hi = Max(b0, b3);
+      neg_lo = Min(a0, a3);
+    } else {
+      // Every tap is positive or not (negative or zero: "neg"); a set left empty gives -inf /
+      // inf, which drops out of the maxima and minima.
+      pos_hi = Max(Max(p0 ? b0 : -INFINITY, p1 ? b1 : -INFINITY),
+                   Max(p2 ? b2 : -INFINITY, p3 ? b3 : -INFINITY));
+      pos_lo = Min(Min(p0 ? a0 : INFINITY, p1 ? a1 : INFINITY),
+                   Min(p2 ? a2 : INFINITY, p3 ? a3 : INFINITY));
+      neg_hi = Max(Max(p0 ? -INFINITY : b0, p1 ? -INFINITY : b1),
+                   Max(p2 ? -INFINITY : b2, p3 ? -INFINITY : b3));
+      neg_lo = Min(Min(p0 ? INFINITY : a0, p1 ? INFINITY : a1),
+                   Min(p2 ? INFINITY : a2, p3 ? INFINITY : a3));
+    }
+    // max |tap| (every tap is in one of the two sets; an empty one gives -inf).
+    const float m = Max(Max(pos_hi, -pos_lo), Max(neg_hi, -neg_lo));
+    const float allowance = slack * m;
+    // Max(0, NaN) is 0: without negative taps, inf - inf (an infinite interval end) drops out.
+    float hi = pos_hi + neg_spread * Max(0.f, pos_hi - neg_lo) + allowance;
+    float lo = pos_lo - neg_spread * Max(0.f, neg_hi - pos_lo) - allowance;
+    if (kExact) {
+      const float sum = (a0 + a1) + (a2 + a3);  // NaN where a value is NaN or inf
+      const bool finite = sum - sum == 0.f;
+      hi = finite ? hi : INFINITY;
+      lo = finite ? lo : -INFINITY;
+    }
+    out_hi[e] = Max(out_hi[e], hi);
+    out_lo[e] = Min(out_lo[e], lo);
+  }
+}
+
+// The interval [lo, hi] of h[0 .. n): [-inf, inf] where one is NaN or inf.
+OPENPOSE_SIMD_CLONES void RowInterval(const float* h, int n, float* lo, float* hi) {
+  float low = INFINITY, high = -INFINITY, sum = 0.f;
+  for (int x = 0; x < n; ++x) {
+    low = Min(low, h[x]);
+    high = Max(high, h[x]);
+    sum += h[x] - h[x];  // 0, or NaN from a NaN or inf
+  }
+  const bool finite = sum == 0.f;
+  *lo = finite ? low : -INFINITY;
+  *hi = finite ? high : INFINITY;
+}
+
+// ClassIntervalsOf for one class: exact values at taps[k] (lo = nullptr) or intervals.
+struct TapValues {
+  const float* lo[4];
+  const float* hi[4];
+};
+template <bool kExact>
+inline void ClassIntervals(const TapValues& t, const bool* pos, bool has_neg, bool standard,
+                           float spread, float slack, int n, float* out_lo,
+                           float* out_hi) {
+  if (standard) {
+    ClassIntervalsOf<kExact, true>(t.lo[0], t.lo[1], t.lo[2], t.lo[3], t.hi[0], t.hi[1], t.hi[2],
+                                   t.hi[3], pos, has_neg, spread, slack, n, out_lo,
+                                   out_hi);
+  } else {
+    ClassIntervalsOf<kExact, false>(t.lo[0], t.lo[1], t.lo[2], t.lo[3], t.hi[0], t.hi[1],
+                                    t.hi[2], t.hi[3], pos, has_neg, spread, slack, n,
+                                    out_lo, out_hi);
+  }
+}
 
 }  // namespace
 
@@ -77,7 +169,6 @@ UpsampledMaps::Axis UpsampledMaps::MakeAxis(int source_length, int target_length
       }
     }
   }
-  std::vector<double> w, at;  // per tile, below
   for (int begin = 0; begin < target_length; begin += kTile) {
     const int end = std::min(target_length, begin + kTile);
     axis.tile_runs.push_back(static_cast<int32_t>(axis.run_start.size()));
@@ -95,26 +186,79 @@ UpsampledMaps::Axis UpsampledMaps::MakeAxis(int source_length, int target_length
         last = std::max(last, axis.index[4 * static_cast<size_t>(d) + k]);
       }
     }
-    // W of each source in [first, last]: the largest over the tile's coordinates of the summed
-    // tap bounds that coordinate gives it; never 0, so that inf * W stays inf.
-    w.assign(last - first + 1, 0.0);
-    at.resize(w.size());
-    for (int d = begin; d < end; ++d) {
-      double taps[4];
-      TapBounds(plan_.build, &axis.weight[per_tap * static_cast<size_t>(d)], taps);
-      std::fill(at.begin(), at.end(), 0.0);
-      for (int k = 0; k < 4; ++k) at[axis.index[4 * static_cast<size_t>(d) + k] - first] += taps[k];
-      for (size_t i = 0; i < w.size(); ++i) w[i] = std::max(w[i], at[i]);
-    }
     axis.tile_first.push_back(first);
     axis.tile_last.push_back(last);
-    axis.tile_weights.push_back(static_cast<int64_t>(axis.bound.size()));
-    for (double v : w) {
-      axis.bound.push_back(std::max(1e-30f, static_cast<float>(v * (1 + kRelativeMargin))));
-    }
+    AddClasses(&axis, begin, end);
   }
   axis.tile_runs.push_back(static_cast<int32_t>(axis.run_start.size()));
+  axis.tile_classes.push_back(static_cast<int32_t>(axis.classes.size()));
   return axis;
+}
+
+// The tap classes of coordinates [begin, end) (one tile): a new class where the taps change or
+// a source's summed weight changes sign (a weight of exactly 0 fits either sign).
+void UpsampledMaps::AddClasses(Axis* axis, int begin, int end) const {
+  const int per_tap = plan_.build == OpenPoseBuild::kGpu ? 1 : 4;
+  axis->tile_classes.push_back(static_cast<int32_t>(axis->classes.size()));
+  TapClass current{};
+  int sign[4] = {0, 0, 0, 0};  // the class's sign of each distinct source, by its first tap
+  double spread = 0, slack = 0;
+  auto close = [&] {
+    // A tap repeating its predecessor's source shares its (summed) sign; with no positive
+    // source (weights that sum to 1 have one) every tap counts as positive.
+    int source_sign[4];
+    bool any_pos = false;
+    for (int k = 0; k < 4; ++k) {
+      source_sign[k] = k > 0 && current.tap[k] == current.tap[k - 1] ? source_sign[k - 1]
+                                                                      : sign[k];
+      any_pos |= source_sign[k] > 0;
+    }
+    bool has_neg = false;
+    for (int k = 0; k < 4; ++k) {
+      current.pos[k] = source_sign[k] > 0 || !any_pos;
+      has_neg |= !current.pos[k];
+    }
+    current.has_neg = has_neg;
+    current.standard = current.pos[1] && current.pos[2] && !current.pos[0] && !current.pos[3] &&
+                       current.tap[0] < current.tap[1] && current.tap[1] < current.tap[2] &&
+                       current.tap[2] < current.tap[3];
+    // Never 0: 0 * inf (an infinite tap) would be NaN.
+    current.spread = std::max(1e-30f, static_cast<float>(spread * (1 + kRelativeMargin)));
+    current.slack = static_cast<float>(slack);
+    axis->classes.push_back(current);
+  };
+  for (int d = begin; d < end; ++d) {
+    const int32_t* index = &axis->index[4 * static_cast<size_t>(d)];
+    double w[4];
+    const double allowance =
+        TapWeights(plan_.build, &axis->weight[per_tap * static_cast<size_t>(d)], w);
+    // Summed per distinct source (taps are non-decreasing), on the source's first tap.
+    double sum[4] = {0, 0, 0, 0};
+    for (int k = 0, first = 0; k < 4; ++k) {
+      if (k > 0 && index[k] != index[k - 1]) first = k;
+      sum[first] += w[k];
+    }
+    int here[4];
+    double negative = 0;
+    for (int k = 0; k < 4; ++k) {
+      here[k] = sum[k] > 0 ? 1 : (sum[k] < 0 ? -1 : 0);
+      if (sum[k] < 0) negative -= sum[k];
+    }
+    bool fits = d > begin && std::equal(index, index + 4, current.tap);
+    for (int k = 0; fits && k < 4; ++k) fits = sign[k] * here[k] >= 0;
+    if (!fits) {
+      if (d > begin) close();
+      std::copy(index, index + 4, current.tap);
+      std::fill(sign, sign + 4, 0);
+      spread = slack = 0;
+    }
+    for (int k = 0; k < 4; ++k) {
+      if (here[k] != 0) sign[k] = here[k];
+    }
+    spread = std::max(spread, negative);
+    slack = std::max(slack, allowance);
+  }
+  close();
 }
 
 void UpsampledMaps::StartChannel(const float* const* image, int c, ChannelRows* rows) const {
@@ -272,46 +416,136 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::TileBounds(const float* const* image, i
   const int channels = plan_.channels;
   const int nt = tile_cols_;
   const int num_scales = static_cast<int>(plan_.scales.size());
-  float* b_begin = bounds + static_cast<int64_t>(row_begin) * nt * channels;
+  const int64_t plane = bounds_plane();
+  float* hi_begin = bounds + static_cast<int64_t>(row_begin) * nt * channels;
+  float* lo_begin = hi_begin + plane;
   const int64_t count = static_cast<int64_t>(row_end - row_begin) * nt * channels;
-  std::fill(b_begin, b_begin + count, 0.f);
+  // Per scale, each source row's interval over each tile's columns: [row][tile column][channel]
+  // in `upper` and `lower`; the merge's rounding allowance (several scales) in `magnitude`.
+  size_t rows_needed = 0;
+  for (int s = 0; s < num_scales; ++s) {
+    rows_needed = std::max<size_t>(rows_needed, y_[s].tile_last[row_end - 1] -
+                                                    y_[s].tile_first[row_begin] + 1);
+  }
+  const size_t row_size = static_cast<size_t>(nt) * channels;
+  const size_t needed = 2 * rows_needed * row_size + 2 * channels + count;
+  if (scratch->size() < needed) scratch->resize(needed);
+  float* upper = scratch->data();
+  float* lower = upper + rows_needed * row_size;
+  float* scale_hi = lower + rows_needed * row_size;
+  float* scale_lo = scale_hi + channels;
+  float* magnitude = scale_lo + channels;
   for (int s = 0; s < num_scales; ++s) {
     const Axis& ax = x_[s];
     const Axis& ay = y_[s];
     const int r_first = ay.tile_first[row_begin];
     const int r_last = ay.tile_last[row_end - 1];
-    const size_t col_max_size = static_cast<size_t>(r_last - r_first + 1) * nt * channels;
-    if (scratch->size() < col_max_size) scratch->resize(col_max_size);
-    float* col_max = scratch->data();  // [row][tile column][channel]: sum over the tile's columns
     const int64_t row_stride = static_cast<int64_t>(plan_.scales[s].width) * channels;
     for (int r = r_first; r <= r_last; ++r) {
       const float* src = image[s] + r * row_stride;
       for (int j = 0; j < nt; ++j) {
-        float* m = col_max + (static_cast<size_t>(r - r_first) * nt + j) * channels;
-        for (int c = 0; c < channels; ++c) m[c] = 0.f;
-        const float* wx = &ax.bound[ax.tile_weights[j]];
-        for (int col = ax.tile_first[j]; col <= ax.tile_last[j]; ++col) {
-          const float* p = src + static_cast<int64_t>(col) * channels;
-          const float weight = wx[col - ax.tile_first[j]];
-          for (int c = 0; c < channels; ++c) m[c] += Magnitude(p[c]) * weight;
+        float* u = upper + (r - r_first) * row_size + static_cast<size_t>(j) * channels;
+        float* l = lower + (u - upper);
+        std::fill(u, u + channels, -INFINITY);
+        std::fill(l, l + channels, INFINITY);
+        for (int q = ax.tile_classes[j]; q < ax.tile_classes[j + 1]; ++q) {
+          const TapClass& k = ax.classes[q];
+          TapValues taps;
+          for (int t = 0; t < 4; ++t) taps.lo[t] = taps.hi[t] = src + k.tap[t] * channels;
+          ClassIntervals<true>(taps, k.pos, k.has_neg, k.standard, k.spread, k.slack, channels, l,
+                               u);
         }
       }
     }
     for (int i = row_begin; i < row_end; ++i) {
-      const float* wy = &ay.bound[ay.tile_weights[i]];
       for (int j = 0; j < nt; ++j) {
-        float* b = bounds + (static_cast<int64_t>(i) * nt + j) * channels;
-        for (int r = ay.tile_first[i]; r <= ay.tile_last[i]; ++r) {
-          const float* m = col_max + (static_cast<size_t>(r - r_first) * nt + j) * channels;
-          const float weight = wy[r - ay.tile_first[i]];
-          for (int c = 0; c < channels; ++c) b[c] += m[c] * weight;
+        // The scale's interval of the tile: the union over the row classes.
+        std::fill(scale_hi, scale_hi + channels, -INFINITY);
+        std::fill(scale_lo, scale_lo + channels, INFINITY);
+        for (int q = ay.tile_classes[i]; q < ay.tile_classes[i + 1]; ++q) {
+          const TapClass& k = ay.classes[q];
+          TapValues taps;
+          for (int t = 0; t < 4; ++t) {
+            const size_t at = (k.tap[t] - r_first) * row_size + static_cast<size_t>(j) * channels;
+            taps.lo[t] = lower + at;
+            taps.hi[t] = upper + at;
+          }
+          ClassIntervals<false>(taps, k.pos, k.has_neg, k.standard, k.spread, k.slack, channels,
+                                scale_lo, scale_hi);
+        }
+        // Summed over the scales as the merge sums them.
+        const int64_t at = (static_cast<int64_t>(i) * nt + j) * channels;
+        float* hi_out = bounds + at;
+        float* lo_out = hi_out + plane;
+        float* mag_out = magnitude + (at - (hi_begin - bounds));
+        for (int c = 0; c < channels; ++c) {
+          hi_out[c] = s == 0 ? scale_hi[c] : hi_out[c] + scale_hi[c];
+          lo_out[c] = s == 0 ? scale_lo[c] : lo_out[c] + scale_lo[c];
+        }
+        if (num_scales > 1) {
+          for (int c = 0; c < channels; ++c) {
+            const float mag = Max(std::fabs(scale_hi[c]), std::fabs(scale_lo[c]));
+            mag_out[c] = s == 0 ? mag : mag_out[c] + mag;
+          }
         }
       }
     }
   }
-  // The merge divides the sum of the scales by their count.
-  const float factor = kFinalMargin / static_cast<float>(num_scales);
-  for (int64_t e = 0; e < count; ++e) b_begin[e] = b_begin[e] * factor + kAbsoluteMargin;
+  // The merge: the sum over the scales times 1 / S (or / S), with its rounding.
+  const float inverse = 1.f / static_cast<float>(num_scales);
+  for (int64_t e = 0; e < count; ++e) {
+    float hi = hi_begin[e], lo = lo_begin[e];
+    if (num_scales > 1) {
+      const float allowance = static_cast<float>(kRelativeMargin) * magnitude[e];
+      hi = hi * inverse + allowance;
+      lo = lo * inverse - allowance;
+    }
+    hi_begin[e] = hi + kAbsoluteMargin;
+    lo_begin[e] = lo - kAbsoluteMargin;
+  }
+}
+
+float UpsampledMaps::RefinedBound(ChannelRows* rows, int i, int j) const {
+  const int num_scales = static_cast<int>(plan_.scales.size());
+  const int tw = plan_.target_width;
+  const int x0 = j * kTile;
+  const int nx = std::min(tw, x0 + kTile) - x0;
+  float sum_hi = 0.f, magnitude = 0.f;
+  for (int s = 0; s < num_scales; ++s) {
+    const Axis& ay = y_[s];
+    const int first = ay.tile_first[i];
+    const int count = ay.tile_last[i] - first + 1;
+    rows->row_lo.resize(count);
+    rows->row_hi.resize(count);
+    // Each source row's exact horizontal values over the tile's columns: their interval.
+    for (int r = first; r < first + count; ++r) {
+      if (!rows->done[done_offset_[s] + static_cast<int64_t>(r) * tile_cols_ + j]) {
+        Horizontal(rows, s, r, j);
+      }
+      const float* h = rows->rows.data() + row_offset_[s] + static_cast<int64_t>(r) * tw + x0;
+      RowInterval(h, nx, &rows->row_lo[r - first], &rows->row_hi[r - first]);
+    }
+    // The y classes over those intervals, their union; summed over the scales as the merge
+    // sums, with the magnitudes for its rounding.
+    float lo = INFINITY, hi = -INFINITY;
+    for (int q = ay.tile_classes[i]; q < ay.tile_classes[i + 1]; ++q) {
+      const TapClass& k = ay.classes[q];
+      TapValues taps;
+      for (int t = 0; t < 4; ++t) {
+        taps.lo[t] = &rows->row_lo[k.tap[t] - first];
+        taps.hi[t] = &rows->row_hi[k.tap[t] - first];
+      }
+      ClassIntervals<false>(taps, k.pos, k.has_neg, k.standard, k.spread, k.slack, 1, &lo, &hi);
+    }
+    sum_hi = s == 0 ? hi : sum_hi + hi;
+    const float m = Max(std::fabs(lo), std::fabs(hi));
+    magnitude = s == 0 ? m : magnitude + m;
+  }
+  const float bound =
+      num_scales > 1 ? sum_hi * (1.f / static_cast<float>(num_scales)) +
+                           static_cast<float>(kRelativeMargin) * magnitude
+                     : sum_hi;
+  return bound + kAbsoluteMargin;
 }
 
 }  // namespace openpose_tf

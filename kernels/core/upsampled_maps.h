@@ -8,12 +8,23 @@
 // row interpolated along x, then those rows along y, then the scales merged as VerticalPass does.
 // So every value equals the full op's bit for bit.
 //
-// Bounds: a bicubic value is a weighted sum of its 4x4 source neighbourhood, so its magnitude is
-// at most sum_r sum_c W_y(r) W_x(c) |source(r, c)| over the source cells any pixel of a tile
-// reads, where W_x(c) is the largest absolute weight (summed over taps that repeat c at a border,
-// plus an allowance for float rounding far above its worst case) that any column of the tile
-// gives source column c, and W_y likewise. A tile whose bound is <= a threshold has no value
-// above it. A NaN or inf anywhere in the neighbourhood makes the bound inf: such a tile is never
+// Bounds, from the signs of the weights: along one axis, the coordinates of a tile fall into
+// classes with the same 4 taps and the same sign of each tap source's (summed) weight. A class's
+// weights sum to 1, its positive ones to P = 1 + N and its negative ones to -N, so every value
+// it interpolates from sources v lies within
+//   [min_pos v - N (max_neg v - min_pos v)+,  max_pos v + N (max_pos v - min_neg v)+]
+// with N its largest negative sum (Catmull-Rom: 1/8; Keys: 3/16), plus a float rounding
+// allowance proportional to max |v|. Values near zero give bounds near zero, whatever their sign
+// (a bound on |value| from the sum of |weight| x |source| grows with the background's noise and
+// passes the threshold on most tiles). Two levels:
+// - TileBounds, cheap, for every tile and channel: the horizontal interval of each source row
+//   over the tile's columns (from the sources, per column class), then the same bound along y
+//   over those intervals (per row class); the scales' bounds merged as VerticalPass merges.
+// - RefinedBound, for one tile of a started channel: the exact horizontal rows of the tile (the
+//   ones its values are computed from anyway), each row's interval over the tile's columns, and
+//   the bound along y over those. The sparse NMS asks it where the cheap bound passes the
+//   threshold.
+// A NaN or inf anywhere in the neighbourhood makes the bounds [-inf, inf]: such a tile is never
 // skipped.
 #ifndef OPENPOSE_TF_KERNELS_CORE_UPSAMPLED_MAPS_H_
 #define OPENPOSE_TF_KERNELS_CORE_UPSAMPLED_MAPS_H_
@@ -48,6 +59,7 @@ class UpsampledMaps {
     int channel = 0;
     std::vector<float> rows;    // per scale: [h_s, W]
     std::vector<uint8_t> done;  // per scale: [h_s, tile_cols()]
+    std::vector<float> row_lo, row_hi;  // RefinedBound's per source row intervals
   };
 
   // image: one image's net outputs, image[s] scale s's [h_s, w_s, C] NHWC data; c: the channel.
@@ -62,22 +74,41 @@ class UpsampledMaps {
   void Values(const float* const* image, int c0, int c1, int y, int x, float* v0,
               float* v1) const;
 
-  // Bounds of tile rows [row_begin, row_end) for every channel: bounds[(i * tile_cols() + j) * C
-  // + c] >= |value| of every pixel of channel c in tile (i, j) (inf where a source value is not
-  // finite). `scratch`: working memory, grown as needed.
+  // Bounds of tile rows [row_begin, row_end) for every channel, in two planes of
+  // bounds_plane() floats: bounds[(i * tile_cols() + j) * C + c] >= every value of channel c in
+  // tile (i, j), and bounds[bounds_plane() + the same] <= every one (inf and -inf where a source
+  // value is not finite). `scratch`: working memory, grown as needed.
   void TileBounds(const float* const* image, int row_begin, int row_end, float* bounds,
                   std::vector<float>* scratch) const;
+  int64_t bounds_plane() const {
+    return static_cast<int64_t>(tile_rows_) * tile_cols_ * plan_.channels;
+  }
+
+  // A tighter upper bound on the values of tile (i, j) of the started channel (inf where one of
+  // them is NaN or inf); computes the horizontal rows the tile reads (Rect reuses them).
+  float RefinedBound(ChannelRows* rows, int i, int j) const;
 
  private:
+  // Coordinates of one tile with the same taps and weight signs (Bounds above).
+  struct TapClass {
+    int32_t tap[4];  // the 4 source indices (repeated at a border)
+    bool pos[4];     // whether its source's weight is > 0 (else < 0, or 0)
+    bool has_neg;    // some tap is not positive
+    bool standard;   // 4 distinct taps, the middle two positive (ClassIntervalsOf's fast path)
+    float spread;    // N: the largest sum of |negative weights| over the class
+    float slack;   // the rounding allowance per unit of max |source|
+  };
+
   // One scale's taps along one axis, for every target coordinate, and per tile the source range
-  // its taps read with the bound's weight of each source in it (W above).
+  // its taps read and its classes.
   struct Axis {
     std::vector<int32_t> index;  // 4 per target coordinate
     std::vector<float> weight;   // GPU build: t (1 per coordinate); CPU build: 4 Keys weights
     std::vector<float> planar;   // CPU build: weight k of coordinate d at [k * length + d]
     std::vector<int32_t> tile_first, tile_last;  // source range [first, last] per tile
-    std::vector<int64_t> tile_weights;           // where a tile's weights start in `bound`
-    std::vector<float> bound;                    // W of sources first..last, per tile
+    std::vector<TapClass> classes;               // per tile, in order
+    std::vector<int32_t> tile_classes;           // tile j's: [tile_classes[j], [j + 1])
+    std::vector<int32_t> class_of;               // per coordinate: its class
     // Runs of coordinates with the same 4 taps (upsampling 8x: 8 coordinates each), in order:
     // run_start[tile_runs[j] .. tile_runs[j + 1]) start the runs of tile j, each ending where
     // the next starts or the tile ends.
@@ -85,6 +116,7 @@ class UpsampledMaps {
     std::vector<int32_t> tile_runs;
   };
   Axis MakeAxis(int source_length, int target_length, float scale) const;
+  void AddClasses(Axis* axis, int begin, int end) const;
   // Row r of scale s, tile column j, into the channel's horizontal rows.
   void Horizontal(ChannelRows* rows, int s, int r, int j) const;
 

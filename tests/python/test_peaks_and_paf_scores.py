@@ -58,6 +58,20 @@ def test_crowds_equal_the_composed_ops(model_name, sizes, variant):
     assert counts.sum() > 20 and len(set(counts.max(axis=1))) > 1  # K differs per image
 
 
+@pytest.mark.parametrize("variant", ["gpu", "cpu"])
+@pytest.mark.parametrize("noise", [0.01, 0.02, 0.05])
+def test_noisy_crowds_equal_the_composed_ops(noise, variant):
+    # A network's background noise puts values near the thresholds on every tile: the tile
+    # bounds' two levels must skip exactly what cannot matter.
+    model = pose_models.get("BODY_25")
+    net = crowds(model, [(46, 82)], batch=2, seed=5)[0]
+    net = net + np.random.default_rng(6).normal(0, noise, net.shape).astype(np.float32)
+    got = ops.peaks_and_paf_scores(net, model, variant=variant)
+    want = composed(net, model, variant)
+    assert_same(got, want)
+    assert got[1].numpy().sum() > 10
+
+
 def adversarial(rng, model, kind, shape=(2, 13, 21)):
     """Maps built to break shortcuts: quantised (plateaus, ties, exactly 0.05), faint (peaks
     near the threshold), specked (NaN, inf, negative values)."""
