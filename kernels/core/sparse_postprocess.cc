@@ -31,6 +31,16 @@ OPENPOSE_SIMD_CLONES void InteriorPeaks(const float* up, const float* row, const
   }
 }
 
+// Whether a value of the rows x cols block at v (rows ld floats apart) is > threshold or NaN (a
+// NaN tile is never skipped).
+OPENPOSE_SIMD_CLONES bool AnyAbove(const float* v, int rows, int cols, int ld, float threshold) {
+  int above = 0;
+  for (int y = 0; y < rows; ++y) {
+    for (int x = 0; x < cols; ++x) above |= !(v[y * ld + x] <= threshold);
+  }
+  return above != 0;
+}
+
 }  // namespace
 
 void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, const float* bounds,
@@ -51,6 +61,7 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
   UpsampledMaps::ChannelRows* rows = &workspace->rows;
   maps.StartChannel(image, c, rows);
   float window[kWindow * kWindow];
+  float tile[kTile * kTile];
   const float refine_below = params.threshold > 0.f ? 4 * params.threshold : params.threshold;
   // Refines the peak at (x, y) into the next row; false once M peaks are found.
   auto add_peak = [&](int x, int y) {
@@ -71,7 +82,15 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
       if (bound <= params.threshold) continue;
       // A bound far above the threshold comes from values there (a person): refining it costs
       // without skipping; one near it mostly from noise.
-      if (bound <= refine_below && maps.RefinedBound(rows, i, j) <= params.threshold) continue;
+      if (bound <= refine_below) {
+        if (maps.RefinedBound(rows, i, j) <= params.threshold) continue;
+        // Still near it: the tile's own values (a fraction of the band's work, which adds a
+        // ring and the peak tests) show whether one passes it.
+        const int ty0 = i * kTile, tx0 = j * kTile;
+        const int ty1 = std::min(h, ty0 + kTile), tx1 = std::min(w, tx0 + kTile);
+        maps.Rect(rows, ty0, ty1, tx0, tx1, tile, kTile);
+        if (!AnyAbove(tile, ty1 - ty0, tx1 - tx0, kTile, params.threshold)) continue;
+      }
       if (!runs.empty() && runs.back() == j) {
         runs.back() = j + 1;
       } else {
