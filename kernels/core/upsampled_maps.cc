@@ -97,7 +97,8 @@ OPENPOSE_SIMD_CLONES void ClassIntervalsOf(
 }
 
 // The interval [lo, hi] of h[0 .. n): [-inf, inf] where one is NaN or inf.
-OPENPOSE_SIMD_CLONES void RowInterval(const float* h, int n, float* lo, float* hi) {
+__attribute__((always_inline)) inline void RowInterval(const float* h, int n, float* lo,
+                                                      float* hi) {
   float low = INFINITY, high = -INFINITY, sum = 0.f;
   for (int x = 0; x < n; ++x) {
     low = Min(low, h[x]);
@@ -266,6 +267,7 @@ void UpsampledMaps::StartChannel(const float* const* image, int c, ChannelRows* 
   rows->channel = c;
   rows->rows.resize(row_offset_.back());
   rows->done.assign(done_offset_.back(), 0);
+  rows->interval.resize(2 * done_offset_.back());
 }
 
 // HorizontalPass's arithmetic for one tile column of one row, a run of coordinates with the same
@@ -298,7 +300,10 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Horizontal(ChannelRows* rows, int s, in
       for (int d = d0; d < d1; ++d) h[d] = KeysSum(v0, v1, v2, v3, w0[d], w1[d], w2[d], w3[d]);
     }
   }
-  rows->done[done_offset_[s] + static_cast<int64_t>(r) * tile_cols_ + j] = 1;
+  const int64_t at = done_offset_[s] + static_cast<int64_t>(r) * tile_cols_ + j;
+  rows->done[at] = 1;
+  RowInterval(h + j * kTile, tile_end - j * kTile, &rows->interval[2 * at],
+              &rows->interval[2 * at + 1]);
 }
 
 OPENPOSE_SIMD_CLONES void UpsampledMaps::Rect(ChannelRows* cache, int y0, int y1, int x0, int x1,
@@ -507,38 +512,43 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::TileBounds(const float* const* image, i
 
 float UpsampledMaps::RefinedBound(ChannelRows* rows, int i, int j) const {
   const int num_scales = static_cast<int>(plan_.scales.size());
-  const int tw = plan_.target_width;
-  const int x0 = j * kTile;
-  const int nx = std::min(tw, x0 + kTile) - x0;
   float sum_hi = 0.f, magnitude = 0.f;
   for (int s = 0; s < num_scales; ++s) {
     const Axis& ay = y_[s];
-    const int first = ay.tile_first[i];
-    const int count = ay.tile_last[i] - first + 1;
-    rows->row_lo.resize(count);
-    rows->row_hi.resize(count);
-    // Each source row's exact horizontal values over the tile's columns: their interval.
-    for (int r = first; r < first + count; ++r) {
-      if (!rows->done[done_offset_[s] + static_cast<int64_t>(r) * tile_cols_ + j]) {
-        Horizontal(rows, s, r, j);
-      }
-      const float* h = rows->rows.data() + row_offset_[s] + static_cast<int64_t>(r) * tw + x0;
-      RowInterval(h, nx, &rows->row_lo[r - first], &rows->row_hi[r - first]);
+    // Each source row's interval over the tile's columns (Horizontal keeps them).
+    const int64_t done = done_offset_[s] + j;
+    for (int r = ay.tile_first[i]; r <= ay.tile_last[i]; ++r) {
+      if (!rows->done[done + static_cast<int64_t>(r) * tile_cols_]) Horizontal(rows, s, r, j);
     }
-    // The y classes over those intervals, their union; summed over the scales as the merge
-    // sums, with the magnitudes for its rounding.
-    float lo = INFINITY, hi = -INFINITY;
+    auto lo = [&](int r) {
+      return rows->interval[2 * (done + static_cast<int64_t>(r) * tile_cols_)];
+    };
+    auto hi = [&](int r) {
+      return rows->interval[2 * (done + static_cast<int64_t>(r) * tile_cols_) + 1];
+    };
+    // The y classes over those intervals (ClassIntervalsOf's arithmetic, one value), their
+    // union; summed over the scales as the merge sums, with the magnitudes for its rounding.
+    float scale_lo = INFINITY, scale_hi = -INFINITY;
     for (int q = ay.tile_classes[i]; q < ay.tile_classes[i + 1]; ++q) {
       const TapClass& k = ay.classes[q];
-      TapValues taps;
+      float pos_hi = -INFINITY, pos_lo = INFINITY, neg_hi = -INFINITY, neg_lo = INFINITY;
       for (int t = 0; t < 4; ++t) {
-        taps.lo[t] = &rows->row_lo[k.tap[t] - first];
-        taps.hi[t] = &rows->row_hi[k.tap[t] - first];
+        if (k.pos[t]) {
+          pos_hi = Max(pos_hi, hi(k.tap[t]));
+          pos_lo = Min(pos_lo, lo(k.tap[t]));
+        } else {
+          neg_hi = Max(neg_hi, hi(k.tap[t]));
+          neg_lo = Min(neg_lo, lo(k.tap[t]));
+        }
       }
-      ClassIntervals<false>(taps, k.pos, k.has_neg, k.standard, k.spread, k.slack, 1, &lo, &hi);
+      const float m = Max(Max(pos_hi, -pos_lo), Max(neg_hi, -neg_lo));
+      const float spread = k.has_neg ? k.spread : 0.f;
+      const float allowance = k.slack * m;
+      scale_hi = Max(scale_hi, pos_hi + spread * Max(0.f, pos_hi - neg_lo) + allowance);
+      scale_lo = Min(scale_lo, pos_lo - spread * Max(0.f, neg_hi - pos_lo) - allowance);
     }
-    sum_hi = s == 0 ? hi : sum_hi + hi;
-    const float m = Max(std::fabs(lo), std::fabs(hi));
+    sum_hi = s == 0 ? scale_hi : sum_hi + scale_hi;
+    const float m = Max(std::fabs(scale_lo), std::fabs(scale_hi));
     magnitude = s == 0 ? m : magnitude + m;
   }
   const float bound =

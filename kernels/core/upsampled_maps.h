@@ -59,7 +59,7 @@ class UpsampledMaps {
     int channel = 0;
     std::vector<float> rows;    // per scale: [h_s, W]
     std::vector<uint8_t> done;  // per scale: [h_s, tile_cols()]
-    std::vector<float> row_lo, row_hi;  // RefinedBound's per source row intervals
+    std::vector<float> interval;  // per done entry: [lo, hi] of its horizontal values
   };
 
   // image: one image's net outputs, image[s] scale s's [h_s, w_s, C] NHWC data; c: the channel.
