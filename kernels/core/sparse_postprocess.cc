@@ -43,6 +43,27 @@ OPENPOSE_SIMD_CLONES bool AnyAbove(const float* v, int rows, int cols, int ld, f
 
 }  // namespace
 
+SparseStage SparseTileStage(const UpsampledMaps& maps, UpsampledMaps::ChannelRows* rows,
+                            const float* bounds, int c, int i, int j, float threshold,
+                            float* tile) {
+  constexpr int kTile = UpsampledMaps::kTile;
+  const float bound =
+      bounds[(static_cast<int64_t>(i) * maps.tile_cols() + j) * maps.plan().channels + c];
+  if (bound <= threshold) return SparseStage::kBound;
+  // A bound far above the threshold comes from values there (a person): refining it costs
+  // without skipping; one near it mostly from noise.
+  const float refine_below = threshold > 0.f ? 4 * threshold : threshold;
+  if (bound > refine_below) return SparseStage::kComputed;
+  if (maps.RefinedBound(rows, i, j) <= threshold) return SparseStage::kRefinedBound;
+  // Still near it: the tile's own values (a fraction of the band's work, which adds a ring and
+  // the peak tests) show whether one passes it.
+  const int y0 = i * kTile, x0 = j * kTile;
+  const int y1 = std::min(maps.height(), y0 + kTile), x1 = std::min(maps.width(), x0 + kTile);
+  maps.Rect(rows, y0, y1, x0, x1, tile, kTile);
+  if (!AnyAbove(tile, y1 - y0, x1 - x0, kTile, threshold)) return SparseStage::kValues;
+  return SparseStage::kComputed;
+}
+
 void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, const float* bounds,
                       int c, const NmsParams& params, float* peaks, int32_t* count,
                       SparseWorkspace* workspace) {
@@ -50,7 +71,6 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
   const int h = maps.height();
   const int w = maps.width();
   const int nt = maps.tile_cols();
-  const int channels = maps.plan().channels;
   std::memset(peaks, 0, sizeof(float) * 3 * params.max_peaks);
   *count = 0;
   workspace->band.resize(static_cast<size_t>(kTile + 2) * w);
@@ -62,7 +82,6 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
   maps.StartChannel(image, c, rows);
   float window[kWindow * kWindow];
   float tile[kTile * kTile];
-  const float refine_below = params.threshold > 0.f ? 4 * params.threshold : params.threshold;
   // Refines the peak at (x, y) into the next row; false once M peaks are found.
   auto add_peak = [&](int x, int y) {
     // Its window, computed on its own (it reaches 3 pixels out of the band).
@@ -78,18 +97,9 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
     // cheap bound, then past the refined one (whose horizontal rows Rect reuses).
     runs.clear();
     for (int j = 0; j < nt; ++j) {
-      const float bound = bounds[(static_cast<int64_t>(i) * nt + j) * channels + c];
-      if (bound <= params.threshold) continue;
-      // A bound far above the threshold comes from values there (a person): refining it costs
-      // without skipping; one near it mostly from noise.
-      if (bound <= refine_below) {
-        if (maps.RefinedBound(rows, i, j) <= params.threshold) continue;
-        // Still near it: the tile's own values (a fraction of the band's work, which adds a
-        // ring and the peak tests) show whether one passes it.
-        const int ty0 = i * kTile, tx0 = j * kTile;
-        const int ty1 = std::min(h, ty0 + kTile), tx1 = std::min(w, tx0 + kTile);
-        maps.Rect(rows, ty0, ty1, tx0, tx1, tile, kTile);
-        if (!AnyAbove(tile, ty1 - ty0, tx1 - tx0, kTile, params.threshold)) continue;
+      if (SparseTileStage(maps, rows, bounds, c, i, j, params.threshold, tile) !=
+          SparseStage::kComputed) {
+        continue;
       }
       if (!runs.empty() && runs.back() == j) {
         runs.back() = j + 1;

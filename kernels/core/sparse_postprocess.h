@@ -34,6 +34,14 @@ struct SparseWorkspace {
   std::vector<float> scratch;       // TileBounds'
 };
 
+// How the sparse NMS decides a tile (i, j) of channel c (started in `rows`): skipped because
+// its bound, its refined bound or its own values (computed into `tile`, kTile x kTile floats)
+// show that no value exceeds `threshold`, or computed with a ring and peak-tested.
+enum class SparseStage { kBound, kRefinedBound, kValues, kComputed };
+SparseStage SparseTileStage(const UpsampledMaps& maps, UpsampledMaps::ChannelRows* rows,
+                            const float* bounds, int c, int i, int j, float threshold,
+                            float* tile);
+
 // NmsImage(ResizeAndMerge(image)) for channel c of the net output (its peaks land at index c
 // there): peaks M x 3 of that channel (rows past the count zeroed) and its count.
 // image: one image's net outputs per scale (UpsampledMaps::Rect); bounds: its TileBounds.

@@ -19,8 +19,9 @@ _BUILD_INFO = re.compile(rb"openpose_tf:built_for_tensorflow=([^;\x00]+);")
 
 # The ops with only a CPU kernel (a library built with --config=cuda has GPU kernels for the
 # others); placed on a GPU, TensorFlow runs them on the CPU.
-CPU_ONLY_OPS = ("OpenPose>PeaksAndPafScores", "OpenPose>FixedPointWarp",
-                "OpenPose>WinogradInputTransform", "OpenPose>WinogradOutputTransform")
+CPU_ONLY_OPS = ("OpenPose>PeaksAndPafScores", "OpenPose>SparseCoverage",
+                "OpenPose>FixedPointWarp", "OpenPose>WinogradInputTransform",
+                "OpenPose>WinogradOutputTransform")
 
 _lock = threading.Lock()
 _module = None

@@ -23,8 +23,8 @@ from openpose_tf import _library, pose_models
 
 __all__ = ["assemble_people", "body_part_connector", "fixed_point_warp", "load_library",
            "maximum", "nms",
-           "paf_scores", "peaks_and_paf_scores", "resize_and_merge", "winograd_input_transform",
-           "winograd_output_transform"]
+           "paf_scores", "peaks_and_paf_scores", "resize_and_merge", "sparse_coverage",
+           "winograd_input_transform", "winograd_output_transform"]
 
 _VARIANTS = ("gpu", "cpu")
 _DATA_FORMATS = ("NHWC", "NCHW")
@@ -514,6 +514,36 @@ def body_part_connector(pafs, peaks, peak_counts, pose_model="BODY_25", variant=
 
 
 @_clean_errors
+def sparse_coverage(net_outputs, pose_model="BODY_25", target_size=None, scale_ratios=None,
+                    variant="gpu", threshold=None, name=None):
+    """How much of the upsampled part maps :func:`peaks_and_paf_scores` computes (a diagnostic).
+
+    Its sparse NMS skips a 16x16 tile of a part channel when a bound on the tile's values, then
+    a refined bound, then the tile's own values show that none exceeds `threshold`; the rest are
+    computed with a one-pixel ring and peak-tested. Its time follows these fractions: maps whose
+    background is near zero cost little, noisy ones more.
+
+    Args:
+      net_outputs, pose_model, target_size, scale_ratios, variant, threshold: as
+        :func:`peaks_and_paf_scores`.
+
+    Returns:
+      float32 `[N, 3]`: per image, the fractions of the part channels' tiles that pass the
+      bound, the refined bound too, and their own values too (those are computed).
+    """
+    model = _connector_model(pose_model)
+    _choice(variant, "variant", _VARIANTS)
+    threshold = model.connector_defaults(False).nms_threshold if threshold is None else threshold
+    lib = load_library()
+    with tf.name_scope(name or "sparse_coverage"):
+        outputs, target_size, scale_ratios = _resize_args(net_outputs, target_size, scale_ratios,
+                                                          variant)
+        return lib.open_pose_sparse_coverage(
+            outputs, target_size, scale_ratios,
+            tf.convert_to_tensor(threshold, tf.float32, name="threshold"),
+            openpose_build=variant, channel_begin=0, channel_end=model.num_parts)
+
+
 def peaks_and_paf_scores(net_outputs, pose_model="BODY_25", target_size=None, scale_ratios=None,
                          variant="gpu", threshold=None, max_peaks=127, offset=(0.5, 0.5),
                          inter_min_above_threshold=None, inter_threshold=None,

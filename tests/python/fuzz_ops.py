@@ -228,7 +228,21 @@ def fuzz_fused(rng):
         check(g.shape == w.shape and np.array_equal(g, w.numpy()), "equal to the composed ops")
 
 
-FUZZERS = [fuzz_nms, fuzz_maximum, fuzz_resize, fuzz_connector, fuzz_fused]
+def fuzz_coverage(rng):
+    """sparse_coverage: a clean error, or fractions in [0, 1], each stage within the one before."""
+    model = pose_models.get("COCO")
+    x = maps(rng, model.num_channels)
+    target = pick(rng, [None, [int(rng.integers(1, 48)), int(rng.integers(1, 48))]],
+                  [[2 ** 31 - 1, 2 ** 31 - 1], [0, 3]])
+    threshold = float(pick(rng, [0.05, 0.0, 0.5, -0.5], [np.nan, np.inf, -np.inf]))
+    got = ops.sparse_coverage(x, model, target, None, pick(rng, ["gpu", "cpu"], []),
+                              threshold).numpy()
+    check(got.shape == (x.shape[0], 3), "[N, 3]")
+    check(np.all((got >= 0) & (got <= 1)), "fractions")
+    check(np.all(got[:, 0] >= got[:, 1]) and np.all(got[:, 1] >= got[:, 2]), "stages nested")
+
+
+FUZZERS = [fuzz_nms, fuzz_maximum, fuzz_resize, fuzz_connector, fuzz_fused, fuzz_coverage]
 
 # The instances of the hardening issue's classes, each with the clean error it must now give.
 TARGETED = [

@@ -155,3 +155,21 @@ def test_errors_name_what_was_given_and_wanted(bad, message):
     x = args.pop("x")
     with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match=message):
         ops.peaks_and_paf_scores(x, "BODY_25", **args)
+
+
+def test_sparse_coverage_counts_the_tiles_the_sparse_nms_computes():
+    model = pose_models.get("BODY_25")
+    clean = crowds(model, [(46, 82)], batch=1, seed=5)[0]
+    noisy = clean + np.random.default_rng(6).normal(0, 0.02, clean.shape).astype(np.float32)
+    for variant in ("gpu", "cpu"):
+        got = ops.sparse_coverage(np.concatenate([clean, noisy]), model, variant=variant).numpy()
+        assert got.shape == (2, 3)
+        for bound, refined, computed in got:  # each stage keeps a part of the one before
+            assert 1 >= bound >= refined >= computed > 0
+        assert got[0, 0] < 0.2  # a clean background: the bound skips almost every tile
+        assert got[1, 0] > 0.4 and got[1, 2] < 0.5 * got[1, 0]  # noise: the refinements matter
+    # Every tile of maps above a threshold below them is computed; none above their maximum.
+    assert np.all(ops.sparse_coverage(np.abs(clean) + 0.1, model, threshold=0.05).numpy() == 1)
+    assert np.all(ops.sparse_coverage(clean, model, threshold=1e9).numpy() == 0)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="threshold must be a scalar"):
+        ops.sparse_coverage(clean, model, threshold=[0.1, 0.2])

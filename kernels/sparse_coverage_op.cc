@@ -1,0 +1,110 @@
+// Kernel of OpenPose>SparseCoverage (CPU): per image, the tile bounds and SparseTileStage of
+// every tile of the asked channels, counted (kernels/core/sparse_postprocess.h).
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "kernels/core/sparse_postprocess.h"
+#include "kernels/map_input.h"
+#include "kernels/resize_and_merge_args.h"
+#include "ops/errors.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tensorflow/core/framework/tensor.h"
+
+namespace openpose_tf {
+namespace tf_glue {
+
+using tensorflow::OpInputList;
+using tensorflow::OpKernel;
+using tensorflow::OpKernelConstruction;
+using tensorflow::OpKernelContext;
+using tensorflow::Tensor;
+using tensorflow::TensorShape;
+
+class SparseCoverageOp : public OpKernel {
+ public:
+  explicit SparseCoverageOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
+    OP_REQUIRES_OK(ctx, ReadOpenPoseBuild(ctx, &build_));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("channel_begin", &begin_));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("channel_end", &end_));
+    OP_REQUIRES(ctx, begin_ < end_,
+                InvalidArgument("channel_begin must be < channel_end, got ", begin_, " and ",
+                                end_));
+  }
+
+  void Compute(OpKernelContext* ctx) override {
+    OpInputList inputs;
+    OP_REQUIRES_OK(ctx, ctx->input_list("net_outputs", &inputs));
+    const int num_scales = inputs.size();
+    int64_t batch = 0;
+    ResizePlan plan;
+    ResizeWorkspace unused;
+    OP_REQUIRES_OK(ctx, ReadResizeAndMerge(inputs, ctx->input(num_scales),
+                                           ctx->input(num_scales + 1), build_, &batch, &plan,
+                                           &unused, /*materialised=*/false));
+    OP_REQUIRES(ctx, end_ <= plan.channels,
+                InvalidArgument("channel_end must be <= the net outputs' channels (",
+                                plan.channels, "), got ", end_));
+    const Tensor& threshold_tensor = ctx->input(num_scales + 2);
+    OP_REQUIRES(ctx, threshold_tensor.NumElements() == 1,
+                InvalidArgument("threshold must be a scalar, got shape ",
+                                threshold_tensor.shape().DebugString()));
+    const float threshold = threshold_tensor.flat<float>()(0);
+    constexpr int kTile = UpsampledMaps::kTile;
+    const int64_t tiles = ((plan.target_height + int64_t{kTile} - 1) / kTile) *
+                          ((plan.target_width + int64_t{kTile} - 1) / kTile);
+    OP_REQUIRES(ctx, 2 * tiles * plan.channels <= std::numeric_limits<int32_t>::max(),
+                InvalidArgument("target_size [", plan.target_height, ",", plan.target_width,
+                                "] with ", plan.channels, " channels needs ",
+                                2 * tiles * plan.channels,
+                                " tile bounds per image, more than 2^31-1"));
+    Tensor* coverage = nullptr;
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({batch, 3}), &coverage));
+    OP_REQUIRES_OK(ctx, CatchAllocation("OpenPose>SparseCoverage", [&] {
+                     const UpsampledMaps maps(plan);
+                     std::vector<float> bounds(2 * maps.bounds_plane()), scratch;
+                     SparseWorkspace workspace;
+                     float tile[kTile * kTile];
+                     for (int64_t n = 0; n < batch; ++n) {
+                       std::vector<const float*> image;
+                       for (int s = 0; s < num_scales; ++s) {
+                         const int64_t size = static_cast<int64_t>(plan.scales[s].height) *
+                                              plan.scales[s].width * plan.channels;
+                         image.push_back(inputs[s].flat<float>().data() + n * size);
+                       }
+                       maps.TileBounds(image.data(), 0, maps.tile_rows(), bounds.data(),
+                                       &scratch);
+                       int64_t passed[3] = {0, 0, 0};
+                       for (int c = begin_; c < end_; ++c) {
+                         maps.StartChannel(image.data(), c, &workspace.rows);
+                         for (int i = 0; i < maps.tile_rows(); ++i) {
+                           for (int j = 0; j < maps.tile_cols(); ++j) {
+                             const SparseStage stage = SparseTileStage(
+                                 maps, &workspace.rows, bounds.data(), c, i, j, threshold, tile);
+                             passed[0] += stage != SparseStage::kBound;
+                             passed[1] += stage == SparseStage::kValues ||
+                                          stage == SparseStage::kComputed;
+                             passed[2] += stage == SparseStage::kComputed;
+                           }
+                         }
+                       }
+                       const double tiles = static_cast<double>(end_ - begin_) *
+                                            maps.tile_rows() * maps.tile_cols();
+                       for (int k = 0; k < 3; ++k) {
+                         coverage->matrix<float>()(n, k) = static_cast<float>(passed[k] / tiles);
+                       }
+                     }
+                   }));
+  }
+
+ private:
+  OpenPoseBuild build_ = OpenPoseBuild::kGpu;
+  int begin_ = 0;
+  int end_ = 1;
+};
+
+REGISTER_KERNEL_BUILDER(Name("OpenPose>SparseCoverage").Device(tensorflow::DEVICE_CPU),
+                        SparseCoverageOp);
+
+}  // namespace tf_glue
+}  // namespace openpose_tf

@@ -1,0 +1,45 @@
+// Registration of OpenPose>SparseCoverage: how much of the upsampled maps the sparse NMS of
+// OpenPose>PeaksAndPafScores computes (a diagnostic: its speed follows these fractions).
+#include "ops/errors.h"
+#include "ops/shape_helpers.h"
+#include "tensorflow/core/framework/op.h"
+#include "tensorflow/core/framework/shape_inference.h"
+
+namespace openpose_tf {
+
+using tensorflow::shape_inference::DimensionHandle;
+using tensorflow::shape_inference::InferenceContext;
+
+REGISTER_OP("OpenPose>SparseCoverage")
+    .Input("net_outputs: num_scales * float")
+    .Input("target_size: int32")
+    .Input("scale_ratios: float")
+    .Input("threshold: float")
+    .Output("coverage: float")
+    .Attr("num_scales: int >= 1")
+    .Attr("openpose_build: {'gpu', 'cpu'} = 'gpu'")
+    .Attr("channel_begin: int >= 0")
+    .Attr("channel_end: int >= 1")
+    .SetShapeFn([](InferenceContext* c) {
+      int num_scales = 0;
+      TF_RETURN_IF_ERROR(c->GetAttr("num_scales", &num_scales));
+      DimensionHandle n, ch;
+      TF_RETURN_IF_ERROR(shape_fns::NetOutputDims(c, num_scales, &n, &ch));
+      TF_RETURN_IF_ERROR(shape_fns::VectorInput(c, num_scales, "target_size", 2, "(H, W)"));
+      TF_RETURN_IF_ERROR(shape_fns::VectorInput(c, num_scales + 1, "scale_ratios", num_scales,
+                                                "(one per scale)"));
+      TF_RETURN_IF_ERROR(shape_fns::ScalarInput(c, num_scales + 2, "threshold"));
+      c->set_output(0, c->MakeShape({n, c->MakeDim(3)}));
+      return absl::OkStatus();
+    })
+    .Doc(R"doc(
+How much of the upsampled maps OpenPose>PeaksAndPafScores' sparse NMS computes, per image: of
+the 16x16 tiles of channels [channel_begin, channel_end) of ResizeAndMerge(net_outputs,
+target_size, scale_ratios), the fractions that pass (0) the tile bound, (1) the refined bound
+too, (2) their own values too (these are computed with a ring and peak-tested; a value above
+`threshold` is in each). A diagnostic: the op's time follows these fractions. CPU only.
+
+coverage: [N, 3] float.
+)doc");
+
+}  // namespace openpose_tf
