@@ -42,20 +42,21 @@ inline float Max(float a, float b) { return a < b ? b : a; }
 inline float Min(float a, float b) { return b < a ? b : a; }
 
 // The intervals of the values one class interpolates (header: Bounds), element by element e <
-// n, from its 4 taps' values, each within [lo_k[e], hi_k[e]], widening [out_lo[e], out_hi[e]]
-// (start them at [inf, -inf]). kExact: exact values (lo_k = hi_k, read from lo_k), where a NaN
-// or inf gives [-inf, inf]; otherwise intervals whose ends are never NaN (+-inf pass through the
-// arithmetic below as they should). kStandard: 4 distinct taps, the middle two positive (all but
-// the borders). Branch-free: runs as vectors over the channels or columns.
-template <bool kExact, bool kStandard>
+// n, from its 4 taps' values, each within [lo_k[e], hi_k[e]], into [out_lo[e], out_hi[e]]
+// (kMerge: widening those). kExact: exact values (lo_k = hi_k, read from lo_k), where a NaN or
+// inf gives [-inf, inf]; otherwise intervals whose ends are never NaN (+-inf pass through the
+// arithmetic below as they should).
+// kStandard: 4 distinct taps, the middle two positive (all but the borders). Branch-free: runs
+// as vectors over the channels.
+template <bool kExact, bool kStandard, bool kMerge>
 OPENPOSE_SIMD_CLONES void ClassIntervalsOf(
     const float* __restrict l0, const float* __restrict l1, const float* __restrict l2,
     const float* __restrict l3, const float* __restrict h0, const float* __restrict h1,
     const float* __restrict h2, const float* __restrict h3, const bool* pos, bool has_neg,
-    float spread, float slack, int n, float* __restrict out_lo, float* __restrict out_hi) {
+    float spread, float slack, int64_t n, float* __restrict out_lo, float* __restrict out_hi) {
   const bool p0 = pos[0], p1 = pos[1], p2 = pos[2], p3 = pos[3];
   const float neg_spread = has_neg ? spread : 0.f;
-  for (int e = 0; e < n; ++e) {
+  for (int64_t e = 0; e < n; ++e) {
     // "+ 0.f" (not folded: it turns -0 into +0, harmless here) makes each a computed value: GCC
     // turns a max of two loads into a load from a selected address, which it cannot vectorise.
     const float a0 = l0[e] + 0.f, a1 = l1[e] + 0.f, a2 = l2[e] + 0.f, a3 = l3[e] + 0.f;
@@ -91,8 +92,8 @@ OPENPOSE_SIMD_CLONES void ClassIntervalsOf(
       hi = finite ? hi : INFINITY;
       lo = finite ? lo : -INFINITY;
     }
-    out_hi[e] = Max(out_hi[e], hi);
-    out_lo[e] = Min(out_lo[e], lo);
+    out_hi[e] = kMerge ? Max(out_hi[e], hi) : hi;
+    out_lo[e] = kMerge ? Min(out_lo[e], lo) : lo;
   }
 }
 
@@ -110,23 +111,38 @@ __attribute__((always_inline)) inline void RowInterval(const float* h, int n, fl
   *hi = finite ? high : INFINITY;
 }
 
-// ClassIntervalsOf for one class: exact values at taps[k] (lo = nullptr) or intervals.
+// ClassIntervalsOf for one class, writing its intervals: exact values at taps[k] (lo = hi) or
+// intervals.
 struct TapValues {
   const float* lo[4];
   const float* hi[4];
 };
 template <bool kExact>
 inline void ClassIntervals(const TapValues& t, const bool* pos, bool has_neg, bool standard,
-                           float spread, float slack, int n, float* out_lo,
-                           float* out_hi) {
+                           float spread, float slack, int64_t n, float* out_lo, float* out_hi) {
   if (standard) {
-    ClassIntervalsOf<kExact, true>(t.lo[0], t.lo[1], t.lo[2], t.lo[3], t.hi[0], t.hi[1], t.hi[2],
-                                   t.hi[3], pos, has_neg, spread, slack, n, out_lo,
-                                   out_hi);
+    ClassIntervalsOf<kExact, true, false>(t.lo[0], t.lo[1], t.lo[2], t.lo[3], t.hi[0], t.hi[1],
+                                          t.hi[2], t.hi[3], pos, has_neg, spread, slack, n,
+                                          out_lo, out_hi);
   } else {
-    ClassIntervalsOf<kExact, false>(t.lo[0], t.lo[1], t.lo[2], t.lo[3], t.hi[0], t.hi[1],
-                                    t.hi[2], t.hi[3], pos, has_neg, spread, slack, n,
-                                    out_lo, out_hi);
+    ClassIntervalsOf<kExact, false, false>(t.lo[0], t.lo[1], t.lo[2], t.lo[3], t.hi[0],
+                                           t.hi[1], t.hi[2], t.hi[3], pos, has_neg, spread,
+                                           slack, n, out_lo, out_hi);
+  }
+}
+
+// out = the union of out and [lo, hi], element by element (copy: out = [lo, hi]).
+OPENPOSE_SIMD_CLONES void Widen(const float* __restrict lo, const float* __restrict hi,
+                                int64_t n, bool copy, float* __restrict out_lo,
+                                float* __restrict out_hi) {
+  if (copy) {
+    std::copy(lo, lo + n, out_lo);
+    std::copy(hi, hi + n, out_hi);
+    return;
+  }
+  for (int64_t e = 0; e < n; ++e) {
+    out_lo[e] = Min(out_lo[e], lo[e]);
+    out_hi[e] = Max(out_hi[e], hi[e]);
   }
 }
 
@@ -189,19 +205,30 @@ UpsampledMaps::Axis UpsampledMaps::MakeAxis(int source_length, int target_length
     }
     axis.tile_first.push_back(first);
     axis.tile_last.push_back(last);
-    AddClasses(&axis, begin, end);
   }
   axis.tile_runs.push_back(static_cast<int32_t>(axis.run_start.size()));
-  axis.tile_classes.push_back(static_cast<int32_t>(axis.classes.size()));
+  // Classes over the whole axis (one that straddles two tiles is evaluated once for both), and
+  // each tile's: those that hold one of its coordinates.
+  AddClasses(&axis, 0, target_length);
+  for (int begin = 0, q = 0; begin < target_length; begin += kTile) {
+    const int end = std::min(target_length, begin + kTile);
+    while (axis.class_end[q] <= begin) ++q;
+    int last = q;
+    while (last + 1 < static_cast<int>(axis.classes.size()) && axis.class_begin[last + 1] < end) {
+      ++last;
+    }
+    axis.tile_classes.push_back(q);
+    axis.tile_classes_end.push_back(last + 1);
+  }
   return axis;
 }
 
-// The tap classes of coordinates [begin, end) (one tile): a new class where the taps change or
-// a source's summed weight changes sign (a weight of exactly 0 fits either sign).
+// The tap classes of coordinates [begin, end): a new class where the taps change or a source's
+// summed weight changes sign (a weight of exactly 0 fits either sign).
 void UpsampledMaps::AddClasses(Axis* axis, int begin, int end) const {
   const int per_tap = plan_.build == OpenPoseBuild::kGpu ? 1 : 4;
-  axis->tile_classes.push_back(static_cast<int32_t>(axis->classes.size()));
   TapClass current{};
+  int class_begin = begin;
   int sign[4] = {0, 0, 0, 0};  // the class's sign of each distinct source, by its first tap
   double spread = 0, slack = 0;
   auto close = [&] {
@@ -226,7 +253,17 @@ void UpsampledMaps::AddClasses(Axis* axis, int begin, int end) const {
     // Never 0: 0 * inf (an infinite tap) would be NaN.
     current.spread = std::max(1e-30f, static_cast<float>(spread * (1 + kRelativeMargin)));
     current.slack = static_cast<float>(slack);
+    if (current.standard) {
+      axis->standard_spread = std::max(axis->standard_spread, current.spread);
+      axis->standard_slack = std::max(axis->standard_slack, current.slack);
+    }
     axis->classes.push_back(current);
+  };
+  auto close_at = [&](int d) {
+    close();
+    axis->class_begin.push_back(class_begin);
+    axis->class_end.push_back(d);
+    class_begin = d;
   };
   for (int d = begin; d < end; ++d) {
     const int32_t* index = &axis->index[4 * static_cast<size_t>(d)];
@@ -248,7 +285,7 @@ void UpsampledMaps::AddClasses(Axis* axis, int begin, int end) const {
     bool fits = d > begin && std::equal(index, index + 4, current.tap);
     for (int k = 0; fits && k < 4; ++k) fits = sign[k] * here[k] >= 0;
     if (!fits) {
-      if (d > begin) close();
+      if (d > begin) close_at(d);
       std::copy(index, index + 4, current.tap);
       std::fill(sign, sign + 4, 0);
       spread = slack = 0;
@@ -259,7 +296,7 @@ void UpsampledMaps::AddClasses(Axis* axis, int begin, int end) const {
     spread = std::max(spread, negative);
     slack = std::max(slack, allowance);
   }
-  close();
+  close_at(end);
 }
 
 void UpsampledMaps::StartChannel(const float* const* image, int c, ChannelRows* rows) const {
@@ -425,75 +462,97 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::TileBounds(const float* const* image, i
   float* hi_begin = bounds + static_cast<int64_t>(row_begin) * nt * channels;
   float* lo_begin = hi_begin + plane;
   const int64_t count = static_cast<int64_t>(row_end - row_begin) * nt * channels;
-  // Per scale, each source row's interval over each tile's columns: [row][tile column][channel]
-  // in `upper` and `lower`; the merge's rounding allowance (several scales) in `magnitude`.
-  size_t rows_needed = 0;
+  // Working memory: per scale, each source row's interval over each tile's columns (`upper`,
+  // `lower`: [row][tile column][channel]); one row's class intervals (standard classes by their
+  // first tap: [tap][channel]; the others by class); one row class's intervals over every tile
+  // column; the band's intervals of the scale; the merge's magnitudes.
+  size_t rows_needed = 0, classes_needed = 0, width_needed = 0;
   for (int s = 0; s < num_scales; ++s) {
     rows_needed = std::max<size_t>(rows_needed, y_[s].tile_last[row_end - 1] -
                                                     y_[s].tile_first[row_begin] + 1);
+    classes_needed = std::max(classes_needed, x_[s].classes.size());
+    width_needed = std::max<size_t>(width_needed, plan_.scales[s].width);
   }
   const size_t row_size = static_cast<size_t>(nt) * channels;
-  const size_t needed = 2 * rows_needed * row_size + 2 * channels + count;
+  const size_t needed = 2 * rows_needed * row_size + 2 * (width_needed + classes_needed) * channels +
+                        2 * row_size + 3 * static_cast<size_t>(count);
   if (scratch->size() < needed) scratch->resize(needed);
   float* upper = scratch->data();
   float* lower = upper + rows_needed * row_size;
-  float* scale_hi = lower + rows_needed * row_size;
-  float* scale_lo = scale_hi + channels;
-  float* magnitude = scale_lo + channels;
+  float* slide_lo = lower + rows_needed * row_size;
+  float* slide_hi = slide_lo + width_needed * channels;
+  float* class_lo = slide_hi + width_needed * channels;
+  float* class_hi = class_lo + classes_needed * channels;
+  float* one_lo = class_hi + classes_needed * channels;
+  float* one_hi = one_lo + row_size;
+  float* band_lo = one_hi + row_size;
+  float* band_hi = band_lo + count;
+  float* magnitude = band_hi + count;
   for (int s = 0; s < num_scales; ++s) {
     const Axis& ax = x_[s];
     const Axis& ay = y_[s];
+    const int width = plan_.scales[s].width;
     const int r_first = ay.tile_first[row_begin];
     const int r_last = ay.tile_last[row_end - 1];
-    const int64_t row_stride = static_cast<int64_t>(plan_.scales[s].width) * channels;
+    const int64_t row_stride = static_cast<int64_t>(width) * channels;
     for (int r = r_first; r <= r_last; ++r) {
       const float* src = image[s] + r * row_stride;
+      // Every standard class of the row at once, by its first tap a (taps a .. a+3 are the
+      // sources a*C + e .. (a+3)*C + e: one long vector loop), with the axis's largest spread
+      // and allowance; the others one by one.
+      if (ax.standard_spread > 0.f) {
+        const bool pos[4] = {false, true, true, false};
+        ClassIntervalsOf<true, true, false>(src, src + channels, src + 2 * channels,
+                                            src + 3 * channels, src, src, src, src, pos, true,
+                                            ax.standard_spread, ax.standard_slack,
+                                            static_cast<int64_t>(width - 3) * channels, slide_lo,
+                                            slide_hi);
+      }
+      for (size_t q = 0; q < ax.classes.size(); ++q) {
+        const TapClass& k = ax.classes[q];
+        if (k.standard) continue;
+        TapValues taps;
+        for (int t = 0; t < 4; ++t) taps.lo[t] = taps.hi[t] = src + k.tap[t] * channels;
+        ClassIntervals<true>(taps, k.pos, k.has_neg, false, k.spread, k.slack, channels,
+                             class_lo + q * channels, class_hi + q * channels);
+      }
+      // Each tile column's union of its classes.
       for (int j = 0; j < nt; ++j) {
-        float* u = upper + (r - r_first) * row_size + static_cast<size_t>(j) * channels;
-        float* l = lower + (u - upper);
-        std::fill(u, u + channels, -INFINITY);
-        std::fill(l, l + channels, INFINITY);
-        for (int q = ax.tile_classes[j]; q < ax.tile_classes[j + 1]; ++q) {
+        const size_t at = (r - r_first) * row_size + static_cast<size_t>(j) * channels;
+        for (int q = ax.tile_classes[j]; q < ax.tile_classes_end[j]; ++q) {
           const TapClass& k = ax.classes[q];
-          TapValues taps;
-          for (int t = 0; t < 4; ++t) taps.lo[t] = taps.hi[t] = src + k.tap[t] * channels;
-          ClassIntervals<true>(taps, k.pos, k.has_neg, k.standard, k.spread, k.slack, channels, l,
-                               u);
+          const size_t from = (k.standard ? k.tap[0] : q) * static_cast<size_t>(channels);
+          Widen((k.standard ? slide_lo : class_lo) + from, (k.standard ? slide_hi : class_hi) + from,
+                channels, q == ax.tile_classes[j], lower + at, upper + at);
         }
       }
     }
-    for (int i = row_begin; i < row_end; ++i) {
-      for (int j = 0; j < nt; ++j) {
-        // The scale's interval of the tile: the union over the row classes.
-        std::fill(scale_hi, scale_hi + channels, -INFINITY);
-        std::fill(scale_lo, scale_lo + channels, INFINITY);
-        for (int q = ay.tile_classes[i]; q < ay.tile_classes[i + 1]; ++q) {
-          const TapClass& k = ay.classes[q];
-          TapValues taps;
-          for (int t = 0; t < 4; ++t) {
-            const size_t at = (k.tap[t] - r_first) * row_size + static_cast<size_t>(j) * channels;
-            taps.lo[t] = lower + at;
-            taps.hi[t] = upper + at;
-          }
-          ClassIntervals<false>(taps, k.pos, k.has_neg, k.standard, k.spread, k.slack, channels,
-                                scale_lo, scale_hi);
-        }
-        // Summed over the scales as the merge sums them.
-        const int64_t at = (static_cast<int64_t>(i) * nt + j) * channels;
-        float* hi_out = bounds + at;
-        float* lo_out = hi_out + plane;
-        float* mag_out = magnitude + (at - (hi_begin - bounds));
-        for (int c = 0; c < channels; ++c) {
-          hi_out[c] = s == 0 ? scale_hi[c] : hi_out[c] + scale_hi[c];
-          lo_out[c] = s == 0 ? scale_lo[c] : lo_out[c] + scale_lo[c];
-        }
-        if (num_scales > 1) {
-          for (int c = 0; c < channels; ++c) {
-            const float mag = Max(std::fabs(scale_hi[c]), std::fabs(scale_lo[c]));
-            mag_out[c] = s == 0 ? mag : mag_out[c] + mag;
-          }
-        }
+    // Each row class of the band once over every tile column (its 4 tap rows are [tile
+    // column][channel] rows of `upper` and `lower`), widening the tile rows it reaches into.
+    const int q_begin = ay.tile_classes[row_begin];
+    const int q_end = ay.tile_classes_end[row_end - 1];
+    for (int q = q_begin; q < q_end; ++q) {
+      const TapClass& k = ay.classes[q];
+      TapValues taps;
+      for (int t = 0; t < 4; ++t) {
+        taps.lo[t] = lower + (k.tap[t] - r_first) * row_size;
+        taps.hi[t] = upper + (k.tap[t] - r_first) * row_size;
       }
+      ClassIntervals<false>(taps, k.pos, k.has_neg, k.standard, k.spread, k.slack,
+                            static_cast<int64_t>(row_size), one_lo, one_hi);
+      const int i0 = std::max(row_begin, ay.class_begin[q] / kTile);
+      const int i1 = std::min(row_end - 1, (ay.class_end[q] - 1) / kTile);
+      for (int i = i0; i <= i1; ++i) {
+        const int64_t at = static_cast<int64_t>(i - row_begin) * row_size;
+        Widen(one_lo, one_hi, row_size, q == ay.tile_classes[i], band_lo + at, band_hi + at);
+      }
+    }
+    // Summed over the scales as the merge sums them, with the magnitudes for its rounding.
+    for (int64_t e = 0; e < count; ++e) {
+      const float m = Max(std::fabs(band_hi[e]), std::fabs(band_lo[e]));
+      hi_begin[e] = s == 0 ? band_hi[e] : hi_begin[e] + band_hi[e];
+      lo_begin[e] = s == 0 ? band_lo[e] : lo_begin[e] + band_lo[e];
+      magnitude[e] = s == 0 ? m : magnitude[e] + m;
     }
   }
   // The merge: the sum over the scales times 1 / S (or / S), with its rounding.
@@ -529,7 +588,7 @@ float UpsampledMaps::RefinedBound(ChannelRows* rows, int i, int j) const {
     // The y classes over those intervals (ClassIntervalsOf's arithmetic, one value), their
     // union; summed over the scales as the merge sums, with the magnitudes for its rounding.
     float scale_lo = INFINITY, scale_hi = -INFINITY;
-    for (int q = ay.tile_classes[i]; q < ay.tile_classes[i + 1]; ++q) {
+    for (int q = ay.tile_classes[i]; q < ay.tile_classes_end[i]; ++q) {
       const TapClass& k = ay.classes[q];
       float pos_hi = -INFINITY, pos_lo = INFINITY, neg_hi = -INFINITY, neg_lo = INFINITY;
       for (int t = 0; t < 4; ++t) {

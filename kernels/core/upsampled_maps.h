@@ -106,8 +106,12 @@ class UpsampledMaps {
     std::vector<float> weight;   // GPU build: t (1 per coordinate); CPU build: 4 Keys weights
     std::vector<float> planar;   // CPU build: weight k of coordinate d at [k * length + d]
     std::vector<int32_t> tile_first, tile_last;  // source range [first, last] per tile
-    std::vector<TapClass> classes;               // per tile, in order
-    std::vector<int32_t> tile_classes;           // tile j's: [tile_classes[j], [j + 1])
+    std::vector<TapClass> classes;               // in order of their coordinates
+    std::vector<int32_t> class_begin, class_end;  // each class's coordinates [begin, end)
+    std::vector<int32_t> tile_classes, tile_classes_end;  // tile j's: [tile_classes[j], _end[j])
+    // The largest spread and slack of the standard classes (0: there are none), with which
+    // TileBounds evaluates them all at once.
+    float standard_spread = 0.f, standard_slack = 0.f;
     std::vector<int32_t> class_of;               // per coordinate: its class
     // Runs of coordinates with the same 4 taps (upsampling 8x: 8 coordinates each), in order:
     // run_start[tile_runs[j] .. tile_runs[j + 1]) start the runs of tile j, each ending where

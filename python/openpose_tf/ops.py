@@ -544,6 +544,7 @@ def sparse_coverage(net_outputs, pose_model="BODY_25", target_size=None, scale_r
             openpose_build=variant, channel_begin=0, channel_end=model.num_parts)
 
 
+@_clean_errors
 def peaks_and_paf_scores(net_outputs, pose_model="BODY_25", target_size=None, scale_ratios=None,
                          variant="gpu", threshold=None, max_peaks=127, offset=(0.5, 0.5),
                          inter_min_above_threshold=None, inter_threshold=None,
