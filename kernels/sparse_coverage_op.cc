@@ -63,6 +63,9 @@ class SparseCoverageOp : public OpKernel {
     OP_REQUIRES_OK(ctx, CatchAllocation("OpenPose>SparseCoverage", [&] {
                      const UpsampledMaps maps(plan);
                      std::vector<float> bounds(2 * maps.bounds_plane()), scratch;
+                     // As the fused op's, for channels [begin, end).
+                     std::vector<float> below(plan.channels, INFINITY);
+                     std::fill(below.begin() + begin_, below.begin() + end_, threshold);
                      SparseWorkspace workspace;
                      float tile[kTile * kTile];
                      for (int64_t n = 0; n < batch; ++n) {
@@ -72,8 +75,8 @@ class SparseCoverageOp : public OpKernel {
                                               plan.scales[s].width * plan.channels;
                          image.push_back(inputs[s].flat<float>().data() + n * size);
                        }
-                       maps.TileBounds(image.data(), 0, maps.tile_rows(), bounds.data(),
-                                       &scratch);
+                       maps.TileBounds(image.data(), 0, maps.tile_rows(), below.data(),
+                                       bounds.data(), &scratch);
                        int64_t passed[3] = {0, 0, 0};
                        for (int c = begin_; c < end_; ++c) {
                          maps.StartChannel(image.data(), c, &workspace.rows);

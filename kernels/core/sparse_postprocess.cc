@@ -43,6 +43,12 @@ OPENPOSE_SIMD_CLONES bool AnyAbove(const float* v, int rows, int cols, int ld, f
 
 }  // namespace
 
+std::vector<float> SparseDecidedBelow(int channels, int num_parts, const NmsParams& nms) {
+  std::vector<float> below(channels, INFINITY);
+  std::fill(below.begin(), below.begin() + std::min(num_parts, channels), nms.threshold);
+  return below;
+}
+
 SparseStage SparseTileStage(const UpsampledMaps& maps, UpsampledMaps::ChannelRows* rows,
                             const float* bounds, int c, int i, int j, float threshold,
                             float* tile) {
@@ -301,10 +307,13 @@ bool SparsePeaksAndPafScores(const UpsampledMaps& maps, const float* const* imag
                              int64_t* k, const ParallelFor& parallel_for) {
   const ResizePlan& plan = maps.plan();
   const int64_t tile_row_cost = 40 * int64_t{maps.tile_cols()} * plan.channels;
+  // A tile whose |value| bound is at most the NMS threshold on every part channel needs no other
+  // (its parts hold no peak; the PAFs' samples then use [-B, B]).
+  const std::vector<float> decided_below = SparseDecidedBelow(plan.channels, num_parts, nms);
   if (!parallel_for(maps.tile_rows(), tile_row_cost,
                     [&](int64_t begin, int64_t end, SparseWorkspace* ws) {
                       maps.TileBounds(image, static_cast<int>(begin), static_cast<int>(end),
-                                      bounds, &ws->scratch);
+                                      decided_below.data(), bounds, &ws->scratch);
                     })) {
     return false;
   }

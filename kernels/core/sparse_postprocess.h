@@ -34,6 +34,10 @@ struct SparseWorkspace {
   std::vector<float> scratch;       // TileBounds'
 };
 
+// TileBounds' decided_below for the sparse path: the NMS threshold for the part channels
+// [0, num_parts), +inf for the others.
+std::vector<float> SparseDecidedBelow(int channels, int num_parts, const NmsParams& nms);
+
 // How the sparse NMS decides a tile (i, j) of channel c (started in `rows`): skipped because
 // its bound, its refined bound or its own values (computed into `tile`, kTile x kTile floats)
 // show that no value exceeds `threshold`, or computed with a ring and peak-tested.

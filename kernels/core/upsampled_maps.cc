@@ -11,6 +11,8 @@ namespace {
 // most a few subnormal steps in absolute terms (1e-30 is far above).
 constexpr double kRelativeMargin = 1e-5;
 constexpr float kAbsoluteMargin = 1e-30f;
+// The |value| bound's final margin also covers the rounding of its own sums (hundreds of terms).
+constexpr float kFinalMargin = 1.001f;
 
 // The real weights of one coordinate's 4 taps (GPU build: Catmull-Rom's polynomial at t; CPU
 // build: the stored Keys weights) and the rounding allowance of its float evaluation per unit of
@@ -32,6 +34,13 @@ double TapWeights(OpenPoseBuild build, const float* weight, double* w /* 4 */) {
   w[2] = -1.5 * t3 + 2 * t2 + 0.5 * t;
   w[3] = 0.5 * t3 - 0.5 * t2;
   return kRelativeMargin * 4 * (4 * a * a * a + 6 * a * a + a + 1);
+}
+
+// Each tap's |weight| plus its share of the rounding allowance (the |value| bound's weights).
+void TapMagnitudes(OpenPoseBuild build, const float* weight, double* out /* 4 */) {
+  double w[4];
+  const double allowance = TapWeights(build, weight, w) / 4;
+  for (int k = 0; k < 4; ++k) out[k] = std::fabs(w[k]) + allowance;
 }
 
 // |v|, with NaN as inf (a NaN must make its tiles' bounds infinite, and max() would drop it).
@@ -205,6 +214,20 @@ UpsampledMaps::Axis UpsampledMaps::MakeAxis(int source_length, int target_length
     }
     axis.tile_first.push_back(first);
     axis.tile_last.push_back(last);
+    // W of each source in [first, last] for the |value| bound: the largest over the tile's
+    // coordinates of the summed tap magnitudes it gives that source; never 0 (inf * W is inf).
+    std::vector<double> w(last - first + 1, 0.0), at(w.size());
+    for (int d = begin; d < end; ++d) {
+      double taps[4];
+      TapMagnitudes(plan_.build, &axis.weight[per_tap * static_cast<size_t>(d)], taps);
+      std::fill(at.begin(), at.end(), 0.0);
+      for (int k = 0; k < 4; ++k) at[axis.index[4 * static_cast<size_t>(d) + k] - first] += taps[k];
+      for (size_t i = 0; i < w.size(); ++i) w[i] = std::max(w[i], at[i]);
+    }
+    axis.tile_weights.push_back(static_cast<int64_t>(axis.weight_bound.size()));
+    for (double v : w) {
+      axis.weight_bound.push_back(std::max(1e-30f, static_cast<float>(v * (1 + kRelativeMargin))));
+    }
   }
   axis.tile_runs.push_back(static_cast<int32_t>(axis.run_start.size()));
   // Classes over the whole axis (one that straddles two tiles is evaluated once for both), and
@@ -452,20 +475,114 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Values(const float* const* image, int c
 }
 #pragma GCC diagnostic pop
 
-OPENPOSE_SIMD_CLONES void UpsampledMaps::TileBounds(const float* const* image, int row_begin,
-                                                    int row_end, float* bounds,
-                                                    std::vector<float>* scratch) const {
+void UpsampledMaps::TileBounds(const float* const* image, int row_begin, int row_end,
+                               const float* decided_below, float* bounds,
+                               std::vector<float>* scratch) const {
+  const int channels = plan_.channels;
+  const int nt = tile_cols_;
+  MagnitudeBounds(image, row_begin, row_end, bounds, scratch);
+  // The tiles the |value| bound leaves open; the signed bounds for those, over the band at once
+  // where most are (noise), else over each tile row's runs of them.
+  std::vector<uint8_t> open(static_cast<size_t>(row_end - row_begin) * nt);
+  int64_t count = 0;
+  for (int i = row_begin; i < row_end; ++i) {
+    for (int j = 0; j < nt; ++j) {
+      const float* b = bounds + (static_cast<int64_t>(i) * nt + j) * channels;
+      int any = 0;
+      for (int c = 0; c < channels; ++c) any |= !(b[c] < decided_below[c]);
+      open[static_cast<size_t>(i - row_begin) * nt + j] = any;
+      count += any;
+    }
+  }
+  if (count == 0) return;
+  if (10 * count > 4 * static_cast<int64_t>(open.size())) {
+    SignedBounds(image, row_begin, row_end, 0, nt, bounds, scratch);
+    return;
+  }
+  for (int i = row_begin; i < row_end; ++i) {
+    const uint8_t* row = &open[static_cast<size_t>(i - row_begin) * nt];
+    for (int j = 0; j < nt;) {
+      if (!row[j]) {
+        ++j;
+        continue;
+      }
+      int end = j;
+      while (end < nt && row[end]) ++end;
+      SignedBounds(image, i, i + 1, j, end, bounds, scratch);
+      j = end;
+    }
+  }
+}
+
+OPENPOSE_SIMD_CLONES void UpsampledMaps::MagnitudeBounds(const float* const* image,
+                                                         int row_begin, int row_end,
+                                                         float* bounds,
+                                                         std::vector<float>* scratch) const {
   const int channels = plan_.channels;
   const int nt = tile_cols_;
   const int num_scales = static_cast<int>(plan_.scales.size());
-  const int64_t plane = bounds_plane();
   float* hi_begin = bounds + static_cast<int64_t>(row_begin) * nt * channels;
-  float* lo_begin = hi_begin + plane;
+  float* lo_begin = hi_begin + bounds_plane();
   const int64_t count = static_cast<int64_t>(row_end - row_begin) * nt * channels;
+  std::fill(hi_begin, hi_begin + count, 0.f);
+  const size_t row_size = static_cast<size_t>(nt) * channels;
+  for (int s = 0; s < num_scales; ++s) {
+    const Axis& ax = x_[s];
+    const Axis& ay = y_[s];
+    const int r_first = ay.tile_first[row_begin];
+    const int r_last = ay.tile_last[row_end - 1];
+    const size_t needed = (r_last - r_first + 1) * row_size;
+    if (scratch->size() < needed) scratch->resize(needed);
+    float* col_sum = scratch->data();  // [row][tile column][channel]: over the tile's columns
+    const int64_t row_stride = static_cast<int64_t>(plan_.scales[s].width) * channels;
+    for (int r = r_first; r <= r_last; ++r) {
+      const float* src = image[s] + r * row_stride;
+      for (int j = 0; j < nt; ++j) {
+        float* m = col_sum + (r - r_first) * row_size + static_cast<size_t>(j) * channels;
+        for (int c = 0; c < channels; ++c) m[c] = 0.f;
+        const float* wx = &ax.weight_bound[ax.tile_weights[j]];
+        for (int col = ax.tile_first[j]; col <= ax.tile_last[j]; ++col) {
+          const float* v = src + static_cast<int64_t>(col) * channels;
+          const float weight = wx[col - ax.tile_first[j]];
+          for (int c = 0; c < channels; ++c) m[c] += Magnitude(v[c]) * weight;
+        }
+      }
+    }
+    for (int i = row_begin; i < row_end; ++i) {
+      const float* wy = &ay.weight_bound[ay.tile_weights[i]];
+      for (int j = 0; j < nt; ++j) {
+        float* b = bounds + (static_cast<int64_t>(i) * nt + j) * channels;
+        for (int r = ay.tile_first[i]; r <= ay.tile_last[i]; ++r) {
+          const float* m = col_sum + (r - r_first) * row_size + static_cast<size_t>(j) * channels;
+          const float weight = wy[r - ay.tile_first[i]];
+          for (int c = 0; c < channels; ++c) b[c] += m[c] * weight;
+        }
+      }
+    }
+  }
+  // The merge divides the sum of the scales by their count.
+  const float factor = kFinalMargin / static_cast<float>(num_scales);
+  for (int64_t e = 0; e < count; ++e) {
+    hi_begin[e] = hi_begin[e] * factor + kAbsoluteMargin;
+    lo_begin[e] = -hi_begin[e];
+  }
+}
+
+OPENPOSE_SIMD_CLONES void UpsampledMaps::SignedBounds(const float* const* image, int row_begin,
+                                                      int row_end, int col_begin, int col_end,
+                                                      float* bounds,
+                                                      std::vector<float>* scratch) const {
+  const int channels = plan_.channels;
+  const int nt = tile_cols_;
+  const int nj = col_end - col_begin;
+  const int num_scales = static_cast<int>(plan_.scales.size());
+  const int64_t plane = bounds_plane();
+  const size_t row_size = static_cast<size_t>(nj) * channels;
+  const int64_t count = static_cast<int64_t>(row_end - row_begin) * row_size;
   // Working memory: per scale, each source row's interval over each tile's columns (`upper`,
   // `lower`: [row][tile column][channel]); one row's class intervals (standard classes by their
-  // first tap: [tap][channel]; the others by class); one row class's intervals over every tile
-  // column; the band's intervals of the scale; the merge's magnitudes.
+  // first tap: [tap][channel]; the others by class); one row class's intervals over the tile
+  // columns; the rectangle's intervals of the scale, their sums and magnitudes.
   size_t rows_needed = 0, classes_needed = 0, width_needed = 0;
   for (int s = 0; s < num_scales; ++s) {
     rows_needed = std::max<size_t>(rows_needed, y_[s].tile_last[row_end - 1] -
@@ -473,9 +590,8 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::TileBounds(const float* const* image, i
     classes_needed = std::max(classes_needed, x_[s].classes.size());
     width_needed = std::max<size_t>(width_needed, plan_.scales[s].width);
   }
-  const size_t row_size = static_cast<size_t>(nt) * channels;
   const size_t needed = 2 * rows_needed * row_size + 2 * (width_needed + classes_needed) * channels +
-                        2 * row_size + 3 * static_cast<size_t>(count);
+                        2 * row_size + 5 * static_cast<size_t>(count);
   if (scratch->size() < needed) scratch->resize(needed);
   float* upper = scratch->data();
   float* lower = upper + rows_needed * row_size;
@@ -487,7 +603,9 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::TileBounds(const float* const* image, i
   float* one_hi = one_lo + row_size;
   float* band_lo = one_hi + row_size;
   float* band_hi = band_lo + count;
-  float* magnitude = band_hi + count;
+  float* sum_lo = band_hi + count;
+  float* sum_hi = sum_lo + count;
+  float* magnitude = sum_hi + count;
   for (int s = 0; s < num_scales; ++s) {
     const Axis& ax = x_[s];
     const Axis& ay = y_[s];
@@ -495,39 +613,52 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::TileBounds(const float* const* image, i
     const int r_first = ay.tile_first[row_begin];
     const int r_last = ay.tile_last[row_end - 1];
     const int64_t row_stride = static_cast<int64_t>(width) * channels;
+    // The column classes of the rectangle, and the first taps of its standard ones.
+    const int qx_begin = ax.tile_classes[col_begin];
+    const int qx_end = ax.tile_classes_end[col_end - 1];
+    int a_first = width, a_last = -1;
+    for (int q = qx_begin; q < qx_end; ++q) {
+      if (!ax.classes[q].standard) continue;
+      a_first = std::min(a_first, ax.classes[q].tap[0]);
+      a_last = std::max(a_last, ax.classes[q].tap[0]);
+    }
     for (int r = r_first; r <= r_last; ++r) {
       const float* src = image[s] + r * row_stride;
-      // Every standard class of the row at once, by its first tap a (taps a .. a+3 are the
-      // sources a*C + e .. (a+3)*C + e: one long vector loop), with the axis's largest spread
-      // and allowance; the others one by one.
-      if (ax.standard_spread > 0.f) {
+      // Every standard class at once, by its first tap a (taps a .. a+3 are the values a*C + e
+      // .. (a+3)*C + e: one long vector loop), with the axis's largest spread and allowance; the
+      // others one by one.
+      if (a_first <= a_last) {
         const bool pos[4] = {false, true, true, false};
-        ClassIntervalsOf<true, true, false>(src, src + channels, src + 2 * channels,
-                                            src + 3 * channels, src, src, src, src, pos, true,
+        const float* at = src + static_cast<int64_t>(a_first) * channels;
+        ClassIntervalsOf<true, true, false>(at, at + channels, at + 2 * channels,
+                                            at + 3 * channels, at, at, at, at, pos, true,
                                             ax.standard_spread, ax.standard_slack,
-                                            static_cast<int64_t>(width - 3) * channels, slide_lo,
-                                            slide_hi);
+                                            static_cast<int64_t>(a_last - a_first + 1) * channels,
+                                            slide_lo, slide_hi);
       }
-      for (size_t q = 0; q < ax.classes.size(); ++q) {
+      for (int q = qx_begin; q < qx_end; ++q) {
         const TapClass& k = ax.classes[q];
         if (k.standard) continue;
         TapValues taps;
         for (int t = 0; t < 4; ++t) taps.lo[t] = taps.hi[t] = src + k.tap[t] * channels;
         ClassIntervals<true>(taps, k.pos, k.has_neg, false, k.spread, k.slack, channels,
-                             class_lo + q * channels, class_hi + q * channels);
+                             class_lo + (q - qx_begin) * channels,
+                             class_hi + (q - qx_begin) * channels);
       }
       // Each tile column's union of its classes.
-      for (int j = 0; j < nt; ++j) {
-        const size_t at = (r - r_first) * row_size + static_cast<size_t>(j) * channels;
+      for (int j = col_begin; j < col_end; ++j) {
+        const size_t at = (r - r_first) * row_size + static_cast<size_t>(j - col_begin) * channels;
         for (int q = ax.tile_classes[j]; q < ax.tile_classes_end[j]; ++q) {
           const TapClass& k = ax.classes[q];
-          const size_t from = (k.standard ? k.tap[0] : q) * static_cast<size_t>(channels);
-          Widen((k.standard ? slide_lo : class_lo) + from, (k.standard ? slide_hi : class_hi) + from,
-                channels, q == ax.tile_classes[j], lower + at, upper + at);
+          const float* lo = k.standard ? slide_lo + (k.tap[0] - a_first) * channels
+                                       : class_lo + (q - qx_begin) * channels;
+          const float* hi = k.standard ? slide_hi + (k.tap[0] - a_first) * channels
+                                       : class_hi + (q - qx_begin) * channels;
+          Widen(lo, hi, channels, q == ax.tile_classes[j], lower + at, upper + at);
         }
       }
     }
-    // Each row class of the band once over every tile column (its 4 tap rows are [tile
+    // Each row class of the rectangle once over its tile columns (its 4 tap rows are [tile
     // column][channel] rows of `upper` and `lower`), widening the tile rows it reaches into.
     const int q_begin = ay.tile_classes[row_begin];
     const int q_end = ay.tile_classes_end[row_end - 1];
@@ -550,22 +681,28 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::TileBounds(const float* const* image, i
     // Summed over the scales as the merge sums them, with the magnitudes for its rounding.
     for (int64_t e = 0; e < count; ++e) {
       const float m = Max(std::fabs(band_hi[e]), std::fabs(band_lo[e]));
-      hi_begin[e] = s == 0 ? band_hi[e] : hi_begin[e] + band_hi[e];
-      lo_begin[e] = s == 0 ? band_lo[e] : lo_begin[e] + band_lo[e];
+      sum_hi[e] = s == 0 ? band_hi[e] : sum_hi[e] + band_hi[e];
+      sum_lo[e] = s == 0 ? band_lo[e] : sum_lo[e] + band_lo[e];
       magnitude[e] = s == 0 ? m : magnitude[e] + m;
     }
   }
-  // The merge: the sum over the scales times 1 / S (or / S), with its rounding.
+  // The merge: the sum times 1 / S (or / S), with its rounding; intersected with the bounds
+  // already there (both hold).
   const float inverse = 1.f / static_cast<float>(num_scales);
-  for (int64_t e = 0; e < count; ++e) {
-    float hi = hi_begin[e], lo = lo_begin[e];
-    if (num_scales > 1) {
-      const float allowance = static_cast<float>(kRelativeMargin) * magnitude[e];
-      hi = hi * inverse + allowance;
-      lo = lo * inverse - allowance;
+  for (int i = row_begin; i < row_end; ++i) {
+    float* hi_out = bounds + (static_cast<int64_t>(i) * nt + col_begin) * channels;
+    float* lo_out = hi_out + plane;
+    const int64_t from = static_cast<int64_t>(i - row_begin) * row_size;
+    for (size_t e = 0; e < row_size; ++e) {
+      float hi = sum_hi[from + e], lo = sum_lo[from + e];
+      if (num_scales > 1) {
+        const float allowance = static_cast<float>(kRelativeMargin) * magnitude[from + e];
+        hi = hi * inverse + allowance;
+        lo = lo * inverse - allowance;
+      }
+      hi_out[e] = Min(hi_out[e], hi + kAbsoluteMargin);
+      lo_out[e] = Max(lo_out[e], lo - kAbsoluteMargin);
     }
-    hi_begin[e] = hi + kAbsoluteMargin;
-    lo_begin[e] = lo - kAbsoluteMargin;
   }
 }
 

@@ -20,6 +20,9 @@
 // - TileBounds, cheap, for every tile and channel: the horizontal interval of each source row
 //   over the tile's columns (from the sources, per column class), then the same bound along y
 //   over those intervals (per row class); the scales' bounds merged as VerticalPass merges.
+//   Where a bound on |value| (sum_r sum_c W_y(r) W_x(c) |source(r, c)|, W the largest weight a
+//   coordinate of the tile gives a source; cheaper still) already decides a tile, which is so
+//   on most tiles of maps whose background is near zero, that one is kept.
 // - RefinedBound, for one tile of a started channel: the exact horizontal rows of the tile (the
 //   ones its values are computed from anyway), each row's interval over the tile's columns, and
 //   the bound along y over those. The sparse NMS asks it where the cheap bound passes the
@@ -77,9 +80,12 @@ class UpsampledMaps {
   // Bounds of tile rows [row_begin, row_end) for every channel, in two planes of
   // bounds_plane() floats: bounds[(i * tile_cols() + j) * C + c] >= every value of channel c in
   // tile (i, j), and bounds[bounds_plane() + the same] <= every one (inf and -inf where a source
-  // value is not finite). `scratch`: working memory, grown as needed.
-  void TileBounds(const float* const* image, int row_begin, int row_end, float* bounds,
-                  std::vector<float>* scratch) const;
+  // value is not finite). First a bound B on |value| for every tile (cheap; the bounds of a tile
+  // where every channel c's B is below decided_below[c] are [-B, B]; +inf: a channel that
+  // decides nothing), then the signed bounds of the other tiles, intersected with it.
+  // `scratch`: working memory, grown as needed.
+  void TileBounds(const float* const* image, int row_begin, int row_end,
+                  const float* decided_below, float* bounds, std::vector<float>* scratch) const;
   int64_t bounds_plane() const {
     return static_cast<int64_t>(tile_rows_) * tile_cols_ * plan_.channels;
   }
@@ -106,6 +112,8 @@ class UpsampledMaps {
     std::vector<float> weight;   // GPU build: t (1 per coordinate); CPU build: 4 Keys weights
     std::vector<float> planar;   // CPU build: weight k of coordinate d at [k * length + d]
     std::vector<int32_t> tile_first, tile_last;  // source range [first, last] per tile
+    std::vector<int64_t> tile_weights;  // where a tile's |value| weights start in weight_bound
+    std::vector<float> weight_bound;    // per tile, W of its sources (|value| bound)
     std::vector<TapClass> classes;               // in order of their coordinates
     std::vector<int32_t> class_begin, class_end;  // each class's coordinates [begin, end)
     std::vector<int32_t> tile_classes, tile_classes_end;  // tile j's: [tile_classes[j], _end[j])
@@ -120,6 +128,12 @@ class UpsampledMaps {
     std::vector<int32_t> tile_runs;
   };
   Axis MakeAxis(int source_length, int target_length, float scale) const;
+  // TileBounds' two parts: [-B, B] for tile rows [row_begin, row_end); the signed bounds of the
+  // tiles [row_begin, row_end) x [col_begin, col_end), intersected with those.
+  void MagnitudeBounds(const float* const* image, int row_begin, int row_end, float* bounds,
+                       std::vector<float>* scratch) const;
+  void SignedBounds(const float* const* image, int row_begin, int row_end, int col_begin,
+                    int col_end, float* bounds, std::vector<float>* scratch) const;
   void AddClasses(Axis* axis, int begin, int end) const;
   // Row r of scale s, tile column j, into the channel's horizontal rows.
   void Horizontal(ChannelRows* rows, int s, int r, int j) const;

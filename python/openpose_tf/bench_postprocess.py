@@ -18,8 +18,9 @@ its real output on each photo (656x368 net input, `real` in the noise column). E
   `body_part_connector` on the upsampled maps (the composed ops, gpu variant);
 each as a `tf.function`, timed round-robin (a round times one call of each, after an untimed one
 of the same), so that load bursts on a shared machine fall on every figure of a row alike. Then
-the fraction of the part channels' 16x16 tiles that the sparse NMS computes (`tiles`:
-ops.sparse_coverage, the bound's first level and what is left after its second), how
+the fractions of the part channels' 16x16 tiles that pass the sparse NMS's tile bound, its
+refined bound and the tiles' own values (`tiles`, per variant: ops.sparse_coverage; the last
+are computed with a ring and peak-tested), how
 `postprocess` grows from 1 to 30 people, and the peak resident-memory growth of one
 `postprocess` on one image and of the batch-16 case (Linux's VmHWM, reset before each; a fresh
 process per variant, and for `fused=False`). Prints Markdown.
@@ -144,7 +145,8 @@ def worker(threads: int, repeats: int, graph=None, images=None) -> None:
         row = {"model": name, "people": people, "batch": batch, "noise": noise,
                "threads": threads, "found": int(gpu(x)[1].flat_values.shape[0])}
         if hasattr(ops, "sparse_coverage"):
-            row["tiles"] = [float(v) for v in np.mean(ops.sparse_coverage(x[:1], model), 0)]
+            row["tiles"] = {v: [float(f) for f in ops.sparse_coverage(x[:1], model, variant=v)[0]]
+                            for v in ("gpu", "cpu")}
         row.update(round_robin_ms({
             "tf": lambda: plain(x),
             "postprocess gpu": lambda: gpu(x),
@@ -239,7 +241,8 @@ def run(threads: str = "1,2", repeats: int = 5, out=print, graph=None, images=No
         for r in _child(["--worker", str(count), "--repeats", str(repeats)] + real):
             rows.append(r)
             cells = " | ".join(f"{r[s]:.2f} ({r[s] / r['tf']:.3f})" for s in STAGES)
-            tiles = " / ".join(f"{t:.3f}" for t in r["tiles"]) if "tiles" in r else "-"
+            tiles = ", ".join(f"{v} " + " / ".join(f"{t:.3f}" for t in f)
+                              for v, f in r["tiles"].items()) if "tiles" in r else "-"
             out(f"| {r['model']} | {r['people']} ({r['found']}) | {r['batch']} | {r['noise']} | "
                 f"{tiles} | {r['threads']} | {r['tf']:.1f} | {cells} |")
     out("")

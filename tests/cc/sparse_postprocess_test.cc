@@ -5,6 +5,7 @@
 #include "kernels/core/sparse_postprocess.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -64,11 +65,18 @@ void Poison(const ResizePlan& plan, SparseWorkspace* ws) {
 }
 
 // One image's sparse view: its UpsampledMaps, per-scale pointers and every tile's bounds.
+// decided_below: TileBounds', every channel's (-inf: the signed bounds everywhere; inf: the
+// |value| bound only; 0.05: the signed bounds on the tiles where that one passes 0.05, a few
+// runs of tiles or the whole image).
 struct SparseImage {
-  SparseImage(const ResizePlan& plan, const std::vector<std::vector<float>>& src) : maps(plan) {
+  SparseImage(const ResizePlan& plan, const std::vector<std::vector<float>>& src,
+              float decided_below = 0.05f)
+      : maps(plan) {
     for (const auto& s : src) image.push_back(s.data());
     bounds.resize(2 * static_cast<size_t>(maps.bounds_plane()));
-    maps.TileBounds(image.data(), 0, maps.tile_rows(), bounds.data(), &workspace.scratch);
+    const std::vector<float> below(plan.channels, decided_below);
+    maps.TileBounds(image.data(), 0, maps.tile_rows(), below.data(), bounds.data(),
+                    &workspace.scratch);
   }
   UpsampledMaps maps;
   std::vector<const float*> image;
@@ -143,10 +151,11 @@ TEST(SparsePostprocessTest, BoundsHoldEveryValue) {
   std::mt19937 rng(7);
   for (const Case& c : Cases()) {
     const ResizePlan plan = MakePlan(c);
-    for (int style = 0; style < kStyles; ++style) {
-      const auto src = MakeSources(plan, style, &rng);
+    for (int style = 0; style < 3 * kStyles; ++style) {
+      const auto src = MakeSources(plan, style % kStyles, &rng);
       const std::vector<float> full = FullResize(plan, src);
-      SparseImage sparse(plan, src);
+      const std::array<float, 3> decided_below = {0.05f, -INFINITY, INFINITY};
+      SparseImage sparse(plan, src, decided_below[style / kStyles]);
       const UpsampledMaps& maps = sparse.maps;
       const std::vector<const float*>& image = sparse.image;
       const std::vector<float>& bounds = sparse.bounds;
@@ -195,7 +204,7 @@ TEST(SparsePostprocessTest, NoiseCostsFewTiles) {
     const ResizePlan plan = MakePlan({build, 6, {{46, 82}}, 368, 656});
     const auto src = MakeSources(plan, 4, &rng);
     const std::vector<float> full = FullResize(plan, src);
-    SparseImage sparse(plan, src);
+    SparseImage sparse(plan, src, -INFINITY);
     const UpsampledMaps& maps = sparse.maps;
     constexpr int kTile = UpsampledMaps::kTile;
     int tiles = 0, cheap = 0, refined = 0, above = 0;
