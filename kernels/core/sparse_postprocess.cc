@@ -77,6 +77,7 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
   const int h = maps.height();
   const int w = maps.width();
   const int nt = maps.tile_cols();
+  const int channels = maps.plan().channels;
   std::memset(peaks, 0, sizeof(float) * 3 * params.max_peaks);
   *count = 0;
   workspace->band.resize(static_cast<size_t>(kTile + 2) * w);
@@ -102,7 +103,10 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
     // Runs of tiles that may hold a value above the threshold (NaN bounds included): past the
     // cheap bound, then past the refined one (whose horizontal rows Rect reuses).
     runs.clear();
+    const float* tile_bounds = bounds + static_cast<int64_t>(i) * nt * channels + c;
     for (int j = 0; j < nt; ++j) {
+      // (SparseTileStage's first test, inline: it skips almost every tile of most maps.)
+      if (tile_bounds[static_cast<int64_t>(j) * channels] <= params.threshold) continue;
       if (SparseTileStage(maps, rows, bounds, c, i, j, params.threshold, tile) !=
           SparseStage::kComputed) {
         continue;

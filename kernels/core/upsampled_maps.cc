@@ -495,9 +495,14 @@ void UpsampledMaps::TileBounds(const float* const* image, int row_begin, int row
     }
   }
   if (count == 0) return;
-  if (10 * count > 4 * static_cast<int64_t>(open.size())) {
-    SignedBounds(image, row_begin, row_end, 0, nt, bounds, scratch);
+  if (10 * count > 7 * static_cast<int64_t>(open.size())) {
+    SignedBounds(image, row_begin, row_end, 0, nt, channels, bounds, scratch);
     return;
+  }
+  // Runs of open tiles: only the channels that decide (the others keep [-B, B]).
+  int deciding = 0;
+  for (int c = 0; c < channels; ++c) {
+    if (decided_below[c] < INFINITY) deciding = c + 1;
   }
   for (int i = row_begin; i < row_end; ++i) {
     const uint8_t* row = &open[static_cast<size_t>(i - row_begin) * nt];
@@ -508,7 +513,7 @@ void UpsampledMaps::TileBounds(const float* const* image, int row_begin, int row
       }
       int end = j;
       while (end < nt && row[end]) ++end;
-      SignedBounds(image, i, i + 1, j, end, bounds, scratch);
+      SignedBounds(image, i, i + 1, j, end, deciding, bounds, scratch);
       j = end;
     }
   }
@@ -570,9 +575,12 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::MagnitudeBounds(const float* const* ima
 
 OPENPOSE_SIMD_CLONES void UpsampledMaps::SignedBounds(const float* const* image, int row_begin,
                                                       int row_end, int col_begin, int col_end,
-                                                      float* bounds,
+                                                      int used, float* bounds,
                                                       std::vector<float>* scratch) const {
-  const int channels = plan_.channels;
+  // `channels`: the channels computed, [0, used), the stride of the working rows; `stride`: the
+  // net output's and the bounds'.
+  const int stride = plan_.channels;
+  const int channels = used;
   const int nt = tile_cols_;
   const int nj = col_end - col_begin;
   const int num_scales = static_cast<int>(plan_.scales.size());
@@ -612,13 +620,15 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::SignedBounds(const float* const* image,
     const int width = plan_.scales[s].width;
     const int r_first = ay.tile_first[row_begin];
     const int r_last = ay.tile_last[row_end - 1];
-    const int64_t row_stride = static_cast<int64_t>(width) * channels;
-    // The column classes of the rectangle, and the first taps of its standard ones.
+    const int64_t row_stride = static_cast<int64_t>(width) * stride;
+    // The column classes of the rectangle, and the first taps of its standard ones (evaluated
+    // at once when every channel is: their values are then one strided view of the row).
     const int qx_begin = ax.tile_classes[col_begin];
     const int qx_end = ax.tile_classes_end[col_end - 1];
+    const bool slide = channels == stride;
     int a_first = width, a_last = -1;
     for (int q = qx_begin; q < qx_end; ++q) {
-      if (!ax.classes[q].standard) continue;
+      if (!ax.classes[q].standard || !slide) continue;
       a_first = std::min(a_first, ax.classes[q].tap[0]);
       a_last = std::max(a_last, ax.classes[q].tap[0]);
     }
@@ -638,10 +648,10 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::SignedBounds(const float* const* image,
       }
       for (int q = qx_begin; q < qx_end; ++q) {
         const TapClass& k = ax.classes[q];
-        if (k.standard) continue;
+        if (k.standard && slide) continue;
         TapValues taps;
-        for (int t = 0; t < 4; ++t) taps.lo[t] = taps.hi[t] = src + k.tap[t] * channels;
-        ClassIntervals<true>(taps, k.pos, k.has_neg, false, k.spread, k.slack, channels,
+        for (int t = 0; t < 4; ++t) taps.lo[t] = taps.hi[t] = src + k.tap[t] * stride;
+        ClassIntervals<true>(taps, k.pos, k.has_neg, k.standard, k.spread, k.slack, channels,
                              class_lo + (q - qx_begin) * channels,
                              class_hi + (q - qx_begin) * channels);
       }
@@ -650,10 +660,11 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::SignedBounds(const float* const* image,
         const size_t at = (r - r_first) * row_size + static_cast<size_t>(j - col_begin) * channels;
         for (int q = ax.tile_classes[j]; q < ax.tile_classes_end[j]; ++q) {
           const TapClass& k = ax.classes[q];
-          const float* lo = k.standard ? slide_lo + (k.tap[0] - a_first) * channels
-                                       : class_lo + (q - qx_begin) * channels;
-          const float* hi = k.standard ? slide_hi + (k.tap[0] - a_first) * channels
-                                       : class_hi + (q - qx_begin) * channels;
+          const bool slid = k.standard && slide;
+          const float* lo = slid ? slide_lo + (k.tap[0] - a_first) * channels
+                                 : class_lo + (q - qx_begin) * channels;
+          const float* hi = slid ? slide_hi + (k.tap[0] - a_first) * channels
+                                 : class_hi + (q - qx_begin) * channels;
           Widen(lo, hi, channels, q == ax.tile_classes[j], lower + at, upper + at);
         }
       }
@@ -690,18 +701,21 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::SignedBounds(const float* const* image,
   // already there (both hold).
   const float inverse = 1.f / static_cast<float>(num_scales);
   for (int i = row_begin; i < row_end; ++i) {
-    float* hi_out = bounds + (static_cast<int64_t>(i) * nt + col_begin) * channels;
-    float* lo_out = hi_out + plane;
-    const int64_t from = static_cast<int64_t>(i - row_begin) * row_size;
-    for (size_t e = 0; e < row_size; ++e) {
-      float hi = sum_hi[from + e], lo = sum_lo[from + e];
-      if (num_scales > 1) {
-        const float allowance = static_cast<float>(kRelativeMargin) * magnitude[from + e];
-        hi = hi * inverse + allowance;
-        lo = lo * inverse - allowance;
+    for (int j = col_begin; j < col_end; ++j) {
+      float* hi_out = bounds + (static_cast<int64_t>(i) * nt + j) * stride;
+      float* lo_out = hi_out + plane;
+      const int64_t from = static_cast<int64_t>(i - row_begin) * row_size +
+                           static_cast<int64_t>(j - col_begin) * channels;
+      for (int c = 0; c < channels; ++c) {
+        float hi = sum_hi[from + c], lo = sum_lo[from + c];
+        if (num_scales > 1) {
+          const float allowance = static_cast<float>(kRelativeMargin) * magnitude[from + c];
+          hi = hi * inverse + allowance;
+          lo = lo * inverse - allowance;
+        }
+        hi_out[c] = Min(hi_out[c], hi + kAbsoluteMargin);
+        lo_out[c] = Max(lo_out[c], lo - kAbsoluteMargin);
       }
-      hi_out[e] = Min(hi_out[e], hi + kAbsoluteMargin);
-      lo_out[e] = Max(lo_out[e], lo - kAbsoluteMargin);
     }
   }
 }

@@ -82,7 +82,9 @@ class UpsampledMaps {
   // tile (i, j), and bounds[bounds_plane() + the same] <= every one (inf and -inf where a source
   // value is not finite). First a bound B on |value| for every tile (cheap; the bounds of a tile
   // where every channel c's B is below decided_below[c] are [-B, B]; +inf: a channel that
-  // decides nothing), then the signed bounds of the other tiles, intersected with it.
+  // decides nothing), then the signed bounds of the other tiles, intersected with it: all
+  // channels where most tiles are open (noise), else only the channels up to the last that
+  // decides.
   // `scratch`: working memory, grown as needed.
   void TileBounds(const float* const* image, int row_begin, int row_end,
                   const float* decided_below, float* bounds, std::vector<float>* scratch) const;
@@ -128,12 +130,13 @@ class UpsampledMaps {
     std::vector<int32_t> tile_runs;
   };
   Axis MakeAxis(int source_length, int target_length, float scale) const;
-  // TileBounds' two parts: [-B, B] for tile rows [row_begin, row_end); the signed bounds of the
-  // tiles [row_begin, row_end) x [col_begin, col_end), intersected with those.
+  // TileBounds' two parts: [-B, B] for tile rows [row_begin, row_end); the signed bounds of
+  // channels [0, used) of the tiles [row_begin, row_end) x [col_begin, col_end), intersected
+  // with those.
   void MagnitudeBounds(const float* const* image, int row_begin, int row_end, float* bounds,
                        std::vector<float>* scratch) const;
   void SignedBounds(const float* const* image, int row_begin, int row_end, int col_begin,
-                    int col_end, float* bounds, std::vector<float>* scratch) const;
+                    int col_end, int used, float* bounds, std::vector<float>* scratch) const;
   void AddClasses(Axis* axis, int begin, int end) const;
   // Row r of scale s, tile column j, into the channel's horizontal rows.
   void Horizontal(ChannelRows* rows, int s, int r, int j) const;
