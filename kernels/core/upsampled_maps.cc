@@ -140,6 +140,13 @@ inline void ClassIntervals(const TapValues& t, const bool* pos, bool has_neg, bo
   }
 }
 
+// Whether some v[e] lies in [low[e], high[e]] (branch-free, as vectors).
+OPENPOSE_SIMD_CLONES bool AnyWithin(const float* v, const float* low, const float* high, int n) {
+  int any = 0;
+  for (int e = 0; e < n; ++e) any |= (v[e] >= low[e]) & (v[e] <= high[e]);
+  return any != 0;
+}
+
 // out = the union of out and [lo, hi], element by element (copy: out = [lo, hi]).
 OPENPOSE_SIMD_CLONES void Widen(const float* __restrict lo, const float* __restrict hi,
                                 int64_t n, bool copy, float* __restrict out_lo,
@@ -328,6 +335,7 @@ void UpsampledMaps::StartChannel(const float* const* image, int c, ChannelRows* 
   rows->rows.resize(row_offset_.back());
   rows->done.assign(done_offset_.back(), 0);
   rows->interval.resize(2 * done_offset_.back());
+  rows->interval_done.assign(done_offset_.back(), 0);
 }
 
 // HorizontalPass's arithmetic for one tile column of one row, a run of coordinates with the same
@@ -360,10 +368,7 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Horizontal(ChannelRows* rows, int s, in
       for (int d = d0; d < d1; ++d) h[d] = KeysSum(v0, v1, v2, v3, w0[d], w1[d], w2[d], w3[d]);
     }
   }
-  const int64_t at = done_offset_[s] + static_cast<int64_t>(r) * tile_cols_ + j;
-  rows->done[at] = 1;
-  RowInterval(h + j * kTile, tile_end - j * kTile, &rows->interval[2 * at],
-              &rows->interval[2 * at + 1]);
+  rows->done[done_offset_[s] + static_cast<int64_t>(r) * tile_cols_ + j] = 1;
 }
 
 OPENPOSE_SIMD_CLONES void UpsampledMaps::Rect(ChannelRows* cache, int y0, int y1, int x0, int x1,
@@ -484,14 +489,20 @@ void UpsampledMaps::TileBounds(const float* const* image, int row_begin, int row
   // The tiles the |value| bound leaves open; the signed bounds for those, over the band at once
   // where most are (noise), else over each tile row's runs of them.
   std::vector<uint8_t> open(static_cast<size_t>(row_end - row_begin) * nt);
+  // Per channel: B opens a tile when within [low, high] (the conditions above, as one test).
+  std::vector<float> low(channels), high(channels);
+  for (int c = 0; c < channels; ++c) {
+    const float d = decided_below[c];
+    low[c] = d == d ? d : -INFINITY;
+    high[c] = d == d && d > 0.f ? 4 * d : INFINITY;
+  }
   int64_t count = 0;
   for (int i = row_begin; i < row_end; ++i) {
     for (int j = 0; j < nt; ++j) {
-      const float* b = bounds + (static_cast<int64_t>(i) * nt + j) * channels;
-      int any = 0;
-      for (int c = 0; c < channels; ++c) any |= !(b[c] < decided_below[c]);
-      open[static_cast<size_t>(i - row_begin) * nt + j] = any;
-      count += any;
+      open[static_cast<size_t>(i - row_begin) * nt + j] =
+          AnyWithin(bounds + (static_cast<int64_t>(i) * nt + j) * channels, low.data(),
+                    high.data(), channels);
+      count += open[static_cast<size_t>(i - row_begin) * nt + j];
     }
   }
   if (count == 0) return;
@@ -725,10 +736,18 @@ float UpsampledMaps::RefinedBound(ChannelRows* rows, int i, int j) const {
   float sum_hi = 0.f, magnitude = 0.f;
   for (int s = 0; s < num_scales; ++s) {
     const Axis& ay = y_[s];
-    // Each source row's interval over the tile's columns (Horizontal keeps them).
+    // Each source row's interval over the tile's columns, kept for the tiles below and above.
     const int64_t done = done_offset_[s] + j;
+    const int x0 = j * kTile;
+    const int nx = std::min(plan_.target_width, x0 + kTile) - x0;
     for (int r = ay.tile_first[i]; r <= ay.tile_last[i]; ++r) {
-      if (!rows->done[done + static_cast<int64_t>(r) * tile_cols_]) Horizontal(rows, s, r, j);
+      const int64_t at = done + static_cast<int64_t>(r) * tile_cols_;
+      if (rows->interval_done[at]) continue;
+      if (!rows->done[at]) Horizontal(rows, s, r, j);
+      const float* h =
+          rows->rows.data() + row_offset_[s] + static_cast<int64_t>(r) * plan_.target_width + x0;
+      RowInterval(h, nx, &rows->interval[2 * at], &rows->interval[2 * at + 1]);
+      rows->interval_done[at] = 1;
     }
     auto lo = [&](int r) {
       return rows->interval[2 * (done + static_cast<int64_t>(r) * tile_cols_)];

@@ -62,7 +62,8 @@ class UpsampledMaps {
     int channel = 0;
     std::vector<float> rows;    // per scale: [h_s, W]
     std::vector<uint8_t> done;  // per scale: [h_s, tile_cols()]
-    std::vector<float> interval;  // per done entry: [lo, hi] of its horizontal values
+    std::vector<float> interval;  // per done entry: [lo, hi] of its horizontal values (RefinedBound)
+    std::vector<uint8_t> interval_done;
   };
 
   // image: one image's net outputs, image[s] scale s's [h_s, w_s, C] NHWC data; c: the channel.
@@ -80,11 +81,12 @@ class UpsampledMaps {
   // Bounds of tile rows [row_begin, row_end) for every channel, in two planes of
   // bounds_plane() floats: bounds[(i * tile_cols() + j) * C + c] >= every value of channel c in
   // tile (i, j), and bounds[bounds_plane() + the same] <= every one (inf and -inf where a source
-  // value is not finite). First a bound B on |value| for every tile (cheap; the bounds of a tile
-  // where every channel c's B is below decided_below[c] are [-B, B]; +inf: a channel that
-  // decides nothing), then the signed bounds of the other tiles, intersected with it: all
-  // channels where most tiles are open (noise), else only the channels up to the last that
-  // decides.
+  // value is not finite). First a bound B on |value| for every tile (cheap), then the signed
+  // bounds, intersected with it, of the tiles it leaves open: where some channel c's B is at
+  // least decided_below[c] and at most 4x that (far above, values are there: the signed bound
+  // would not decide the tile either; decided_below <= 0: any B; +inf: a channel that decides
+  // nothing). All channels where most tiles are open (noise), else only the channels up to the
+  // last that decides.
   // `scratch`: working memory, grown as needed.
   void TileBounds(const float* const* image, int row_begin, int row_end,
                   const float* decided_below, float* bounds, std::vector<float>* scratch) const;
