@@ -5,7 +5,6 @@
 // upsampled maps) and the pair scores; nothing of full resolution.
 #include <algorithm>
 #include <functional>
-#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,8 +29,6 @@ using tensorflow::Tensor;
 using tensorflow::TensorShape;
 
 namespace {
-
-constexpr int64_t kMaxElements = std::numeric_limits<int32_t>::max();
 
 // ShardUnits with a workspace of its own for each block.
 absl::Status ShardWithWorkspace(
@@ -65,14 +62,10 @@ class PeaksAndPafScoresOp : public OpKernel {
 
   void Compute(OpKernelContext* ctx) override {
     OpInputList inputs;
-    OP_REQUIRES_OK(ctx, ctx->input_list("net_outputs", &inputs));
-    const int num_scales = inputs.size();
     int64_t batch = 0;
     ResizePlan plan;
-    ResizeWorkspace unused;
-    OP_REQUIRES_OK(ctx, ReadResizeAndMerge(inputs, ctx->input(num_scales),
-                                           ctx->input(num_scales + 1), build_, &batch, &plan,
-                                           &unused, /*materialised=*/false));
+    OP_REQUIRES_OK(ctx, ReadSparseInputs(ctx, build_, &inputs, &batch, &plan));
+    const int num_scales = inputs.size();
     const int num_pairs = topology_.num_pairs();
     const int num_parts = topology_.num_parts;
     OP_REQUIRES(ctx, plan.channels == paf_begin_ + 2 * num_pairs,
@@ -87,14 +80,7 @@ class PeaksAndPafScoresOp : public OpKernel {
     PafScoreParams paf = paf_params_;
     paf.nms_threshold = nms.threshold;
 
-    constexpr int kTile = UpsampledMaps::kTile;
-    const int64_t tiles = ((plan.target_height + int64_t{kTile} - 1) / kTile) *
-                          ((plan.target_width + int64_t{kTile} - 1) / kTile);
-    OP_REQUIRES(ctx, 2 * tiles * plan.channels <= kMaxElements,
-                InvalidArgument("target_size [", plan.target_height, ",", plan.target_width,
-                                "] with ", plan.channels, " channels needs ",
-                                2 * tiles * plan.channels,
-                                " tile bounds per image, more than 2^31-1"));
+    OP_REQUIRES_OK(ctx, CheckTileBoundsSize(plan));
     std::unique_ptr<UpsampledMaps> upsampled;  // its tap tables grow with target_size
     OP_REQUIRES_OK(ctx, CatchAllocation("OpenPose>PeaksAndPafScores", [&] {
                      upsampled = std::make_unique<UpsampledMaps>(plan);
@@ -107,7 +93,7 @@ class PeaksAndPafScoresOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->allocate_output(1, TensorShape({batch, num_parts}), &counts));
     Tensor bounds;
     OP_REQUIRES_OK(ctx, ctx->allocate_temp(tensorflow::DT_FLOAT,
-                                           TensorShape({batch ? 2 * tiles * plan.channels : 0}),
+                                           TensorShape({batch ? 2 * maps.bounds_plane() : 0}),
                                            &bounds));
     const int64_t peaks_per_image = static_cast<int64_t>(num_parts) * max_peaks_ * 3;
     std::vector<std::vector<float>> scores(batch);  // per image: L x k_n x k_n
@@ -118,12 +104,7 @@ class PeaksAndPafScoresOp : public OpKernel {
     limbs.paf_channels = paf_channels_.data();
     limbs.params = paf;
     for (int64_t n = 0; n < batch; ++n) {
-      std::vector<const float*> image;
-      for (int s = 0; s < num_scales; ++s) {
-        const int64_t size =
-            static_cast<int64_t>(plan.scales[s].height) * plan.scales[s].width * plan.channels;
-        image.push_back(inputs[s].flat<float>().data() + n * size);
-      }
+      const std::vector<const float*> image = ImageScales(inputs, plan, n);
       NmsParams image_nms = nms;
       image_nms.offset_x = offsets[2 * n];
       image_nms.offset_y = offsets[2 * n + 1];

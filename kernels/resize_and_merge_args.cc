@@ -106,5 +106,38 @@ absl::Status ReadResizeAndMerge(const tensorflow::OpInputList& net_outputs,
   return absl::OkStatus();
 }
 
+absl::Status ReadSparseInputs(tensorflow::OpKernelContext* ctx, OpenPoseBuild build,
+                              tensorflow::OpInputList* net_outputs, int64_t* batch,
+                              ResizePlan* plan) {
+  TF_RETURN_IF_ERROR(ctx->input_list("net_outputs", net_outputs));
+  const int num_scales = net_outputs->size();
+  ResizeWorkspace unused;
+  return ReadResizeAndMerge(*net_outputs, ctx->input(num_scales), ctx->input(num_scales + 1),
+                            build, batch, plan, &unused, /*materialised=*/false);
+}
+
+absl::Status CheckTileBoundsSize(const ResizePlan& plan) {
+  constexpr int64_t kTile = 16;  // UpsampledMaps::kTile
+  const int64_t tiles = ((plan.target_height + kTile - 1) / kTile) *
+                        ((plan.target_width + kTile - 1) / kTile);
+  if (2 * tiles * plan.channels > kMaxElements) {
+    return InvalidArgument("target_size [", plan.target_height, ",", plan.target_width, "] with ",
+                           plan.channels, " channels needs ", 2 * tiles * plan.channels,
+                           " tile bounds per image, more than 2^31-1");
+  }
+  return absl::OkStatus();
+}
+
+std::vector<const float*> ImageScales(const tensorflow::OpInputList& net_outputs,
+                                      const ResizePlan& plan, int64_t n) {
+  std::vector<const float*> image;
+  for (size_t s = 0; s < plan.scales.size(); ++s) {
+    const int64_t size =
+        static_cast<int64_t>(plan.scales[s].height) * plan.scales[s].width * plan.channels;
+    image.push_back(net_outputs[s].flat<float>().data() + n * size);
+  }
+  return image;
+}
+
 }  // namespace tf_glue
 }  // namespace openpose_tf

@@ -4,6 +4,7 @@
 #define OPENPOSE_TF_KERNELS_RESIZE_AND_MERGE_ARGS_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "kernels/core/resize_and_merge.h"
 #include "tensorflow/core/framework/op_kernel.h"
@@ -21,6 +22,20 @@ absl::Status ReadResizeAndMerge(const tensorflow::OpInputList& net_outputs,
                                 const tensorflow::Tensor& scale_ratios, OpenPoseBuild build,
                                 int64_t* batch, ResizePlan* plan, ResizeWorkspace* workspace,
                                 bool materialised = true);
+
+// ReadResizeAndMerge for a kernel whose inputs start as ResizeAndMerge's (net_outputs,
+// target_size, scale_ratios), without the output or workspace (the sparse path).
+absl::Status ReadSparseInputs(tensorflow::OpKernelContext* ctx, OpenPoseBuild build,
+                              tensorflow::OpInputList* net_outputs, int64_t* batch,
+                              ResizePlan* plan);
+
+// The sparse path's tile bounds (UpsampledMaps::TileBounds: 2 per tile and channel) for one
+// image of `plan`: an error where they would pass 2^31-1 floats.
+absl::Status CheckTileBoundsSize(const ResizePlan& plan);
+
+// Image n of the validated net outputs: its per-scale [h_s, w_s, C] pointers.
+std::vector<const float*> ImageScales(const tensorflow::OpInputList& net_outputs,
+                                      const ResizePlan& plan, int64_t n);
 
 }  // namespace tf_glue
 }  // namespace openpose_tf

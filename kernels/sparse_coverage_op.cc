@@ -1,7 +1,7 @@
 // Kernel of OpenPose>SparseCoverage (CPU): per image, the tile bounds and SparseTileStage of
 // every tile of the asked channels, counted (kernels/core/sparse_postprocess.h).
-#include <cstdint>
-#include <limits>
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "kernels/core/sparse_postprocess.h"
@@ -34,14 +34,10 @@ class SparseCoverageOp : public OpKernel {
 
   void Compute(OpKernelContext* ctx) override {
     OpInputList inputs;
-    OP_REQUIRES_OK(ctx, ctx->input_list("net_outputs", &inputs));
-    const int num_scales = inputs.size();
     int64_t batch = 0;
     ResizePlan plan;
-    ResizeWorkspace unused;
-    OP_REQUIRES_OK(ctx, ReadResizeAndMerge(inputs, ctx->input(num_scales),
-                                           ctx->input(num_scales + 1), build_, &batch, &plan,
-                                           &unused, /*materialised=*/false));
+    OP_REQUIRES_OK(ctx, ReadSparseInputs(ctx, build_, &inputs, &batch, &plan));
+    const int num_scales = inputs.size();
     OP_REQUIRES(ctx, end_ <= plan.channels,
                 InvalidArgument("channel_end must be <= the net outputs' channels (",
                                 plan.channels, "), got ", end_));
@@ -50,14 +46,8 @@ class SparseCoverageOp : public OpKernel {
                 InvalidArgument("threshold must be a scalar, got shape ",
                                 threshold_tensor.shape().DebugString()));
     const float threshold = threshold_tensor.flat<float>()(0);
+    OP_REQUIRES_OK(ctx, CheckTileBoundsSize(plan));
     constexpr int kTile = UpsampledMaps::kTile;
-    const int64_t tiles = ((plan.target_height + int64_t{kTile} - 1) / kTile) *
-                          ((plan.target_width + int64_t{kTile} - 1) / kTile);
-    OP_REQUIRES(ctx, 2 * tiles * plan.channels <= std::numeric_limits<int32_t>::max(),
-                InvalidArgument("target_size [", plan.target_height, ",", plan.target_width,
-                                "] with ", plan.channels, " channels needs ",
-                                2 * tiles * plan.channels,
-                                " tile bounds per image, more than 2^31-1"));
     Tensor* coverage = nullptr;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({batch, 3}), &coverage));
     OP_REQUIRES_OK(ctx, CatchAllocation("OpenPose>SparseCoverage", [&] {
@@ -69,12 +59,7 @@ class SparseCoverageOp : public OpKernel {
                      SparseWorkspace workspace;
                      float tile[kTile * kTile];
                      for (int64_t n = 0; n < batch; ++n) {
-                       std::vector<const float*> image;
-                       for (int s = 0; s < num_scales; ++s) {
-                         const int64_t size = static_cast<int64_t>(plan.scales[s].height) *
-                                              plan.scales[s].width * plan.channels;
-                         image.push_back(inputs[s].flat<float>().data() + n * size);
-                       }
+                       const std::vector<const float*> image = ImageScales(inputs, plan, n);
                        maps.TileBounds(image.data(), 0, maps.tile_rows(), below.data(),
                                        bounds.data(), &scratch);
                        int64_t passed[3] = {0, 0, 0};

@@ -35,22 +35,18 @@ REGISTER_OP("OpenPose>PeaksAndPafScores")
     .SetShapeFn([](InferenceContext* c) {
       int num_scales = 0, num_parts = 0, max_peaks = 0, paf_begin = 0;
       std::vector<int32_t> pairs;
-      TF_RETURN_IF_ERROR(c->GetAttr("num_scales", &num_scales));
       TF_RETURN_IF_ERROR(c->GetAttr("num_parts", &num_parts));
       TF_RETURN_IF_ERROR(c->GetAttr("max_peaks", &max_peaks));
       TF_RETURN_IF_ERROR(c->GetAttr("paf_channel_begin", &paf_begin));
       TF_RETURN_IF_ERROR(c->GetAttr("pairs", &pairs));
       const int64_t limbs = static_cast<int64_t>(pairs.size() / 2);
       DimensionHandle n, ch;
-      TF_RETURN_IF_ERROR(shape_fns::NetOutputDims(c, num_scales, &n, &ch));
+      TF_RETURN_IF_ERROR(shape_fns::ResizeInputs(c, &num_scales, &n, &ch));
       if (c->ValueKnown(ch) && c->Value(ch) != paf_begin + 2 * limbs) {
         return InvalidArgument("net_outputs must have ", paf_begin + 2 * limbs, " channels (",
                                num_parts, " parts, ", paf_begin - num_parts, " background, ",
                                2 * limbs, " PAFs), got shape ", c->DebugString(c->input(0)));
       }
-      TF_RETURN_IF_ERROR(shape_fns::VectorInput(c, num_scales, "target_size", 2, "(H, W)"));
-      TF_RETURN_IF_ERROR(shape_fns::VectorInput(c, num_scales + 1, "scale_ratios", num_scales,
-                                                "(one per scale)"));
       TF_RETURN_IF_ERROR(shape_fns::ScalarInput(c, num_scales + 2, "threshold"));
       c->set_output(0, c->MakeShape({n, c->MakeDim(num_parts), c->MakeDim(max_peaks),
                                      c->MakeDim(3)}));

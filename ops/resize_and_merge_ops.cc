@@ -20,12 +20,8 @@ REGISTER_OP("OpenPose>ResizeAndMerge")
     .Attr("openpose_build: {'gpu', 'cpu'} = 'gpu'")
     .SetShapeFn([](InferenceContext* c) {
       int num_scales = 0;
-      TF_RETURN_IF_ERROR(c->GetAttr("num_scales", &num_scales));
       DimensionHandle n, ch;
-      TF_RETURN_IF_ERROR(shape_fns::NetOutputDims(c, num_scales, &n, &ch));
-      TF_RETURN_IF_ERROR(shape_fns::VectorInput(c, num_scales, "target_size", 2, "(H, W)"));
-      TF_RETURN_IF_ERROR(shape_fns::VectorInput(c, num_scales + 1, "scale_ratios", num_scales,
-                                                "(one per scale)"));
+      TF_RETURN_IF_ERROR(shape_fns::ResizeInputs(c, &num_scales, &n, &ch));
       ShapeHandle hw;
       TF_RETURN_IF_ERROR(c->MakeShapeFromShapeTensor(num_scales, &hw));
       if (c->RankKnown(hw)) {

@@ -62,6 +62,14 @@ absl::Status NetOutputDims(InferenceContext* c, int num_scales, DimensionHandle*
   return absl::OkStatus();
 }
 
+absl::Status ResizeInputs(InferenceContext* c, int* num_scales, DimensionHandle* n,
+                          DimensionHandle* ch) {
+  TF_RETURN_IF_ERROR(c->GetAttr("num_scales", num_scales));
+  TF_RETURN_IF_ERROR(NetOutputDims(c, *num_scales, n, ch));
+  TF_RETURN_IF_ERROR(VectorInput(c, *num_scales, "target_size", 2, "(H, W)"));
+  return VectorInput(c, *num_scales + 1, "scale_ratios", *num_scales, "(one per scale)");
+}
+
 absl::Status MapDims(InferenceContext* c, int input, const std::string& name, bool nchw,
                      DimensionHandle* n, DimensionHandle* h, DimensionHandle* w,
                      DimensionHandle* ch) {

@@ -24,6 +24,12 @@ absl::Status NetOutputDims(tensorflow::shape_inference::InferenceContext* c, int
                            tensorflow::shape_inference::DimensionHandle* n,
                            tensorflow::shape_inference::DimensionHandle* ch);
 
+// The inputs of ResizeAndMerge and of the ops that read net outputs as it does: num_scales (the
+// attr) net outputs (NetOutputDims), then target_size [2] and scale_ratios [num_scales].
+absl::Status ResizeInputs(tensorflow::shape_inference::InferenceContext* c, int* num_scales,
+                          tensorflow::shape_inference::DimensionHandle* n,
+                          tensorflow::shape_inference::DimensionHandle* ch);
+
 // The channel_begin / channel_end attrs (end -1: to the last channel) applied to the channel
 // dimension `ch` of input `name`: checks the range against a known C and replaces `ch` with the
 // range's size (unknown when end is -1 and C is).

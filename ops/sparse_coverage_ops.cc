@@ -22,12 +22,8 @@ REGISTER_OP("OpenPose>SparseCoverage")
     .Attr("channel_end: int >= 1")
     .SetShapeFn([](InferenceContext* c) {
       int num_scales = 0;
-      TF_RETURN_IF_ERROR(c->GetAttr("num_scales", &num_scales));
       DimensionHandle n, ch;
-      TF_RETURN_IF_ERROR(shape_fns::NetOutputDims(c, num_scales, &n, &ch));
-      TF_RETURN_IF_ERROR(shape_fns::VectorInput(c, num_scales, "target_size", 2, "(H, W)"));
-      TF_RETURN_IF_ERROR(shape_fns::VectorInput(c, num_scales + 1, "scale_ratios", num_scales,
-                                                "(one per scale)"));
+      TF_RETURN_IF_ERROR(shape_fns::ResizeInputs(c, &num_scales, &n, &ch));
       TF_RETURN_IF_ERROR(shape_fns::ScalarInput(c, num_scales + 2, "threshold"));
       c->set_output(0, c->MakeShape({n, c->MakeDim(3)}));
       return absl::OkStatus();
