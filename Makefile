@@ -19,7 +19,7 @@ APT_PACKAGES := bazel-bootstrap googletest libgtest-dev chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LIB := bazel-bin/_openpose_ops.so
 
-.PHONY: demo test lint setup apt bazel-link venv build install test-cc test-asan test-cuda-check test-python bench bench-net bench-postprocess bench-run bench-serve wheel gpu-build gpu-test gpu-build-check build-cuda clean
+.PHONY: demo test lint setup apt bazel-link venv build install test-cc test-asan test-cuda-check test-python bench bench-net bench-postprocess bench-vs-openpose bench-run bench-serve wheel gpu-build gpu-test gpu-build-check build-cuda clean
 
 demo: install
 	$(PY) -m openpose_tf demo --output demo_output
@@ -110,6 +110,11 @@ bench-serve: install
 # Net output -> people: postprocess vs the plain-TensorFlow way, 1 and 2 threads, peak memory.
 bench-postprocess: install
 	$(PY) benchmarks/bench_postprocess.py
+
+# Against OpenPose's own CPU functions, compiled from a checkout of its source:
+#   make bench-vs-openpose OPENPOSE=path/to/openpose   (needs libopencv-dev)
+bench-vs-openpose: install
+	$(PY) benchmarks/bench_vs_openpose.py --openpose "$(OPENPOSE)"
 
 # Everything with the CUDA kernels (needs nvcc, not a GPU): the op library (it runs on CPU too)
 # and the C++ tests; the library lands in $(bazel info --config=cuda bazel-bin).

@@ -1,0 +1,218 @@
+"""Post-processing against OpenPose's own CPU code (issue: 10x faster than OpenPose, exact).
+
+Compiles benchmarks/openpose_reference.cc with the needed files of an OpenPose checkout
+(resizeAndMergeCpu, nmsCpu, connectBodyPartsCpu and what they use; no Caffe), then, in one
+process on one thread, on the net outputs of `make bench-postprocess` (synthetic crowds, clean
+and with N(0, 0.01) / N(0, 0.02) background noise, and tf-pose-estimation's real output on
+../shared's photos when that folder is beside the project), times round-robin: OpenPose's three
+functions, `postprocess` (both variants) and plain TensorFlow (bicubic resize + max-pool NMS).
+Prints a Markdown table: milliseconds, our time over OpenPose's, OpenPose's stages, and whether
+`postprocess(variant="cpu")` found the same people as OpenPose's CPU build (the same count, and
+keypoints and scores identical or within 1e-3, the largest difference shown).
+
+    python benchmarks/bench_vs_openpose.py --openpose PATH/TO/openpose [--repeats 5]
+
+Needs g++ and OpenCV's C++ headers (Debian: apt-get install libopencv-dev; pkg-config opencv4).
+OpenPose is built as its CMake builds it with AVX (-O3 -march=native). Not part of `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import ctypes
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = pathlib.Path(__file__).resolve().parent
+SHARED = HERE.parents[1] / "shared"
+GRAPH = SHARED / "models" / "tfpose_mobilenet_v2_small" / "graph_opt.pb"
+# OpenPose's files that the three functions need (src/openpose/...).
+SOURCES = ["net/nmsBase.cpp", "net/resizeAndMergeBase.cpp", "net/bodyPartConnectorBase.cpp",
+           "pose/poseParameters.cpp", "core/array.cpp", "core/matrix.cpp", "core/point.cpp",
+           "core/rectangle.cpp", "core/string.cpp", "utilities/errorAndLog.cpp",
+           "utilities/keypoint.cpp", "utilities/string.cpp", "utilities/openCv.cpp",
+           "utilities/openCvPrivate.cpp", "utilities/fileSystem.cpp", "utilities/profiler.cpp"]
+MAX_PEOPLE = 256
+
+
+def build(openpose: pathlib.Path, folder: pathlib.Path) -> pathlib.Path:
+    """The reference library, compiled into `folder` (a file at a time, on two processes)."""
+    missing = [s for s in SOURCES if not (openpose / "src" / "openpose" / s).exists()]
+    if missing or not (openpose / "include" / "openpose").is_dir():
+        raise SystemExit(f"{openpose} is not an OpenPose checkout (no include/openpose, or "
+                         f"missing src/openpose/{', '.join(missing[:3])})")
+    if shutil.which("pkg-config") is None:
+        raise SystemExit("pkg-config not found (Debian: apt-get install pkg-config)")
+    found = subprocess.run(["pkg-config", "--cflags", "--libs", "opencv4"], capture_output=True,
+                           text=True)
+    if found.returncode != 0:
+        raise SystemExit("OpenCV's C++ development files not found (pkg-config opencv4; "
+                         "Debian: apt-get install libopencv-dev)")
+    flags = found.stdout.split()
+    cflags = [f for f in flags if f.startswith("-I")]
+    libs = [f for f in flags if not f.startswith("-I")]
+    compile_flags = ["g++", "-O3", "-march=native", "-std=c++14", "-fPIC", "-w",
+                     f"-I{openpose / 'include'}"] + cflags
+    files = [HERE / "openpose_reference.cc"] + [openpose / "src" / "openpose" / s for s in SOURCES]
+
+    def compile_one(i_file):
+        i, path = i_file
+        obj = folder / f"{i}.o"
+        done = subprocess.run(compile_flags + ["-c", str(path), "-o", str(obj)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"compiling {path} failed:\n{done.stderr[-3000:]}")
+        return str(obj)
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        objects = list(pool.map(compile_one, enumerate(files)))
+    library = folder / "libopenpose_reference.so"
+    done = subprocess.run(["g++", "-shared", "-o", str(library)] + objects + libs,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"linking failed:\n{done.stderr[-3000:]}")
+    return library
+
+
+class OpenPoseReference:
+    """openpose_postprocess of the compiled library, on one [1, h, w, C] net output."""
+
+    def __init__(self, library: pathlib.Path):
+        self.lib = ctypes.CDLL(str(library))
+        self.lib.openpose_postprocess.restype = ctypes.c_int
+
+    def prepare(self, data, body_25: bool, target_hw):
+        import numpy as np
+
+        planes = np.ascontiguousarray(data[0].transpose(2, 0, 1), np.float32)
+        channels, h, w = planes.shape
+        parts = 25 if body_25 else 18
+        keypoints = np.zeros((MAX_PEOPLE, parts, 3), np.float32)
+        scores = np.zeros(MAX_PEOPLE, np.float32)
+        ms = (ctypes.c_double * 3)()
+        pointer = ctypes.POINTER(ctypes.c_float)
+        args = (planes.ctypes.data_as(pointer), channels, h, w, target_hw[0], target_hw[1],
+                int(body_25), MAX_PEOPLE, keypoints.ctypes.data_as(pointer),
+                scores.ctypes.data_as(pointer), ms)
+
+        def call():
+            people = self.lib.openpose_postprocess(*args)
+            if people < 0:
+                raise RuntimeError("OpenPose's functions threw (see stderr)")
+            return people
+
+        # planes stays alive with the closure's args (its pointer is in them).
+        call.keep = planes
+        return call, keypoints, scores, ms
+
+
+def same_people(found: int, keypoints, scores, ours_keypoints, ours_scores) -> str:
+    """'yes', or how OpenPose's people differ from ours."""
+    import numpy as np
+
+    if found != len(ours_keypoints):
+        return f"no: {found} vs our {len(ours_keypoints)} people"
+    if found == 0:
+        return "yes"
+    worst = max(float(np.max(np.abs(keypoints[:found] - ours_keypoints))),
+                float(np.max(np.abs(scores[:found] - ours_scores))))
+    if worst == 0:
+        return "yes, identical"
+    return f"yes, within {worst:.2g}" if worst <= 1e-3 else f"no: max difference {worst:.3g}"
+
+
+def worker(library: pathlib.Path, repeats: int, graph, images) -> None:
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    import statistics
+
+    import openpose_tf
+    from openpose_tf import bench_postprocess, pose_models
+
+    reference = OpenPoseReference(library)
+    size = (bench_postprocess.NET_H, bench_postprocess.NET_W)
+    for name, people, batch, noise, data in bench_postprocess.inputs(graph, images):
+        if batch != 1:
+            continue
+        model = pose_models.get(name)
+        x = tf.constant(data)
+        call, keypoints, scores, ms = reference.prepare(data, name == "BODY_25", size)
+        parts = model.num_parts
+
+        @tf.function
+        def plain(x):
+            heat = tf.image.resize(x, size, method="bicubic")
+            p = heat[..., :parts]
+            pooled = tf.nn.max_pool2d(p, 3, 1, "SAME")
+            return tf.where((p == pooled) & (p > 0.05))
+
+        gpu = tf.function(lambda x: openpose_tf.postprocess(x, model, variant="gpu"))
+        cpu = tf.function(lambda x: openpose_tf.postprocess(x, model, variant="cpu"))
+        stages = []
+
+        def openpose():
+            call()
+            stages.append(list(ms))
+
+        times = bench_postprocess.round_robin_ms(
+            {"tf": lambda: plain(x), "openpose": openpose, "gpu": lambda: gpu(x),
+             "cpu": lambda: cpu(x)}, repeats)
+        found = call()
+        ours = cpu(x)
+        print(json.dumps({
+            "model": name, "people": people, "noise": noise, "found": found, **times,
+            "stages": [statistics.median(s[i] for s in stages) for i in range(3)],
+            "same": same_people(found, keypoints, scores, ours[0][0].numpy(),
+                                ours[1][0].numpy())}), flush=True)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--openpose", required=True, type=pathlib.Path,
+                        help="an OpenPose source checkout (its include/ and src/)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per figure (5)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    graph = images = None
+    if GRAPH.exists():
+        graph, images = str(GRAPH), str(SHARED / "images")
+    else:
+        print(f"(no real-output rows: {GRAPH} not found)", flush=True)
+    if args.worker:
+        return worker(pathlib.Path(args.worker), args.repeats, graph, images)
+    if args.repeats < 1:
+        raise SystemExit(f"--repeats must be >= 1, got {args.repeats}")
+    with tempfile.TemporaryDirectory() as folder:
+        library = build(args.openpose.resolve(), pathlib.Path(folder))
+        # A process of its own: the thread counts are set before TensorFlow starts.
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+        child = subprocess.Popen([sys.executable, __file__, "--openpose", str(args.openpose),
+                                  "--repeats", str(args.repeats), "--worker", str(library)],
+                                 stdout=subprocess.PIPE, text=True, env=env)
+        print("| case | noise | OpenPose: resize / nms / connect (ms) | OpenPose (ms) | plain TF "
+              "(ms) | postprocess gpu (ms, x OpenPose) | postprocess cpu (ms, x OpenPose) | "
+              "same people as OpenPose (cpu) |")
+        print("|---" * 8 + "|")
+        for line in child.stdout:
+            if not line.startswith("{"):
+                continue
+            r = json.loads(line)
+            op = r["openpose"]
+            print(f"| {r['model']}, {r['people']} ({r['found']} found) | {r['noise']} | "
+                  + " / ".join(f"{s:.2f}" for s in r["stages"])
+                  + f" | {op:.2f} | {r['tf']:.2f} | {r['gpu']:.2f} ({r['gpu'] / op:.3f}) | "
+                  f"{r['cpu']:.2f} ({r['cpu'] / op:.3f}) | {r['same']} |", flush=True)
+        if child.wait() != 0:
+            raise SystemExit(f"the benchmark process failed (exit {child.returncode})")
+
+
+if __name__ == "__main__":
+    main()
