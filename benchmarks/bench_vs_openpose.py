@@ -8,12 +8,16 @@ and with N(0, 0.01) / N(0, 0.02) background noise, and tf-pose-estimation's real
 functions, `postprocess` (both variants) and plain TensorFlow (bicubic resize + max-pool NMS).
 Prints a Markdown table: milliseconds, our time over OpenPose's, OpenPose's stages, and whether
 `postprocess(variant="cpu")` found the same people as OpenPose's CPU build (the same count, and
-keypoints and scores identical or within 1e-3, the largest difference shown).
+keypoints and scores identical or within 1e-3, the largest difference shown: OpenCV's vectorised
+cubic sums in another order than its scalar code, which ours follows, so a few map values differ
+by an ulp), and whether OpenPose's nmsCpu + connectBodyPartsCpu on our cpu variant's upsampled
+maps give exactly our people (the comparison without OpenCV in between).
 
     python benchmarks/bench_vs_openpose.py --openpose PATH/TO/openpose [--repeats 5]
 
 Needs g++ and OpenCV's C++ headers (Debian: apt-get install libopencv-dev; pkg-config opencv4).
-OpenPose is built as its CMake builds it with AVX (-O3 -march=native). Not part of `make test`.
+OpenPose's files are compiled with its CMake's flags (default -O3; --instruction_set AVX2 as its
+AVX2 option). Not part of `make test`.
 """
 
 from __future__ import annotations
@@ -41,8 +45,11 @@ SOURCES = ["net/nmsBase.cpp", "net/resizeAndMergeBase.cpp", "net/bodyPartConnect
 MAX_PEOPLE = 256
 
 
-def build(openpose: pathlib.Path, folder: pathlib.Path) -> pathlib.Path:
-    """The reference library, compiled into `folder` (a file at a time, on two processes)."""
+def build(openpose: pathlib.Path, folder: pathlib.Path, instruction_set: str = "NONE"
+          ) -> pathlib.Path:
+    """The reference library, compiled into `folder` (a file at a time, on two processes) with
+    the flags of OpenPose's CMake build on Linux: -O3 -fopenmp, and -mavx -march=native for its
+    INSTRUCTION_SET=AVX2 (default NONE)."""
     missing = [s for s in SOURCES if not (openpose / "src" / "openpose" / s).exists()]
     if missing or not (openpose / "include" / "openpose").is_dir():
         raise SystemExit(f"{openpose} is not an OpenPose checkout (no include/openpose, or "
@@ -57,7 +64,8 @@ def build(openpose: pathlib.Path, folder: pathlib.Path) -> pathlib.Path:
     flags = found.stdout.split()
     cflags = [f for f in flags if f.startswith("-I")]
     libs = [f for f in flags if not f.startswith("-I")]
-    compile_flags = ["g++", "-O3", "-march=native", "-std=c++14", "-fPIC", "-w",
+    simd = ["-mavx", "-march=native"] if instruction_set == "AVX2" else []
+    compile_flags = ["g++", "-O3", "-fopenmp", *simd, "-std=c++14", "-fPIC", "-w",
                      f"-I{openpose / 'include'}"] + cflags
     files = [HERE / "openpose_reference.cc"] + [openpose / "src" / "openpose" / s for s in SOURCES]
 
@@ -73,7 +81,7 @@ def build(openpose: pathlib.Path, folder: pathlib.Path) -> pathlib.Path:
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         objects = list(pool.map(compile_one, enumerate(files)))
     library = folder / "libopenpose_reference.so"
-    done = subprocess.run(["g++", "-shared", "-o", str(library)] + objects + libs,
+    done = subprocess.run(["g++", "-shared", "-fopenmp", "-o", str(library)] + objects + libs,
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"linking failed:\n{done.stderr[-3000:]}")
@@ -86,6 +94,25 @@ class OpenPoseReference:
     def __init__(self, library: pathlib.Path):
         self.lib = ctypes.CDLL(str(library))
         self.lib.openpose_postprocess.restype = ctypes.c_int
+        self.lib.openpose_nms_and_connect.restype = ctypes.c_int
+
+    def nms_and_connect(self, heat, body_25: bool):
+        """OpenPose's nmsCpu + connectBodyPartsCpu on upsampled maps [1, H, W, C]: (people,
+        keypoints, scores)."""
+        import numpy as np
+
+        planes = np.ascontiguousarray(heat[0].transpose(2, 0, 1), np.float32)
+        channels, h, w = planes.shape
+        keypoints = np.zeros((MAX_PEOPLE, 25 if body_25 else 18, 3), np.float32)
+        scores = np.zeros(MAX_PEOPLE, np.float32)
+        ms = (ctypes.c_double * 2)()
+        pointer = ctypes.POINTER(ctypes.c_float)
+        people = self.lib.openpose_nms_and_connect(
+            planes.ctypes.data_as(pointer), channels, h, w, int(body_25), MAX_PEOPLE,
+            keypoints.ctypes.data_as(pointer), scores.ctypes.data_as(pointer), ms)
+        if people < 0:
+            raise RuntimeError("OpenPose's functions threw (see stderr)")
+        return people, keypoints, scores
 
     def prepare(self, data, body_25: bool, target_hw):
         import numpy as np
@@ -135,7 +162,7 @@ def worker(library: pathlib.Path, repeats: int, graph, images) -> None:
     import statistics
 
     import openpose_tf
-    from openpose_tf import bench_postprocess, pose_models
+    from openpose_tf import bench_postprocess, ops, pose_models
 
     reference = OpenPoseReference(library)
     size = (bench_postprocess.NET_H, bench_postprocess.NET_W)
@@ -166,12 +193,14 @@ def worker(library: pathlib.Path, repeats: int, graph, images) -> None:
             {"tf": lambda: plain(x), "openpose": openpose, "gpu": lambda: gpu(x),
              "cpu": lambda: cpu(x)}, repeats)
         found = call()
-        ours = cpu(x)
+        ours = [t[0].numpy() for t in cpu(x)]
+        on_ours = reference.nms_and_connect(ops.resize_and_merge(x, variant="cpu").numpy(),
+                                            name == "BODY_25")
         print(json.dumps({
             "model": name, "people": people, "noise": noise, "found": found, **times,
             "stages": [statistics.median(s[i] for s in stages) for i in range(3)],
-            "same": same_people(found, keypoints, scores, ours[0][0].numpy(),
-                                ours[1][0].numpy())}), flush=True)
+            "same": same_people(found, keypoints, scores, *ours),
+            "same_on_our_maps": same_people(*on_ours, *ours)}), flush=True)
 
 
 def main(argv=None) -> None:
@@ -179,6 +208,10 @@ def main(argv=None) -> None:
     parser.add_argument("--openpose", required=True, type=pathlib.Path,
                         help="an OpenPose source checkout (its include/ and src/)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per figure (5)")
+    parser.add_argument("--instruction_set", choices=("NONE", "AVX2"), default="NONE",
+                        help="OpenPose's CMake option: NONE (its default, -O3) or AVX2 (adds "
+                             "-mavx -march=native; GCC then fuses multiply-adds, which moves "
+                             "some keypoints by a float rounding)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     graph = images = None
@@ -191,16 +224,17 @@ def main(argv=None) -> None:
     if args.repeats < 1:
         raise SystemExit(f"--repeats must be >= 1, got {args.repeats}")
     with tempfile.TemporaryDirectory() as folder:
-        library = build(args.openpose.resolve(), pathlib.Path(folder))
+        library = build(args.openpose.resolve(), pathlib.Path(folder), args.instruction_set)
+        print(f"OpenPose built with INSTRUCTION_SET={args.instruction_set}", flush=True)
         # A process of its own: the thread counts are set before TensorFlow starts.
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", OMP_NUM_THREADS="1")
         child = subprocess.Popen([sys.executable, __file__, "--openpose", str(args.openpose),
                                   "--repeats", str(args.repeats), "--worker", str(library)],
                                  stdout=subprocess.PIPE, text=True, env=env)
         print("| case | noise | OpenPose: resize / nms / connect (ms) | OpenPose (ms) | plain TF "
               "(ms) | postprocess gpu (ms, x OpenPose) | postprocess cpu (ms, x OpenPose) | "
-              "same people as OpenPose (cpu) |")
-        print("|---" * 8 + "|")
+              "same people as OpenPose (cpu) | OpenPose's nms + connect on our maps |")
+        print("|---" * 9 + "|")
         for line in child.stdout:
             if not line.startswith("{"):
                 continue
@@ -209,7 +243,8 @@ def main(argv=None) -> None:
             print(f"| {r['model']}, {r['people']} ({r['found']} found) | {r['noise']} | "
                   + " / ".join(f"{s:.2f}" for s in r["stages"])
                   + f" | {op:.2f} | {r['tf']:.2f} | {r['gpu']:.2f} ({r['gpu'] / op:.3f}) | "
-                  f"{r['cpu']:.2f} ({r['cpu'] / op:.3f}) | {r['same']} |", flush=True)
+                  f"{r['cpu']:.2f} ({r['cpu'] / op:.3f}) | {r['same']} | "
+                  f"{r['same_on_our_maps']} |", flush=True)
         if child.wait() != 0:
             raise SystemExit(f"the benchmark process failed (exit {child.returncode})")
 
