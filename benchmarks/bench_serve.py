@@ -12,6 +12,7 @@ latency a server cannot beat, the same photos decoded and run one after another 
 well above its median).
 
     python benchmarks/bench_serve.py [--requests 200] [--body_25_requests 24]
+    python benchmarks/bench_serve.py --soak_minutes 10    # memory under steady load
 """
 
 from __future__ import annotations
@@ -68,6 +69,47 @@ def load(url, photos, concurrency: int, requests: int):
         results = list(pool.map(one, range(requests)))
     seconds = time.perf_counter() - start
     return requests / seconds, [r[0] for r in results], sum(r[1] != 200 for r in results)
+
+
+def soak(model_flags, photos, minutes: float, tmp: pathlib.Path, concurrency: int = 4) -> None:
+    """Memory under steady load: `concurrency` clients for `minutes`, the server's resident
+    memory every 30 s (it should stay flat after the first calls)."""
+    import httpx
+
+    process, url = start_server(model_flags, tmp / "soak.log")
+    stop = time.monotonic() + minutes * 60
+    counts, errors = [0] * concurrency, [0] * concurrency
+
+    def client(k):
+        with httpx.Client(timeout=600) as session:
+            i = k
+            while time.monotonic() < stop:
+                answer = session.post(url + "/v1/pose", content=photos[i % len(photos)])
+                counts[k] += 1
+                errors[k] += answer.status_code != 200
+                i += 1
+
+    try:
+        start = time.monotonic()
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(concurrency)]
+        for thread in threads:
+            thread.start()
+        samples = []
+        while time.monotonic() < stop:
+            samples.append((time.monotonic() - start, rss_mb(process.pid), sum(counts)))
+            print(f"{samples[-1][0]:.0f} s: server RSS {samples[-1][1]:.0f} MB, "
+                  f"{samples[-1][2]} requests", flush=True)
+            time.sleep(min(30, max(0.0, stop - time.monotonic())))
+        for thread in threads:
+            thread.join()
+        settled = [rss for t, rss, _ in samples if t >= 60] or [samples[-1][1]]
+        print(f"soak: {sum(counts)} requests in {minutes:g} min at concurrency {concurrency}, "
+              f"{sum(errors)} errors; server RSS {samples[0][1]:.0f} MB at start, "
+              f"{min(settled):.0f}-{max(settled):.0f} MB from the first minute on, "
+              f"{rss_mb(process.pid):.0f} MB at the end", flush=True)
+    finally:
+        process.terminate()
+        process.wait(60)
 
 
 def percentile(values, q):
@@ -164,6 +206,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--body_25_requests", type=int, default=24)
     parser.add_argument("--skip_body_25", action="store_true")
+    parser.add_argument("--soak_minutes", type=float, default=0,
+                        help="instead: tf-pose's server under 4 clients for this long, its "
+                             "resident memory every 30 s")
     args = parser.parse_args()
     if not GRAPH.exists():
         sys.exit(f"needs {GRAPH} (../shared beside the project)")
@@ -171,6 +216,8 @@ def main() -> None:
     photos = [p.read_bytes() for p in paths]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
+        if args.soak_minutes > 0:
+            return soak(TF_POSE, photos, args.soak_minutes, tmp)
         folder = tmp / "photos"
         folder.mkdir()
         for k in range(6):  # enough frames for run's steady rate
