@@ -211,6 +211,37 @@ def test_sigterm_answers_the_requests_in_flight_then_exits_0(server):
     assert "stopped by SIGTERM" in log.read_text()
 
 
+def test_a_signal_before_uvicorn_has_its_handlers_stops_it_once_started():
+    """SIGTERM while the server starts, before uvicorn has installed its own handlers (as a
+    service manager may send it): the server starts, stops at once, and the signal is noted."""
+    import threading
+
+    import uvicorn
+
+    from openpose_tf.cli.serve import stop_on_signals
+
+    async def app(scope, receive, send):  # never called: no request is made
+        raise AssertionError(scope)
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off",
+                                           log_level="error"))
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    # Were the signal lost, the server would run: a watchdog stops it (and the test fails).
+    watchdog = threading.Timer(30, lambda: setattr(server, "should_exit", True))
+    try:
+        stopped = stop_on_signals(server)
+        signal.raise_signal(signal.SIGTERM)
+        watchdog.start()
+        start = time.monotonic()
+        server.run()
+        assert time.monotonic() - start < 20
+        assert stopped == [signal.SIGTERM]
+    finally:
+        watchdog.cancel()
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
 class SlowExtractor:
     """A stand-in pipeline that records its calls and waits until released."""
 

@@ -68,6 +68,23 @@ def register(commands) -> None:
     serve.set_defaults(run=_serve)
 
 
+def stop_on_signals(server) -> list:
+    """Handlers for SIGTERM and SIGINT that record the signal (the list returned) and stop
+    `server` (a uvicorn.Server). uvicorn finishes the requests in flight on these signals,
+    restores the handlers it found and raises the signal again: these make that the end of a
+    clean run (exit 0). A signal that comes before uvicorn has installed its own handlers (while
+    it starts) stops it as soon as it has started, instead of being lost."""
+    stopped = []
+
+    def stop(number, frame):
+        stopped.append(number)
+        server.should_exit = True
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
+    return stopped
+
+
 def _serve(args) -> int:
     import numpy as np
     import tensorflow as tf
@@ -103,19 +120,16 @@ def _serve(args) -> int:
                            face_render_threshold=args.face_render_threshold)
     check_options(render)
     app = serve.create_app(extractor, pose, options, render)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level,
+                            timeout_graceful_shutdown=args.graceful_timeout_s,
+                            access_log=args.log_level in ("info", "debug"))
+    server = uvicorn.Server(config)
+    stopped = stop_on_signals(server)
     source = args.model or args.frozen_graph or args.meta_graph
     print(f"openpose-tf serve: {source} ({pose}), {extractor.images_per_call} image(s) per "
           f"call; listening on http://{args.host}:{args.port}/ (POST /v1/pose)",
           file=sys.stderr, flush=True)
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level,
-                            timeout_graceful_shutdown=args.graceful_timeout_s,
-                            access_log=args.log_level in ("info", "debug"))
-    # uvicorn finishes the requests in flight on SIGTERM/SIGINT, restores the handlers it found
-    # and raises the signal again: these handlers make that the end of a clean run (exit 0).
-    stopped = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda number, frame: stopped.append(number))
-    uvicorn.Server(config).run()
+    server.run()
     print(f"openpose-tf serve: stopped{' by ' + signal.Signals(stopped[0]).name if stopped else ''}"
           ", the requests in flight answered", file=sys.stderr)
     return 0
