@@ -64,10 +64,11 @@ def load(url, photos, concurrency: int, requests: int):
         answer = local.client.post(url + "/v1/pose", content=photos[i % len(photos)])
         return (i % len(photos), time.perf_counter() - start), answer.status_code
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
         results = list(pool.map(one, range(requests)))
     seconds = time.perf_counter() - start
+    load.client_cpu = (time.process_time() - cpu) / seconds  # of one core, on the same machine
     return requests / seconds, [r[0] for r in results], sum(r[1] != 200 for r in results)
 
 
@@ -176,7 +177,8 @@ def bench(label, model_flags, folder, photos, requests, tmp):
         rows = []
         for concurrency in (1, 4, 16):
             rate, latencies, errors = load(url, photos, concurrency, requests)
-            rows.append((concurrency, rate, latencies, errors, rss_mb(process.pid)))
+            rows.append((concurrency, rate, latencies, errors, rss_mb(process.pid),
+                         load.client_cpu))
         after = rss_mb(process.pid)
     finally:
         process.terminate()
@@ -190,15 +192,15 @@ def bench(label, model_flags, folder, photos, requests, tmp):
           f"p50 / p95 / p99 {s50:.0f} / {s95:.0f} / {s99:.0f} ms")
     print("| concurrency | requests/s | vs run | p50 ms | p95 ms | p99 ms | p99 of latency / "
           "its photo's pipeline time | p50, p99 / without a server's | errors | "
-          "server RSS after, MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for concurrency, rate, latencies, errors, rss in rows:
+          "server RSS after, MB | the clients' CPU (cores) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for concurrency, rate, latencies, errors, rss, client_cpu in rows:
         seconds = [t for _, t in latencies]
         p50, p95, p99 = (percentile(seconds, q) * 1e3 for q in (0.5, 0.95, 0.99))
         ratio = percentile([t / single[i] for i, t in latencies], 0.99)
         print(f"| {concurrency} | {rate:.2f} | {rate / frames:.2f}x | {p50:.0f} | {p95:.0f} | "
               f"{p99:.0f} | {ratio:.2f}x | {p50 / s50:.2f}x, {p99 / s99:.2f}x | {errors} | "
-              f"{rss:.0f} |", flush=True)
+              f"{rss:.0f} | {client_cpu:.2f} |", flush=True)
 
 
 def main() -> None:
