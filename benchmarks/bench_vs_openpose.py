@@ -14,6 +14,7 @@ by an ulp), and whether OpenPose's nmsCpu + connectBodyPartsCpu on our cpu varia
 maps give exactly our people (the comparison without OpenCV in between).
 
     python benchmarks/bench_vs_openpose.py --openpose PATH/TO/openpose [--repeats 5]
+    python benchmarks/bench_vs_openpose.py --openpose PATH/TO/openpose --exactness
 
 Needs g++ and OpenCV's C++ headers (Debian: apt-get install libopencv-dev; pkg-config opencv4).
 OpenPose's files are compiled with its CMake's flags (default -O3; --instruction_set AVX2 as its
@@ -43,6 +44,9 @@ SOURCES = ["net/nmsBase.cpp", "net/resizeAndMergeBase.cpp", "net/bodyPartConnect
            "utilities/keypoint.cpp", "utilities/string.cpp", "utilities/openCv.cpp",
            "utilities/openCvPrivate.cpp", "utilities/fileSystem.cpp", "utilities/profiler.cpp"]
 MAX_PEOPLE = 256
+# OpenPose's PoseModel numbers (include/openpose/pose/enumClasses.hpp) of the models whose CPU
+# connector it implements.
+OPENPOSE_MODEL = {"BODY_25": 0, "COCO": 1, "MPI": 2, "MPI_4_layers": 3}
 
 
 def build(openpose: pathlib.Path, folder: pathlib.Path, instruction_set: str = "NONE"
@@ -96,36 +100,40 @@ class OpenPoseReference:
         self.lib.openpose_postprocess.restype = ctypes.c_int
         self.lib.openpose_nms_and_connect.restype = ctypes.c_int
 
-    def nms_and_connect(self, heat, body_25: bool):
+    def nms_and_connect(self, heat, model_name: str, maximize_positives: bool = False):
         """OpenPose's nmsCpu + connectBodyPartsCpu on upsampled maps [1, H, W, C]: (people,
         keypoints, scores)."""
         import numpy as np
 
+        from openpose_tf import pose_models
+
         planes = np.ascontiguousarray(heat[0].transpose(2, 0, 1), np.float32)
         channels, h, w = planes.shape
-        keypoints = np.zeros((MAX_PEOPLE, 25 if body_25 else 18, 3), np.float32)
+        keypoints = np.zeros((MAX_PEOPLE, pose_models.get(model_name).num_parts, 3), np.float32)
         scores = np.zeros(MAX_PEOPLE, np.float32)
         ms = (ctypes.c_double * 2)()
         pointer = ctypes.POINTER(ctypes.c_float)
         people = self.lib.openpose_nms_and_connect(
-            planes.ctypes.data_as(pointer), channels, h, w, int(body_25), MAX_PEOPLE,
-            keypoints.ctypes.data_as(pointer), scores.ctypes.data_as(pointer), ms)
+            planes.ctypes.data_as(pointer), channels, h, w, OPENPOSE_MODEL[model_name],
+            int(maximize_positives), MAX_PEOPLE, keypoints.ctypes.data_as(pointer),
+            scores.ctypes.data_as(pointer), ms)
         if people < 0:
             raise RuntimeError("OpenPose's functions threw (see stderr)")
         return people, keypoints, scores
 
-    def prepare(self, data, body_25: bool, target_hw):
+    def prepare(self, data, model_name: str, target_hw):
         import numpy as np
+
+        from openpose_tf import pose_models
 
         planes = np.ascontiguousarray(data[0].transpose(2, 0, 1), np.float32)
         channels, h, w = planes.shape
-        parts = 25 if body_25 else 18
-        keypoints = np.zeros((MAX_PEOPLE, parts, 3), np.float32)
+        keypoints = np.zeros((MAX_PEOPLE, pose_models.get(model_name).num_parts, 3), np.float32)
         scores = np.zeros(MAX_PEOPLE, np.float32)
         ms = (ctypes.c_double * 3)()
         pointer = ctypes.POINTER(ctypes.c_float)
         args = (planes.ctypes.data_as(pointer), channels, h, w, target_hw[0], target_hw[1],
-                int(body_25), MAX_PEOPLE, keypoints.ctypes.data_as(pointer),
+                OPENPOSE_MODEL[model_name], MAX_PEOPLE, keypoints.ctypes.data_as(pointer),
                 scores.ctypes.data_as(pointer), ms)
 
         def call():
@@ -171,7 +179,7 @@ def worker(library: pathlib.Path, repeats: int, graph, images) -> None:
             continue
         model = pose_models.get(name)
         x = tf.constant(data)
-        call, keypoints, scores, ms = reference.prepare(data, name == "BODY_25", size)
+        call, keypoints, scores, ms = reference.prepare(data, name, size)
         parts = model.num_parts
 
         @tf.function
@@ -194,13 +202,52 @@ def worker(library: pathlib.Path, repeats: int, graph, images) -> None:
              "cpu": lambda: cpu(x)}, repeats)
         found = call()
         ours = [t[0].numpy() for t in cpu(x)]
-        on_ours = reference.nms_and_connect(ops.resize_and_merge(x, variant="cpu").numpy(),
-                                            name == "BODY_25")
+        on_ours = reference.nms_and_connect(ops.resize_and_merge(x, variant="cpu").numpy(), name)
         print(json.dumps({
             "model": name, "people": people, "noise": noise, "found": found, **times,
             "stages": [statistics.median(s[i] for s in stages) for i in range(3)],
             "same": same_people(found, keypoints, scores, *ours),
             "same_on_our_maps": same_people(*on_ours, *ours)}), flush=True)
+
+
+def exactness(library: pathlib.Path) -> None:
+    """OpenPose's nmsCpu + connectBodyPartsCpu on our cpu variant's upsampled maps against
+    `postprocess(variant="cpu")`, over the models OpenPose's CPU connector implements, 1, 6 and
+    25 synthetic people (overlapping, cut by the border), clean and with N(0, 0.02) noise, with
+    and without --maximize_positives. Prints one line per difference, then a count."""
+    import numpy as np
+    import tensorflow as tf
+
+    import openpose_tf
+    from openpose_tf import bench_postprocess, ops, pose_models, synthetic
+
+    reference = OpenPoseReference(library)
+    h, w = bench_postprocess.NET_H, bench_postprocess.NET_W
+    cases = differ = 0
+    for name in OPENPOSE_MODEL:
+        model = pose_models.get(name)
+        for people in (1, 6, 25):
+            for noise in (0.0, 0.02):
+                for positives in (False, True):
+                    rng = np.random.default_rng(people * 2 + positives)
+                    crowd = synthetic.random_crowd(model, rng, people, h, w, overlap=True,
+                                                   inside=False)
+                    x = synthetic.render_net_output(model, crowd, h, w)
+                    if noise:
+                        x = x + rng.normal(0, noise, x.shape)
+                    x = tf.constant(x[None].astype(np.float32))
+                    heat = ops.resize_and_merge(x, variant="cpu").numpy()
+                    ours = [t[0].numpy() for t in openpose_tf.postprocess(
+                        x, model, variant="cpu", maximize_positives=positives)]
+                    verdict = same_people(*reference.nms_and_connect(heat, name, positives),
+                                          *ours)
+                    cases += 1
+                    if verdict != "yes, identical" and not (verdict == "yes" and not len(ours[0])):
+                        differ += 1
+                        print(f"{name}, {people} people, noise {noise}, maximize_positives "
+                              f"{positives}: {verdict}", flush=True)
+    print(f"OpenPose's nms + connect on our maps against postprocess(variant='cpu'): "
+          f"{cases - differ} of {cases} cases identical", flush=True)
 
 
 def main(argv=None) -> None:
@@ -212,6 +259,10 @@ def main(argv=None) -> None:
                         help="OpenPose's CMake option: NONE (its default, -O3) or AVX2 (adds "
                              "-mavx -march=native; GCC then fuses multiply-adds, which moves "
                              "some keypoints by a float rounding)")
+    parser.add_argument("--exactness", action="store_true",
+                        help="instead of timing: OpenPose's NMS and grouping on our maps against "
+                             "ours, for BODY_25, COCO, MPI and MPI_4_layers, with and without "
+                             "--maximize_positives")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     graph = images = None
@@ -220,6 +271,8 @@ def main(argv=None) -> None:
     else:
         print(f"(no real-output rows: {GRAPH} not found)", flush=True)
     if args.worker:
+        if args.exactness:
+            return exactness(pathlib.Path(args.worker))
         return worker(pathlib.Path(args.worker), args.repeats, graph, images)
     if args.repeats < 1:
         raise SystemExit(f"--repeats must be >= 1, got {args.repeats}")
@@ -228,9 +281,14 @@ def main(argv=None) -> None:
         print(f"OpenPose built with INSTRUCTION_SET={args.instruction_set}", flush=True)
         # A process of its own: the thread counts are set before TensorFlow starts.
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", OMP_NUM_THREADS="1")
-        child = subprocess.Popen([sys.executable, __file__, "--openpose", str(args.openpose),
-                                  "--repeats", str(args.repeats), "--worker", str(library)],
-                                 stdout=subprocess.PIPE, text=True, env=env)
+        command = [sys.executable, __file__, "--openpose", str(args.openpose), "--repeats",
+                   str(args.repeats), "--worker", str(library)]
+        if args.exactness:
+            done = subprocess.run(command + ["--exactness"], env=env)
+            if done.returncode != 0:
+                raise SystemExit(f"the check failed (exit {done.returncode})")
+            return
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
         print("| case | noise | OpenPose: resize / nms / connect (ms) | OpenPose (ms) | plain TF "
               "(ms) | postprocess gpu (ms, x OpenPose) | postprocess cpu (ms, x OpenPose) | "
               "same people as OpenPose (cpu) | OpenPose's nms + connect on our maps |")
