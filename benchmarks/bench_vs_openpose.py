@@ -93,56 +93,56 @@ def build(openpose: pathlib.Path, folder: pathlib.Path, instruction_set: str = "
 
 
 class OpenPoseReference:
-    """openpose_postprocess of the compiled library, on one [1, h, w, C] net output."""
+    """The compiled library's two functions, on one image's [1, h, w, C] maps."""
 
     def __init__(self, library: pathlib.Path):
         self.lib = ctypes.CDLL(str(library))
         self.lib.openpose_postprocess.restype = ctypes.c_int
         self.lib.openpose_nms_and_connect.restype = ctypes.c_int
 
+    @staticmethod
+    def _buffers(maps, model_name: str, stages: int):
+        """maps as OpenPose's [C, h, w] planes, and the outputs: keypoints, scores and each
+        stage's milliseconds."""
+        import numpy as np
+
+        from openpose_tf import pose_models
+
+        planes = np.ascontiguousarray(maps[0].transpose(2, 0, 1), np.float32)
+        keypoints = np.zeros((MAX_PEOPLE, pose_models.get(model_name).num_parts, 3), np.float32)
+        return planes, keypoints, np.zeros(MAX_PEOPLE, np.float32), (ctypes.c_double * stages)()
+
+    @staticmethod
+    def _pointer(array):
+        return array.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+
+    @staticmethod
+    def _checked(people: int) -> int:
+        if people < 0:
+            raise RuntimeError("OpenPose's functions threw (see stderr)")
+        return people
+
     def nms_and_connect(self, heat, model_name: str, maximize_positives: bool = False):
         """OpenPose's nmsCpu + connectBodyPartsCpu on upsampled maps [1, H, W, C]: (people,
         keypoints, scores)."""
-        import numpy as np
-
-        from openpose_tf import pose_models
-
-        planes = np.ascontiguousarray(heat[0].transpose(2, 0, 1), np.float32)
-        channels, h, w = planes.shape
-        keypoints = np.zeros((MAX_PEOPLE, pose_models.get(model_name).num_parts, 3), np.float32)
-        scores = np.zeros(MAX_PEOPLE, np.float32)
-        ms = (ctypes.c_double * 2)()
-        pointer = ctypes.POINTER(ctypes.c_float)
+        planes, keypoints, scores, ms = self._buffers(heat, model_name, 2)
         people = self.lib.openpose_nms_and_connect(
-            planes.ctypes.data_as(pointer), channels, h, w, OPENPOSE_MODEL[model_name],
-            int(maximize_positives), MAX_PEOPLE, keypoints.ctypes.data_as(pointer),
-            scores.ctypes.data_as(pointer), ms)
-        if people < 0:
-            raise RuntimeError("OpenPose's functions threw (see stderr)")
-        return people, keypoints, scores
+            self._pointer(planes), *planes.shape, OPENPOSE_MODEL[model_name],
+            int(maximize_positives), MAX_PEOPLE, self._pointer(keypoints), self._pointer(scores),
+            ms)
+        return self._checked(people), keypoints, scores
 
     def prepare(self, data, model_name: str, target_hw):
-        import numpy as np
-
-        from openpose_tf import pose_models
-
-        planes = np.ascontiguousarray(data[0].transpose(2, 0, 1), np.float32)
-        channels, h, w = planes.shape
-        keypoints = np.zeros((MAX_PEOPLE, pose_models.get(model_name).num_parts, 3), np.float32)
-        scores = np.zeros(MAX_PEOPLE, np.float32)
-        ms = (ctypes.c_double * 3)()
-        pointer = ctypes.POINTER(ctypes.c_float)
-        args = (planes.ctypes.data_as(pointer), channels, h, w, target_hw[0], target_hw[1],
-                OPENPOSE_MODEL[model_name], MAX_PEOPLE, keypoints.ctypes.data_as(pointer),
-                scores.ctypes.data_as(pointer), ms)
+        """(call, keypoints, scores, ms): call() runs OpenPose's three functions on the net
+        output `data`, upsampled to target_hw, into the other three; returns the people count."""
+        planes, keypoints, scores, ms = self._buffers(data, model_name, 3)
+        args = (self._pointer(planes), *planes.shape, *target_hw, OPENPOSE_MODEL[model_name],
+                MAX_PEOPLE, self._pointer(keypoints), self._pointer(scores), ms)
 
         def call():
-            people = self.lib.openpose_postprocess(*args)
-            if people < 0:
-                raise RuntimeError("OpenPose's functions threw (see stderr)")
-            return people
+            return self._checked(self.lib.openpose_postprocess(*args))
 
-        # planes stays alive with the closure's args (its pointer is in them).
+        # planes stays alive with the closure (its pointer is in args).
         call.keep = planes
         return call, keypoints, scores, ms
 
