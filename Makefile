@@ -114,6 +114,7 @@ bench-postprocess: install
 # Against OpenPose's own CPU functions, compiled from a checkout of its source:
 #   make bench-vs-openpose OPENPOSE=path/to/openpose   (needs libopencv-dev)
 bench-vs-openpose: install
+	$(if $(OPENPOSE),,$(error OPENPOSE=path/to/an/openpose/checkout is needed))
 	$(PY) benchmarks/bench_vs_openpose.py --openpose "$(OPENPOSE)"
 
 # Everything with the CUDA kernels (needs nvcc, not a GPU): the op library (it runs on CPU too)

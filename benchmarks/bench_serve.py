@@ -51,8 +51,8 @@ def start_server(model_flags, log: pathlib.Path):
 
 
 def load(url, photos, concurrency: int, requests: int):
-    """(requests/s, [(photo index, latency s)], errors): `concurrency` clients, each with its
-    own kept-alive connection."""
+    """(requests/s, [(photo index, latency s)], errors, the clients' CPU in cores: they run on
+    the server's machine): `concurrency` clients, each with its own kept-alive connection."""
     import httpx
 
     local = threading.local()
@@ -68,8 +68,20 @@ def load(url, photos, concurrency: int, requests: int):
     with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
         results = list(pool.map(one, range(requests)))
     seconds = time.perf_counter() - start
-    load.client_cpu = (time.process_time() - cpu) / seconds  # of one core, on the same machine
-    return requests / seconds, [r[0] for r in results], sum(r[1] != 200 for r in results)
+    return (requests / seconds, [r[0] for r in results], sum(r[1] != 200 for r in results),
+            (time.process_time() - cpu) / seconds)
+
+
+def stop_server(process) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within a minute."""
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def soak(model_flags, photos, minutes: float, tmp: pathlib.Path, concurrency: int = 4) -> None:
@@ -85,9 +97,12 @@ def soak(model_flags, photos, minutes: float, tmp: pathlib.Path, concurrency: in
         with httpx.Client(timeout=600) as session:
             i = k
             while time.monotonic() < stop:
-                answer = session.post(url + "/v1/pose", content=photos[i % len(photos)])
+                try:
+                    answer = session.post(url + "/v1/pose", content=photos[i % len(photos)])
+                    errors[k] += answer.status_code != 200
+                except httpx.HTTPError:  # a failure to count, not the end of this client
+                    errors[k] += 1
                 counts[k] += 1
-                errors[k] += answer.status_code != 200
                 i += 1
 
     try:
@@ -109,8 +124,7 @@ def soak(model_flags, photos, minutes: float, tmp: pathlib.Path, concurrency: in
               f"{min(settled):.0f}-{max(settled):.0f} MB from the first minute on, "
               f"{rss_mb(process.pid):.0f} MB at the end", flush=True)
     finally:
-        process.terminate()
-        process.wait(60)
+        stop_server(process)
 
 
 def percentile(values, q):
@@ -168,21 +182,19 @@ def pipeline_seconds(model_flags, photos, requests: int):
 
 
 def bench(label, model_flags, folder, photos, requests, tmp):
-    # First, in a process that has run nothing else yet (after `run`, this one's calls take
-    # longer; the server is a fresh process too).
+    # First, before this process runs `run` (after it, this one's calls take longer; the
+    # server is a fresh process).
     single, serial = pipeline_seconds(model_flags, photos, requests)
     process, url = start_server(model_flags, tmp / f"{label}.log")
     try:
         before = rss_mb(process.pid)
         rows = []
         for concurrency in (1, 4, 16):
-            rate, latencies, errors = load(url, photos, concurrency, requests)
-            rows.append((concurrency, rate, latencies, errors, rss_mb(process.pid),
-                         load.client_cpu))
+            rate, latencies, errors, client_cpu = load(url, photos, concurrency, requests)
+            rows.append((concurrency, rate, latencies, errors, rss_mb(process.pid), client_cpu))
         after = rss_mb(process.pid)
     finally:
-        process.terminate()
-        process.wait(60)
+        stop_server(process)
     frames = run_rate(model_flags, folder, tmp / f"{label}_json")
     s50, s95, s99 = (percentile(serial, q) * 1e3 for q in (0.5, 0.95, 0.99))
     print(f"\n{label}: {requests} requests per level; server RSS {before:.0f} -> {after:.0f} MB; "

@@ -97,8 +97,14 @@ class OpenPoseReference:
 
     def __init__(self, library: pathlib.Path):
         self.lib = ctypes.CDLL(str(library))
-        self.lib.openpose_postprocess.restype = ctypes.c_int
-        self.lib.openpose_nms_and_connect.restype = ctypes.c_int
+        floats, integer = ctypes.POINTER(ctypes.c_float), ctypes.c_int
+        milliseconds = ctypes.POINTER(ctypes.c_double)
+        self.lib.openpose_postprocess.argtypes = [floats] + [integer] * 7 + [floats, floats,
+                                                                              milliseconds]
+        self.lib.openpose_postprocess.restype = integer
+        self.lib.openpose_nms_and_connect.argtypes = [floats] + [integer] * 6 + [floats, floats,
+                                                                                  milliseconds]
+        self.lib.openpose_nms_and_connect.restype = integer
 
     @staticmethod
     def _buffers(maps, model_name: str, stages: int):
@@ -153,6 +159,8 @@ def same_people(found: int, keypoints, scores, ours_keypoints, ours_scores) -> s
 
     if found != len(ours_keypoints):
         return f"no: {found} vs our {len(ours_keypoints)} people"
+    if found > MAX_PEOPLE:
+        return f"unchecked: more than {MAX_PEOPLE} people"
     if found == 0:
         return "yes"
     worst = max(float(np.max(np.abs(keypoints[:found] - ours_keypoints))),
@@ -200,6 +208,7 @@ def worker(library: pathlib.Path, repeats: int, graph, images) -> None:
         times = bench_postprocess.round_robin_ms(
             {"tf": lambda: plain(x), "openpose": openpose, "gpu": lambda: gpu(x),
              "cpu": lambda: cpu(x)}, repeats)
+        stages = stages[1::2]  # the timed calls (each follows an untimed one)
         found = call()
         ours = [t[0].numpy() for t in cpu(x)]
         on_ours = reference.nms_and_connect(ops.resize_and_merge(x, variant="cpu").numpy(), name)
@@ -268,7 +277,7 @@ def main(argv=None) -> None:
     graph = images = None
     if GRAPH.exists():
         graph, images = str(GRAPH), str(SHARED / "images")
-    else:
+    elif not args.exactness and not args.worker:
         print(f"(no real-output rows: {GRAPH} not found)", flush=True)
     if args.worker:
         if args.exactness:
@@ -289,22 +298,33 @@ def main(argv=None) -> None:
                 raise SystemExit(f"the check failed (exit {done.returncode})")
             return
         child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
-        print("| case | noise | OpenPose: resize / nms / connect (ms) | OpenPose (ms) | plain TF "
-              "(ms) | postprocess gpu (ms, x OpenPose) | postprocess cpu (ms, x OpenPose) | "
-              "same people as OpenPose (cpu) | OpenPose's nms + connect on our maps |")
-        print("|---" * 9 + "|")
-        for line in child.stdout:
-            if not line.startswith("{"):
-                continue
-            r = json.loads(line)
-            op = r["openpose"]
-            print(f"| {r['model']}, {r['people']} ({r['found']} found) | {r['noise']} | "
-                  + " / ".join(f"{s:.2f}" for s in r["stages"])
-                  + f" | {op:.2f} | {r['tf']:.2f} | {r['gpu']:.2f} ({r['gpu'] / op:.3f}) | "
-                  f"{r['cpu']:.2f} ({r['cpu'] / op:.3f}) | {r['same']} | "
-                  f"{r['same_on_our_maps']} |", flush=True)
-        if child.wait() != 0:
+        try:
+            table(child.stdout)
+        except BaseException:  # not left running: its library is in `folder`
+            child.kill()
+            raise
+        finally:
+            child.wait()
+        if child.returncode != 0:
             raise SystemExit(f"the benchmark process failed (exit {child.returncode})")
+
+
+def table(lines) -> None:
+    """Prints the Markdown table of the worker's JSON lines."""
+    print("| case | noise | OpenPose: resize / nms / connect (ms) | OpenPose (ms) | plain TF "
+          "(ms) | postprocess gpu (ms, x OpenPose) | postprocess cpu (ms, x OpenPose) | "
+          "same people as OpenPose (cpu) | OpenPose's nms + connect on our maps |")
+    print("|---" * 9 + "|")
+    for line in lines:
+        if not line.startswith("{"):
+            continue
+        r = json.loads(line)
+        op = r["openpose"]
+        print(f"| {r['model']}, {r['people']} ({r['found']} found) | {r['noise']} | "
+              + " / ".join(f"{s:.2f}" for s in r["stages"])
+              + f" | {op:.2f} | {r['tf']:.2f} | {r['gpu']:.2f} ({r['gpu'] / op:.3f}) | "
+              f"{r['cpu']:.2f} ({r['cpu'] / op:.3f}) | {r['same']} | "
+              f"{r['same_on_our_maps']} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -211,8 +211,17 @@ def test_sigterm_answers_the_requests_in_flight_then_exits_0(server):
     assert "stopped by SIGTERM" in log.read_text()
 
 
-def test_a_signal_before_uvicorn_has_its_handlers_stops_it_once_started():
-    """SIGTERM while the server starts, before uvicorn has installed its own handlers (as a
+@pytest.fixture
+def signal_handlers():
+    """The test process's SIGTERM and SIGINT handlers, restored after the test."""
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
+
+
+def test_a_signal_before_uvicorn_has_its_handlers_stops_it_once_started(signal_handlers):
+    """SIGTERM once the model is loaded but before uvicorn has installed its own handlers (as a
     service manager may send it): the server starts, stops at once, and the signal is noted."""
     import threading
 
@@ -225,21 +234,32 @@ def test_a_signal_before_uvicorn_has_its_handlers_stops_it_once_started():
 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off",
                                            log_level="error"))
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
     # Were the signal lost, the server would run: a watchdog stops it (and the test fails).
     watchdog = threading.Timer(30, lambda: setattr(server, "should_exit", True))
     try:
-        stopped = stop_on_signals(server)
+        state = stop_on_signals()
+        state["server"] = server
         signal.raise_signal(signal.SIGTERM)
         watchdog.start()
         start = time.monotonic()
         server.run()
         assert time.monotonic() - start < 20
-        assert stopped == [signal.SIGTERM]
+        assert state["stopped"] == [signal.SIGTERM]
     finally:
         watchdog.cancel()
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
+
+
+def test_signals_while_the_model_loads_end_it_at_once(signal_handlers):
+    """Before there is a server: SIGTERM ends `serve` (StoppedWhileLoading, which it turns into
+    exit 0), SIGINT interrupts as usual."""
+    from openpose_tf.cli.serve import StoppedWhileLoading, stop_on_signals
+
+    state = stop_on_signals()
+    with pytest.raises(StoppedWhileLoading):
+        signal.raise_signal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(signal.SIGINT)
+    assert state["stopped"] == [signal.SIGTERM, signal.SIGINT]
 
 
 class SlowExtractor:

@@ -68,24 +68,51 @@ def register(commands) -> None:
     serve.set_defaults(run=_serve)
 
 
-def stop_on_signals(server) -> list:
-    """Handlers for SIGTERM and SIGINT that record the signal (the list returned) and stop
-    `server` (a uvicorn.Server). uvicorn finishes the requests in flight on these signals,
-    restores the handlers it found and raises the signal again: these make that the end of a
-    clean run (exit 0). A signal that comes before uvicorn has installed its own handlers (while
-    it starts) stops it as soon as it has started, instead of being lost."""
-    stopped = []
+class StoppedWhileLoading(Exception):
+    """SIGTERM before the server has answered anything: there is nothing to finish."""
+
+
+def stop_on_signals() -> dict:
+    """Handlers for SIGTERM and SIGINT, installed before the model loads. While it loads
+    (state["server"] is None) SIGTERM ends the command at once (raises StoppedWhileLoading,
+    which `serve` turns into exit 0) and SIGINT interrupts it as usual; once state["server"] is
+    the uvicorn.Server, either stops it. uvicorn finishes the requests in flight on these
+    signals, restores the handlers it found and raises the signal again: these make that the end
+    of a clean run (exit 0), and a signal that comes before uvicorn has installed its own
+    handlers stops it as soon as it has started. The signals received: state["stopped"]."""
+    state = {"stopped": [], "server": None}
 
     def stop(number, frame):
-        stopped.append(number)
-        server.should_exit = True
+        state["stopped"].append(number)
+        if state["server"] is not None:
+            state["server"].should_exit = True
+        elif number == signal.SIGINT:
+            raise KeyboardInterrupt
+        else:
+            raise StoppedWhileLoading
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stop)
-    return stopped
+    return state
 
 
 def _serve(args) -> int:
+    signals = stop_on_signals()
+    try:
+        server = _load(args)
+        signals["server"] = server
+    except StoppedWhileLoading:
+        print("openpose-tf serve: stopped by SIGTERM while loading", file=sys.stderr)
+        return 0
+    server.run()
+    stopped = signals["stopped"]
+    print(f"openpose-tf serve: stopped{' by ' + signal.Signals(stopped[0]).name if stopped else ''}"
+          ", the requests in flight answered", file=sys.stderr)
+    return 0
+
+
+def _load(args):
+    """The uvicorn.Server of `serve`'s flags, its model loaded and warmed up."""
     import numpy as np
     import tensorflow as tf
     import uvicorn
@@ -123,13 +150,8 @@ def _serve(args) -> int:
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level,
                             timeout_graceful_shutdown=args.graceful_timeout_s,
                             access_log=args.log_level in ("info", "debug"))
-    server = uvicorn.Server(config)
-    stopped = stop_on_signals(server)
     source = args.model or args.frozen_graph or args.meta_graph
     print(f"openpose-tf serve: {source} ({pose}), {extractor.images_per_call} image(s) per "
           f"call; listening on http://{args.host}:{args.port}/ (POST /v1/pose)",
           file=sys.stderr, flush=True)
-    server.run()
-    print(f"openpose-tf serve: stopped{' by ' + signal.Signals(stopped[0]).name if stopped else ''}"
-          ", the requests in flight answered", file=sys.stderr)
-    return 0
+    return uvicorn.Server(config)
