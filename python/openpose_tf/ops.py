@@ -534,6 +534,8 @@ def sparse_coverage(net_outputs, pose_model="BODY_25", target_size=None, scale_r
     model = _connector_model(pose_model)
     _choice(variant, "variant", _VARIANTS)
     threshold = model.connector_defaults(False).nms_threshold if threshold is None else threshold
+    if isinstance(threshold, numbers.Real) and math.isnan(threshold):
+        raise ValueError("threshold must not be NaN")
     lib = load_library()
     with tf.name_scope(name or "sparse_coverage"):
         outputs, target_size, scale_ratios = _resize_args(net_outputs, target_size, scale_ratios,

@@ -173,3 +173,5 @@ def test_sparse_coverage_counts_the_tiles_the_sparse_nms_computes():
     assert np.all(ops.sparse_coverage(clean, model, threshold=1e9).numpy() == 0)
     with pytest.raises(tf.errors.InvalidArgumentError, match="threshold must be a scalar"):
         ops.sparse_coverage(clean, model, threshold=[0.1, 0.2])
+    with pytest.raises(ValueError, match="threshold must not be NaN"):
+        ops.sparse_coverage(clean, model, threshold=float("nan"))
