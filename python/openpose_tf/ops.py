@@ -513,6 +513,18 @@ def body_part_connector(pafs, peaks, peak_counts, pose_model="BODY_25", variant=
                                maximize_positives=maximize_positives, scale_factor=scale_factor)
 
 
+def _sparse_args(pose_model, variant, threshold, maximize_positives=False):
+    """The sparse ops' (model, connector defaults, NMS threshold): the model's default
+    threshold where none is given, a NaN one refused."""
+    model = _connector_model(pose_model)
+    _choice(variant, "variant", _VARIANTS)
+    defaults = model.connector_defaults(maximize_positives)
+    threshold = defaults.nms_threshold if threshold is None else threshold
+    if isinstance(threshold, numbers.Real) and math.isnan(threshold):
+        raise ValueError("threshold must not be NaN")
+    return model, defaults, threshold
+
+
 @_clean_errors
 def sparse_coverage(net_outputs, pose_model="BODY_25", target_size=None, scale_ratios=None,
                     variant="gpu", threshold=None, name=None):
@@ -531,11 +543,7 @@ def sparse_coverage(net_outputs, pose_model="BODY_25", target_size=None, scale_r
       float32 `[N, 3]`: per image, the fractions of the part channels' tiles that pass the
       bound, the refined bound too, and their own values too (those are computed).
     """
-    model = _connector_model(pose_model)
-    _choice(variant, "variant", _VARIANTS)
-    threshold = model.connector_defaults(False).nms_threshold if threshold is None else threshold
-    if isinstance(threshold, numbers.Real) and math.isnan(threshold):
-        raise ValueError("threshold must not be NaN")
+    model, _, threshold = _sparse_args(pose_model, variant, threshold)
     lib = load_library()
     with tf.name_scope(name or "sparse_coverage"):
         outputs, target_size, scale_ratios = _resize_args(net_outputs, target_size, scale_ratios,
@@ -581,14 +589,9 @@ def peaks_and_paf_scores(net_outputs, pose_model="BODY_25", target_size=None, sc
       `(peaks, peak_counts, pair_scores)`: `[N, P, M, 3]`, int32 `[N, P]` and `[N, L, K, K]`,
       ready for :func:`assemble_people`.
     """
-    model = _connector_model(pose_model)
-    _choice(variant, "variant", _VARIANTS)
-    d = model.connector_defaults(maximize_positives)
-    threshold = d.nms_threshold if threshold is None else threshold
+    model, d, threshold = _sparse_args(pose_model, variant, threshold, maximize_positives)
     if isinstance(max_peaks, bool) or not isinstance(max_peaks, numbers.Integral) or max_peaks < 1:
         raise ValueError(f"max_peaks must be an integer >= 1, got {max_peaks!r}")
-    if isinstance(threshold, numbers.Real) and math.isnan(threshold):
-        raise ValueError("threshold must not be NaN")
     lib = load_library()
     with tf.name_scope(name or "peaks_and_paf_scores"):
         outputs, target_size, scale_ratios = _resize_args(net_outputs, target_size, scale_ratios,
