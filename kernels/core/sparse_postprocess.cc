@@ -56,9 +56,9 @@ SparseStage SparseTileStage(const UpsampledMaps& maps, UpsampledMaps::ChannelRow
   const float bound =
       bounds[(static_cast<int64_t>(i) * maps.tile_cols() + j) * maps.plan().channels + c];
   if (bound <= threshold) return SparseStage::kBound;
-  // A bound far above the threshold comes from values there (a person): refining it costs
-  // without skipping; one near it mostly from noise.
-  const float refine_below = threshold > 0.f ? 4 * threshold : threshold;
+  // A bound near the threshold mostly comes from noise: refined; far above it, computed.
+  const float refine_below =
+      threshold > 0.f ? UpsampledMaps::kNearThreshold * threshold : threshold;
   if (bound > refine_below) return SparseStage::kComputed;
   if (maps.RefinedBound(rows, i, j) <= threshold) return SparseStage::kRefinedBound;
   // Still near it: the tile's own values (a fraction of the band's work, which adds a ring and

@@ -494,7 +494,7 @@ void UpsampledMaps::TileBounds(const float* const* image, int row_begin, int row
   for (int c = 0; c < channels; ++c) {
     const float d = decided_below[c];
     low[c] = d == d ? d : -INFINITY;
-    high[c] = d == d && d > 0.f ? 4 * d : INFINITY;
+    high[c] = d == d && d > 0.f ? kNearThreshold * d : INFINITY;
   }
   int64_t count = 0;
   for (int i = row_begin; i < row_end; ++i) {

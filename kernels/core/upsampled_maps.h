@@ -43,6 +43,10 @@ class UpsampledMaps {
  public:
   // Tiles are kTile x kTile target pixels (the last row and column of tiles may be smaller).
   static constexpr int kTile = 16;
+  // A tile whose bound exceeds this many times a (positive) threshold holds values there (a
+  // person): a tighter bound would not skip it, so neither TileBounds' signed bounds nor the
+  // sparse NMS's refined bound are spent on it.
+  static constexpr float kNearThreshold = 4.f;
 
   // plan: ResizeAndMerge's plan, already validated (ReadResizeAndMerge).
   explicit UpsampledMaps(const ResizePlan& plan);
@@ -83,9 +87,8 @@ class UpsampledMaps {
   // tile (i, j), and bounds[bounds_plane() + the same] <= every one (inf and -inf where a source
   // value is not finite). First a bound B on |value| for every tile (cheap), then the signed
   // bounds, intersected with it, of the tiles it leaves open: where some channel c's B is at
-  // least decided_below[c] and at most 4x that (far above, values are there: the signed bound
-  // would not decide the tile either; decided_below <= 0: any B; +inf: a channel that decides
-  // nothing). All channels where most tiles are open (noise), else only the channels up to the
+  // least decided_below[c] and at most kNearThreshold times that (decided_below <= 0: any B;
+  // +inf: a channel that decides nothing). All channels where most tiles are open (noise), else only the channels up to the
   // last that decides.
   // `scratch`: working memory, grown as needed.
   void TileBounds(const float* const* image, int row_begin, int row_end,
