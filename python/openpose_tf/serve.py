@@ -79,6 +79,9 @@ class Metrics:
                                          buckets=(1, 2, 3, 4, 6, 8, 12, 16, 32, 64))
         self.queue = prom.Gauge("openpose_queue_images", "Images waiting or in a call",
                                 registry=self.registry)
+        self.abandoned = prom.Counter("openpose_abandoned_images", "Images dropped before "
+                                      "their pipeline call: their client had gone",
+                                      registry=self.registry)
 
     def text(self) -> bytes:
         import prometheus_client as prom
@@ -89,18 +92,20 @@ class Metrics:
 class Batcher:
     """Groups images by size into pipeline calls of at most `extractor.images_per_call`,
     waiting at most `timeout` seconds for a group to fill; `options.workers` calls run at once
-    on threads. A group whose time is up while every worker is busy keeps filling until one is
-    free (under load, calls go out fuller). `submit(image)` is awaited on the event loop (where
-    all of this runs) and gives the image's `People`."""
+    on threads. A group that is due (full, or its time up) while every worker is busy waits
+    here, not in the threads' queue, and keeps filling until one is free (under load, calls go
+    out fuller); an image whose request was cancelled meanwhile (its client left) is dropped
+    then, without pipeline time. `submit(image)` is awaited on the event loop (where all of
+    this runs) and gives the image's `People`."""
 
     def __init__(self, extractor, options: ServeOptions, metrics: Metrics):
         self.extractor, self.options, self.metrics = extractor, options, metrics
         self.size = extractor.images_per_call
         self.calls = concurrent.futures.ThreadPoolExecutor(
             max_workers=options.workers, thread_name_prefix="openpose-tf pipeline")
-        self.groups: dict[tuple, list] = {}
+        self.groups: dict[tuple, list] = {}  # by image shape: [(image, future)], oldest first
         self.timers: dict[tuple, asyncio.TimerHandle] = {}
-        self.ready: list[tuple] = []  # groups whose time is up, waiting for a free worker
+        self.ready: list[tuple] = []  # groups that are due, oldest first, waiting for a worker
         self.busy = 0                 # calls running
         self.waiting = 0              # images queued or in a call
 
@@ -115,31 +120,39 @@ class Batcher:
         group.append((image, future))
         self.waiting += 1
         if len(group) >= self.size:
-            self._dispatch(key)
+            self._due(key)
         elif key not in self.timers and key not in self.ready:
-            self.timers[key] = loop.call_later(self.options.batch_timeout, self._time_up, key)
+            self.timers[key] = loop.call_later(self.options.batch_timeout, self._due, key)
         try:
             return await future
         finally:
             self.waiting -= 1
 
-    def _time_up(self, key) -> None:
-        self.timers.pop(key, None)
-        if self.busy < self.options.workers:
-            self._dispatch(key)
-        elif key not in self.ready:
-            self.ready.append(key)
-
-    def _dispatch(self, key) -> None:
+    def _due(self, key) -> None:
         timer = self.timers.pop(key, None)
         if timer is not None:
             timer.cancel()
-        if key in self.ready:
-            self.ready.remove(key)
-        group = self.groups.pop(key, [])
-        while group:
-            chunk, group = group[:self.size], group[self.size:]
-            self._run(chunk)
+        if key not in self.ready:
+            self.ready.append(key)
+        self._pump()
+
+    def _pump(self) -> None:
+        """Calls for the due groups, oldest first, while a worker is free."""
+        while self.ready and self.busy < self.options.workers:
+            key = self.ready[0]
+            live = []
+            for entry in self.groups.pop(key, []):
+                if entry[1].done():  # cancelled: its client has gone
+                    self.metrics.abandoned.inc()
+                else:
+                    live.append(entry)
+            chunk, rest = live[:self.size], live[self.size:]
+            if rest:  # as due as the chunk: they came before it went
+                self.groups[key] = rest
+            else:
+                self.ready.pop(0)
+            if chunk:
+                self._run(chunk)
 
     def _run(self, chunk) -> None:
         loop = asyncio.get_running_loop()
@@ -150,16 +163,17 @@ class Batcher:
 
         def done(call):
             self.busy -= 1
-            error = call.exception()
+            error = None if call.cancelled() else call.exception()
             for i, (_, future) in enumerate(chunk):
                 if future.done():  # the client went away
                     continue
-                if error is not None:
+                if call.cancelled():  # close() dropped the call before it started
+                    future.cancel()
+                elif error is not None:
                     future.set_exception(error)
                 else:
                     future.set_result(call.result()[i])
-            while self.ready and self.busy < self.options.workers:
-                self._dispatch(self.ready[0])
+            self._pump()
 
         call.add_done_callback(done)
 
@@ -284,11 +298,30 @@ def create_app(extractor, pose_model, options: ServeOptions, render_options=None
                 return await value.read()
         raise RequestError(400, "bad_request", "the multipart body has no file")
 
-    async def estimate(request, data: bytes):
+    async def estimate(data: bytes):
         image = await asyncio.to_thread(decode, data, options.max_image_pixels)
-        if await request.is_disconnected():  # nobody to answer: no pipeline time spent
-            raise RequestError(499, "client_gone", "the client went away")
         return image, people_or_raise(await state["batcher"].submit(image))
+
+    async def while_connected(request, work):
+        """`work`'s result, unless the client disconnects first: then `work` is cancelled
+        (its images leave the queue and take no pipeline time unless their call has started,
+        whose result is then dropped) and the answer is 499."""
+        async def disconnect():
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+
+        task, gone = asyncio.ensure_future(work), asyncio.ensure_future(disconnect())
+        try:
+            await asyncio.wait((task, gone), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            if not task.done():
+                task.cancel()
+        if not task.done() or task.cancelled():  # the client left first
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            raise RequestError(499, "client_gone", "the client went away")
+        return task.result()
 
     def keypoint_scale(request) -> int:
         value = request.query_params.get("keypoint_scale", "0")
@@ -327,7 +360,8 @@ def create_app(extractor, pose_model, options: ServeOptions, render_options=None
         scale = keypoint_scale(request)
         render = request.query_params.get("render", "0") not in ("0", "", "false")
         with admitted(1):
-            image, people = await estimate(request, await image_bytes(request))
+            image, people = await while_connected(request,
+                                                  estimate(await image_bytes(request)))
         if render:
             def png():
                 import cv2
@@ -359,7 +393,8 @@ def create_app(extractor, pose_model, options: ServeOptions, render_options=None
             raise RequestError(400, "bad_request", f"{len(data)} instances, more than "
                                f"--max_queue {options.max_queue} can ever hold")
         with admitted(len(data)):
-            found = await asyncio.gather(*(estimate(request, d) for d in data))
+            found = await while_connected(request,
+                                          asyncio.gather(*(estimate(d) for d in data)))
 
         def texts():
             return [outputs.frame_json(people, image, scale) for image, people in found]

@@ -331,3 +331,73 @@ def test_a_group_whose_time_is_up_waits_for_a_free_worker_and_keeps_filling():
         batcher.close()
 
     asyncio.run(scenario())
+
+
+def test_a_request_whose_client_leaves_while_queued_takes_no_pipeline_call():
+    """The app in process, called as uvicorn calls it: B waits behind A for the one worker, its
+    client disconnects, it is answered 499 and its image never reaches the pipeline."""
+    import asyncio
+
+    import cv2
+
+    from openpose_tf import common, serve
+
+    class OneAtATime(SlowExtractor):
+        images_per_call = 1
+
+        def people_or_errors(self, images):
+            super().people_or_errors(images)
+            return [common.People(np.zeros((0, 18, 3), np.float32), np.zeros(0, np.float32))
+                    for _ in images]
+
+    extractor = OneAtATime()
+    options = serve.ServeOptions(batch_timeout=0.0, workers=1)
+    app = serve.create_app(extractor, "COCO", options)
+
+    async def post(shape, gone: asyncio.Event):
+        body = cv2.imencode(".png", np.zeros(shape + (3,), np.uint8))[1].tobytes()
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                 "method": "POST", "scheme": "http", "path": "/v1/pose", "raw_path": b"/v1/pose",
+                 "query_string": b"", "root_path": "", "server": ("127.0.0.1", 80),
+                 "client": ("127.0.0.1", 1234), "headers": [(b"content-length",
+                                                              str(len(body)).encode())]}
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        sent = []
+
+        async def receive():
+            if messages:
+                return messages.pop()
+            await gone.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message):
+            sent.append(message)
+
+        await app(scope, receive, send)
+        return sent[0]["status"]
+
+    def metric(name):
+        for family in app.state.metrics.registry.collect():
+            for sample in family.samples:
+                if sample.name == name and sample.labels.get("kind", "client_gone") == \
+                        "client_gone":
+                    return sample.value
+        return 0
+
+    async def scenario():
+        async with app.router.lifespan_context(app):
+            stays, leaves = asyncio.Event(), asyncio.Event()
+            a = asyncio.create_task(post((4, 4), stays))
+            await asyncio.sleep(0.2)                      # A holds the worker
+            b = asyncio.create_task(post((5, 5), leaves))
+            await asyncio.sleep(0.2)                      # B waits for it
+            leaves.set()                                  # B's client disconnects
+            assert await b == 499
+            extractor.release.set()
+            assert await a == 200
+            assert await post((6, 6), stays) == 200       # the server goes on
+        assert extractor.calls == [[(4, 4, 3)], [(6, 6, 3)]]
+        assert metric("openpose_abandoned_images_total") == 1
+        assert metric("openpose_errors_total") == 1
+
+    asyncio.run(scenario())
