@@ -117,9 +117,10 @@ absl::Status ReadSparseInputs(tensorflow::OpKernelContext* ctx, OpenPoseBuild bu
 }
 
 absl::Status CheckTileBoundsSize(const ResizePlan& plan) {
-  constexpr int64_t kTile = 16;  // UpsampledMaps::kTile
-  const int64_t tiles = ((plan.target_height + kTile - 1) / kTile) *
-                        ((plan.target_width + kTile - 1) / kTile);
+  // UpsampledMaps::kTile; its tiling's shift (< kTile) may add a tile per axis.
+  constexpr int64_t kTile = 16;
+  const int64_t tiles = ((plan.target_height + 2 * kTile - 2) / kTile) *
+                        ((plan.target_width + 2 * kTile - 2) / kTile);
   if (2 * tiles * plan.channels > kMaxElements) {
     return InvalidArgument("target_size [", plan.target_height, ",", plan.target_width, "] with ",
                            plan.channels, " channels needs ", 2 * tiles * plan.channels,

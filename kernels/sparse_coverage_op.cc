@@ -69,17 +69,22 @@ class SparseCoverageOp : public OpKernel {
                            for (int j = 0; j < maps.tile_cols(); ++j) {
                              const SparseStage stage = SparseTileStage(
                                  maps, &workspace.rows, bounds.data(), c, i, j, threshold, tile);
-                             passed[0] += stage != SparseStage::kBound;
+                             const int64_t area =
+                                 int64_t{maps.grid_y().End(i) - maps.grid_y().Begin(i)} *
+                                 (maps.grid_x().End(j) - maps.grid_x().Begin(j));
+                             passed[0] += stage != SparseStage::kBound ? area : 0;
                              passed[1] += stage == SparseStage::kValues ||
-                                          stage == SparseStage::kComputed;
-                             passed[2] += stage == SparseStage::kComputed;
+                                                  stage == SparseStage::kComputed
+                                              ? area
+                                              : 0;
+                             passed[2] += stage == SparseStage::kComputed ? area : 0;
                            }
                          }
                        }
-                       const double tiles = static_cast<double>(end_ - begin_) *
-                                            maps.tile_rows() * maps.tile_cols();
+                       const double pixels = static_cast<double>(end_ - begin_) *
+                                             maps.height() * maps.width();
                        for (int k = 0; k < 3; ++k) {
-                         coverage->matrix<float>()(n, k) = static_cast<float>(passed[k] / tiles);
+                         coverage->matrix<float>()(n, k) = static_cast<float>(passed[k] / pixels);
                        }
                      }
                    }));

@@ -63,8 +63,8 @@ SparseStage SparseTileStage(const UpsampledMaps& maps, UpsampledMaps::ChannelRow
   if (maps.RefinedBound(rows, i, j) <= threshold) return SparseStage::kRefinedBound;
   // Still near it: the tile's own values (a fraction of the band's work, which adds a ring and
   // the peak tests) show whether one passes it.
-  const int y0 = i * kTile, x0 = j * kTile;
-  const int y1 = std::min(maps.height(), y0 + kTile), x1 = std::min(maps.width(), x0 + kTile);
+  const int y0 = maps.grid_y().Begin(i), y1 = maps.grid_y().End(i);
+  const int x0 = maps.grid_x().Begin(j), x1 = maps.grid_x().End(j);
   maps.Rect(rows, y0, y1, x0, x1, tile, kTile);
   if (!AnyAbove(tile, y1 - y0, x1 - x0, kTile, threshold)) return SparseStage::kValues;
   return SparseStage::kComputed;
@@ -77,6 +77,7 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
   const int h = maps.height();
   const int w = maps.width();
   const int nt = maps.tile_cols();
+  const UpsampledMaps::TileGrid& gx = maps.grid_x();
   const int channels = maps.plan().channels;
   std::memset(peaks, 0, sizeof(float) * 3 * params.max_peaks);
   *count = 0;
@@ -119,13 +120,13 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
       }
     }
     if (runs.empty()) continue;
-    const int y0 = i * kTile;
-    const int y1 = std::min(h, y0 + kTile);
+    const int y0 = maps.grid_y().Begin(i);
+    const int y1 = maps.grid_y().End(i);
     const int ya = std::max(0, y0 - 1);
     const int yb = std::min(h, y1 + 1);
     for (size_t r = 0; r < runs.size(); r += 2) {
-      const int xa = std::max(0, runs[r] * kTile - 1);
-      const int xb = std::min(w, runs[r + 1] * kTile + 1);
+      const int xa = std::max(0, gx.Begin(runs[r]) - 1);
+      const int xb = std::min(w, gx.End(runs[r + 1] - 1) + 1);
       maps.Rect(rows, ya, yb, xa, xb, band + xa, w);
     }
     const BufferMap map{band, ya, 0, w};
@@ -133,14 +134,14 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
     // padded to whole vectors inside the span (past the run the band holds stale values,
     // whose mask bytes are never read), so it runs without a scalar tail.
     constexpr int kVector = 32;
-    const int span_begin = std::max(runs.front() * kTile, 2);
-    const int span_end = std::min(runs.back() * kTile, w - 2);
+    const int span_begin = std::max(gx.Begin(runs.front()), 2);
+    const int span_end = std::min(gx.End(runs.back() - 1), w - 2);
     for (int y = y0; y < y1; ++y) {
       const bool inner_row = 2 <= y && y < h - 2 && span_begin < span_end;
       const float* row = band + static_cast<int64_t>(y - ya) * w;
       for (size_t r = 0; r < runs.size(); r += 2) {
-        const int x_begin = runs[r] * kTile;
-        const int x_end = std::min(w, runs[r + 1] * kTile);
+        const int x_begin = gx.Begin(runs[r]);
+        const int x_end = gx.End(runs[r + 1] - 1);
         const int in_begin = inner_row ? std::min(x_end, std::max(x_begin, 2)) : x_end;
         const int in_end = inner_row ? std::max(in_begin, std::min(x_end, w - 2)) : x_end;
         for (int x = x_begin; x < in_begin; ++x) {
@@ -209,7 +210,7 @@ struct PairProbes {
 };
 
 OPENPOSE_SIMD_CLONES void ProbePairs(const float* bounds, int64_t plane, int nt, int channels,
-                                     int cx, int cy,
+                                     int shift_x, int shift_y, int cx, int cy,
                                      int h, int w, float ax, float ay, const float* xs,
                                      const float* ys, int nb, const PafScoreParams& p,
                                      PairProbes* out) {
@@ -233,7 +234,7 @@ OPENPOSE_SIMD_CLONES void ProbePairs(const float* bounds, int64_t plane, int nt,
       const int m = PafProbe(n[b], probe);
       const int px = RoundClamp(ax + m * step_x[b], w - 1);
       const int py = RoundClamp(ay + m * step_y[b], h - 1);
-      const int at = ((py / kTile) * nt + px / kTile) * channels;
+      const int at = (((py + shift_y) / kTile) * nt + (px + shift_x) / kTile) * channels;
       out->px[probe][b] = px;
       out->py[probe][b] = py;
       out->bound_fails[probe][b] =
@@ -250,7 +251,6 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
                      const float* peaks, const int32_t* counts, int max_peaks, int64_t k,
                      const int32_t* pairs, const int32_t* paf_channels,
                      const PafScoreParams& params, int l, float* pair_scores) {
-  constexpr int kTile = UpsampledMaps::kTile;
   std::fill(pair_scores, pair_scores + k * k, -1.f);
   const int part_a = pairs[2 * l];
   const int part_b = pairs[2 * l + 1];
@@ -261,7 +261,8 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
   const float threshold = params.inter_threshold;
   const int64_t plane = maps.bounds_plane();
   auto sample = [&](int py, int px, float ux, float uy) {
-    const float* b = bounds + (static_cast<int64_t>(py / kTile) * nt + px / kTile) * channels;
+    const float* b = bounds + (static_cast<int64_t>(maps.grid_y().Of(py)) * nt +
+                               maps.grid_x().Of(px)) * channels;
     if (PafBoundFails(b, plane, cx, cy, ux, uy, threshold)) return -INFINITY;
     float paf_x = 0.f, paf_y = 0.f;
     maps.Values(image, cx, cy, py, px, &paf_x, &paf_y);
@@ -280,7 +281,8 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
     }
     for (int64_t a = 0; a < counts[part_a]; ++a) {
       const float ax = peaks_a[3 * a], ay = peaks_a[3 * a + 1];
-      ProbePairs(bounds, plane, nt, channels, cx, cy, h, w, ax, ay, xs, ys, nb, params, &q);
+      ProbePairs(bounds, plane, nt, channels, maps.grid_x().shift, maps.grid_y().shift, cx, cy,
+                 h, w, ax, ay, xs, ys, nb, params, &q);
       for (int i = 0; i < nb; ++i) {
         // PafScoreWith's own first steps: a pair that fails its first probe, or its first two,
         // when that rejects it, gets the rejected score without its loop (most pairs of a

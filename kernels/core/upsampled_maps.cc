@@ -165,20 +165,41 @@ OPENPOSE_SIMD_CLONES void Widen(const float* __restrict lo, const float* __restr
 }  // namespace
 
 UpsampledMaps::UpsampledMaps(const ResizePlan& plan) : plan_(plan) {
-  tile_rows_ = (plan.target_height + kTile - 1) / kTile;
-  tile_cols_ = (plan.target_width + kTile - 1) / kTile;
+  for (const ResizeScale& s : plan.scales) {
+    x_.push_back(MakeAxis(s.width, plan.target_width, s.scale_x, &grid_x_));
+    y_.push_back(MakeAxis(s.height, plan.target_height, s.scale_y, &grid_y_));
+  }
   row_offset_.push_back(0);
   done_offset_.push_back(0);
   for (const ResizeScale& s : plan.scales) {
-    x_.push_back(MakeAxis(s.width, plan.target_width, s.scale_x));
-    y_.push_back(MakeAxis(s.height, plan.target_height, s.scale_y));
     row_offset_.push_back(row_offset_.back() + static_cast<int64_t>(s.height) * plan.target_width);
-    done_offset_.push_back(done_offset_.back() + static_cast<int64_t>(s.height) * tile_cols_);
+    done_offset_.push_back(done_offset_.back() + static_cast<int64_t>(s.height) * grid_x_.count);
   }
 }
 
-UpsampledMaps::Axis UpsampledMaps::MakeAxis(int source_length, int target_length,
-                                            float scale) const {
+// The shift of the tiling whose tiles read the fewest sources in all (ties: the smallest), from
+// one scale's taps (4 per coordinate, non-decreasing).
+UpsampledMaps::TileGrid UpsampledMaps::ChooseGrid(const std::vector<int32_t>& index,
+                                                  int length) {
+  TileGrid best;
+  int64_t fewest = -1;
+  for (int shift = 0; shift < kTile && shift < length; ++shift) {
+    TileGrid grid{length, shift, (length + shift + kTile - 1) / kTile};
+    int64_t sources = 0;
+    for (int j = 0; j < grid.count; ++j) {
+      sources += index[4 * static_cast<size_t>(grid.End(j) - 1) + 3] -
+                 index[4 * static_cast<size_t>(grid.Begin(j))] + 1;
+    }
+    if (fewest < 0 || sources < fewest) {
+      fewest = sources;
+      best = grid;
+    }
+  }
+  return best;
+}
+
+UpsampledMaps::Axis UpsampledMaps::MakeAxis(int source_length, int target_length, float scale,
+                                            TileGrid* grid) const {
   const bool gpu = plan_.build == OpenPoseBuild::kGpu;
   const int per_tap = gpu ? 1 : 4;
   Axis axis;
@@ -202,8 +223,9 @@ UpsampledMaps::Axis UpsampledMaps::MakeAxis(int source_length, int target_length
       }
     }
   }
-  for (int begin = 0; begin < target_length; begin += kTile) {
-    const int end = std::min(target_length, begin + kTile);
+  if (grid->count == 0) *grid = ChooseGrid(axis.index, target_length);
+  for (int j = 0; j < grid->count; ++j) {
+    const int begin = grid->Begin(j), end = grid->End(j);
     axis.tile_runs.push_back(static_cast<int32_t>(axis.run_start.size()));
     for (int d = begin; d < end; ++d) {
       if (d == begin || !std::equal(&axis.index[4 * static_cast<size_t>(d)],
@@ -240,8 +262,8 @@ UpsampledMaps::Axis UpsampledMaps::MakeAxis(int source_length, int target_length
   // Classes over the whole axis (one that straddles two tiles is evaluated once for both), and
   // each tile's: those that hold one of its coordinates.
   AddClasses(&axis, 0, target_length);
-  for (int begin = 0, q = 0; begin < target_length; begin += kTile) {
-    const int end = std::min(target_length, begin + kTile);
+  for (int j = 0, q = 0; j < grid->count; ++j) {
+    const int begin = grid->Begin(j), end = grid->End(j);
     while (axis.class_end[q] <= begin) ++q;
     int last = q;
     while (last + 1 < static_cast<int>(axis.classes.size()) && axis.class_begin[last + 1] < end) {
@@ -345,7 +367,7 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Horizontal(ChannelRows* rows, int s, in
                                                     int j) const {
   const Axis& ax = x_[s];
   const int channels = plan_.channels;
-  const int tile_end = std::min(plan_.target_width, (j + 1) * kTile);
+  const int tile_end = grid_x_.End(j);
   const float* src = rows->image[s] +
                      static_cast<int64_t>(r) * plan_.scales[s].width * channels + rows->channel;
   float* h = rows->rows.data() + row_offset_[s] + static_cast<int64_t>(r) * plan_.target_width;
@@ -368,7 +390,7 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Horizontal(ChannelRows* rows, int s, in
       for (int d = d0; d < d1; ++d) h[d] = KeysSum(v0, v1, v2, v3, w0[d], w1[d], w2[d], w3[d]);
     }
   }
-  rows->done[done_offset_[s] + static_cast<int64_t>(r) * tile_cols_ + j] = 1;
+  rows->done[done_offset_[s] + static_cast<int64_t>(r) * grid_x_.count + j] = 1;
 }
 
 OPENPOSE_SIMD_CLONES void UpsampledMaps::Rect(ChannelRows* cache, int y0, int y1, int x0, int x1,
@@ -383,8 +405,9 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Rect(ChannelRows* cache, int y0, int y1
     const int r_first = ay.index[4 * static_cast<size_t>(y0)];
     const int r_last = ay.index[4 * static_cast<size_t>(y1 - 1) + 3];
     for (int r = r_first; r <= r_last; ++r) {
-      const uint8_t* done = &cache->done[done_offset_[s] + static_cast<int64_t>(r) * tile_cols_];
-      for (int j = x0 / kTile; j <= (x1 - 1) / kTile; ++j) {
+      const uint8_t* done =
+          &cache->done[done_offset_[s] + static_cast<int64_t>(r) * grid_x_.count];
+      for (int j = grid_x_.Of(x0); j <= grid_x_.Of(x1 - 1); ++j) {
         if (!done[j]) Horizontal(cache, s, r, j);
       }
     }
@@ -484,7 +507,7 @@ void UpsampledMaps::TileBounds(const float* const* image, int row_begin, int row
                                const float* decided_below, float* bounds,
                                std::vector<float>* scratch) const {
   const int channels = plan_.channels;
-  const int nt = tile_cols_;
+  const int nt = grid_x_.count;
   MagnitudeBounds(image, row_begin, row_end, bounds, scratch);
   // The tiles the |value| bound leaves open; the signed bounds for those, over the band at once
   // where most are (noise), else over each tile row's runs of them.
@@ -535,7 +558,7 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::MagnitudeBounds(const float* const* ima
                                                          float* bounds,
                                                          std::vector<float>* scratch) const {
   const int channels = plan_.channels;
-  const int nt = tile_cols_;
+  const int nt = grid_x_.count;
   const int num_scales = static_cast<int>(plan_.scales.size());
   float* hi_begin = bounds + static_cast<int64_t>(row_begin) * nt * channels;
   float* lo_begin = hi_begin + bounds_plane();
@@ -592,7 +615,7 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::SignedBounds(const float* const* image,
   // net output's and the bounds'.
   const int stride = plan_.channels;
   const int channels = used;
-  const int nt = tile_cols_;
+  const int nt = grid_x_.count;
   const int nj = col_end - col_begin;
   const int num_scales = static_cast<int>(plan_.scales.size());
   const int64_t plane = bounds_plane();
@@ -693,8 +716,8 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::SignedBounds(const float* const* image,
       }
       ClassIntervals<false>(taps, k.pos, k.has_neg, k.standard, k.spread, k.slack,
                             static_cast<int64_t>(row_size), one_lo, one_hi);
-      const int i0 = std::max(row_begin, ay.class_begin[q] / kTile);
-      const int i1 = std::min(row_end - 1, (ay.class_end[q] - 1) / kTile);
+      const int i0 = std::max(row_begin, grid_y_.Of(ay.class_begin[q]));
+      const int i1 = std::min(row_end - 1, grid_y_.Of(ay.class_end[q] - 1));
       for (int i = i0; i <= i1; ++i) {
         const int64_t at = static_cast<int64_t>(i - row_begin) * row_size;
         Widen(one_lo, one_hi, row_size, q == ay.tile_classes[i], band_lo + at, band_hi + at);
@@ -738,10 +761,10 @@ float UpsampledMaps::RefinedBound(ChannelRows* rows, int i, int j) const {
     const Axis& ay = y_[s];
     // Each source row's interval over the tile's columns, kept for the tiles below and above.
     const int64_t done = done_offset_[s] + j;
-    const int x0 = j * kTile;
-    const int nx = std::min(plan_.target_width, x0 + kTile) - x0;
+    const int x0 = grid_x_.Begin(j);
+    const int nx = grid_x_.End(j) - x0;
     for (int r = ay.tile_first[i]; r <= ay.tile_last[i]; ++r) {
-      const int64_t at = done + static_cast<int64_t>(r) * tile_cols_;
+      const int64_t at = done + static_cast<int64_t>(r) * grid_x_.count;
       if (rows->interval_done[at]) continue;
       if (!rows->done[at]) Horizontal(rows, s, r, j);
       const float* h =
@@ -750,10 +773,10 @@ float UpsampledMaps::RefinedBound(ChannelRows* rows, int i, int j) const {
       rows->interval_done[at] = 1;
     }
     auto lo = [&](int r) {
-      return rows->interval[2 * (done + static_cast<int64_t>(r) * tile_cols_)];
+      return rows->interval[2 * (done + static_cast<int64_t>(r) * grid_x_.count)];
     };
     auto hi = [&](int r) {
-      return rows->interval[2 * (done + static_cast<int64_t>(r) * tile_cols_) + 1];
+      return rows->interval[2 * (done + static_cast<int64_t>(r) * grid_x_.count) + 1];
     };
     // The y classes over those intervals (ClassIntervalsOf's arithmetic, one value), their
     // union; summed over the scales as the merge sums, with the magnitudes for its rounding.

@@ -530,18 +530,19 @@ def sparse_coverage(net_outputs, pose_model="BODY_25", target_size=None, scale_r
                     variant="gpu", threshold=None, name=None):
     """How much of the upsampled part maps :func:`peaks_and_paf_scores` computes (a diagnostic).
 
-    Its sparse NMS skips a 16x16 tile of a part channel when a bound on the tile's values, then
-    a refined bound, then the tile's own values show that none exceeds `threshold`; the rest are
-    computed with a one-pixel ring and peak-tested. Its time follows these fractions: maps whose
-    background is near zero cost little, noisy ones more.
+    Its sparse NMS skips a tile (16x16 pixels) of a part channel when a bound on the tile's
+    values, then a refined bound, then the tile's own values show that none exceeds
+    `threshold`; the rest are computed with a one-pixel ring and peak-tested. Its time follows
+    these fractions: maps whose background is near zero cost little, noisy ones more.
 
     Args:
       net_outputs, pose_model, target_size, scale_ratios, variant, threshold: as
         :func:`peaks_and_paf_scores`.
 
     Returns:
-      float32 `[N, 3]`: per image, the fractions of the part channels' tiles that pass the
-      bound, the refined bound too, and their own values too (those are computed).
+      float32 `[N, 3]`: per image, the fractions of the part channels' area (their tiles'
+      pixels) that pass the bound, the refined bound too, and their own values too (those are
+      computed).
     """
     model, _, threshold = _sparse_args(pose_model, variant, threshold)
     lib = load_library()
@@ -570,10 +571,10 @@ def peaks_and_paf_scores(net_outputs, pose_model="BODY_25", target_size=None, sc
                             channel_begin=model.num_heatmaps)
 
     but never builds `maps` (78 x 368 x 656 floats for one BODY_25 image at OpenPose's default
-    size): a bound on every 16x16 tile of the upsampled maps shows where no value can exceed the
-    threshold, and the exact upsampled values (same taps, same float order) are computed only in
-    the other tiles, in the peaks' 7x7 windows and at the limbs' PAF sample points. CPU only
-    (on a GPU, compose the ops); :func:`openpose_tf.postprocess` uses it.
+    size): a bound on every tile (16x16 pixels) of the upsampled maps shows where no value can
+    exceed the threshold, and the exact upsampled values (same taps, same float order) are
+    computed only in the other tiles, in the peaks' 7x7 windows and at the limbs' PAF sample
+    points. CPU only (on a GPU, compose the ops); :func:`openpose_tf.postprocess` uses it.
 
     Args:
       net_outputs, target_size, scale_ratios, variant: as :func:`resize_and_merge`; the

@@ -160,7 +160,6 @@ TEST(SparsePostprocessTest, BoundsHoldEveryValue) {
       const std::vector<const float*>& image = sparse.image;
       const std::vector<float>& bounds = sparse.bounds;
       const int64_t plane = maps.bounds_plane();
-      constexpr int kTile = UpsampledMaps::kTile;
       for (int ch = 0; ch < c.channels; ++ch) {
         maps.StartChannel(image.data(), ch, &sparse.workspace.rows);
         for (int i = 0; i < maps.tile_rows(); ++i) {
@@ -170,8 +169,8 @@ TEST(SparsePostprocessTest, BoundsHoldEveryValue) {
             const float lo = bounds[plane + tile * c.channels + ch];
             const float refined = maps.RefinedBound(&sparse.workspace.rows, i, j);
             ASSERT_LE(lo, hi);
-            for (int y = i * kTile; y < std::min(c.target_h, (i + 1) * kTile); ++y) {
-              for (int x = j * kTile; x < std::min(c.target_w, (j + 1) * kTile); ++x) {
+            for (int y = maps.grid_y().Begin(i); y < maps.grid_y().End(i); ++y) {
+              for (int x = maps.grid_x().Begin(j); x < maps.grid_x().End(j); ++x) {
                 const float v = full[(static_cast<size_t>(y) * c.target_w + x) * c.channels + ch];
                 // The exact values too (Value and Rect).
                 const float point = maps.Value(image.data(), ch, y, x);
@@ -206,7 +205,6 @@ TEST(SparsePostprocessTest, NoiseCostsFewTiles) {
     const std::vector<float> full = FullResize(plan, src);
     SparseImage sparse(plan, src, -INFINITY);
     const UpsampledMaps& maps = sparse.maps;
-    constexpr int kTile = UpsampledMaps::kTile;
     int tiles = 0, cheap = 0, refined = 0, above = 0;
     for (int ch = 0; ch < plan.channels; ++ch) {
       maps.StartChannel(sparse.image.data(), ch, &sparse.workspace.rows);
@@ -214,8 +212,8 @@ TEST(SparsePostprocessTest, NoiseCostsFewTiles) {
         for (int j = 0; j < maps.tile_cols(); ++j) {
           ++tiles;
           float most = -INFINITY;
-          for (int y = i * kTile; y < (i + 1) * kTile; ++y) {
-            for (int x = j * kTile; x < (j + 1) * kTile; ++x) {
+          for (int y = maps.grid_y().Begin(i); y < maps.grid_y().End(i); ++y) {
+            for (int x = maps.grid_x().Begin(j); x < maps.grid_x().End(j); ++x) {
               most = std::max(most, full[(static_cast<size_t>(y) * 656 + x) * plan.channels + ch]);
             }
           }
@@ -228,10 +226,12 @@ TEST(SparsePostprocessTest, NoiseCostsFewTiles) {
         }
       }
     }
-    // Measured: GPU build 51%, 14% and 4% of the tiles; CPU build (Keys' cubic overshoots more)
-    // 73%, 23% and 5%. A bound on |value| passed on all of them.
+    // Measured: GPU build 30%, 16% and 6% of the tiles; CPU build (Keys' cubic overshoots more)
+    // 48%, 24% and 7%. A bound on |value| passed on all of them; with tiles cut at multiples of
+    // 16 pixels instead of where the source cells change (TileGrid), the cheap bound on 51%
+    // and 73%.
     const bool gpu = build == OpenPoseBuild::kGpu;
-    EXPECT_LT(cheap, tiles * (gpu ? 0.6 : 0.8)) << cheap << " of " << tiles;
+    EXPECT_LT(cheap, tiles * (gpu ? 0.4 : 0.6)) << cheap << " of " << tiles;
     EXPECT_LT(refined, tiles * (gpu ? 0.2 : 0.3)) << refined << " of " << tiles;
     EXPECT_LE(above, refined);
     EXPECT_GT(above, 0);
