@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace openpose_tf {
 namespace {
@@ -106,16 +107,40 @@ OPENPOSE_SIMD_CLONES void ClassIntervalsOf(
   }
 }
 
-// The interval [lo, hi] of h[0 .. n): [-inf, inf] where one is NaN or inf.
+// The interval [lo, hi] of h[0 .. n): [-inf, inf] where one is NaN or inf. 8 lanes at a time
+// (a tile's row is 16 values; the last vector may overlap the one before, which min and max
+// allow): GCC does not vectorise a float min / max reduction itself without -ffast-math.
 __attribute__((always_inline)) inline void RowInterval(const float* h, int n, float* lo,
                                                       float* hi) {
-  float low = INFINITY, high = -INFINITY, sum = 0.f;
-  for (int x = 0; x < n; ++x) {
-    low = Min(low, h[x]);
-    high = Max(high, h[x]);
-    sum += h[x] - h[x];  // 0, or NaN from a NaN or inf
+  typedef float Lanes __attribute__((vector_size(32)));
+  typedef int32_t Flags __attribute__((vector_size(32)));
+  float low = INFINITY, high = -INFINITY;
+  bool finite = true;
+  if (n >= 8) {
+    Lanes v, l, u;
+    std::memcpy(&v, h, sizeof(v));
+    l = u = v;
+    Flags good = (v - v) == 0.f;  // -1, or 0 for a NaN or inf
+    for (int x = 8; x < n; x += 8) {
+      std::memcpy(&v, h + std::min(x, n - 8), sizeof(v));
+      l = v < l ? v : l;
+      u = u < v ? v : u;
+      good &= (v - v) == 0.f;
+    }
+    for (int k = 0; k < 8; ++k) {
+      low = Min(low, l[k]);
+      high = Max(high, u[k]);
+      finite &= good[k] != 0;
+    }
+  } else {
+    float sum = 0.f;
+    for (int x = 0; x < n; ++x) {
+      low = Min(low, h[x]);
+      high = Max(high, h[x]);
+      sum += h[x] - h[x];  // 0, or NaN from a NaN or inf
+    }
+    finite = sum == 0.f;
   }
-  const bool finite = sum == 0.f;
   *lo = finite ? low : -INFINITY;
   *hi = finite ? high : INFINITY;
 }
@@ -754,7 +779,8 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::SignedBounds(const float* const* image,
   }
 }
 
-float UpsampledMaps::RefinedBound(ChannelRows* rows, int i, int j) const {
+OPENPOSE_SIMD_CLONES float UpsampledMaps::RefinedBound(ChannelRows* rows, int i,
+                                                      int j) const {
   const int num_scales = static_cast<int>(plan_.scales.size());
   float sum_hi = 0.f, magnitude = 0.f;
   for (int s = 0; s < num_scales; ++s) {
