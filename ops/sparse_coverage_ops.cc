@@ -32,8 +32,9 @@ REGISTER_OP("OpenPose>SparseCoverage")
 How much of the upsampled maps OpenPose>PeaksAndPafScores' sparse NMS computes, per image: of
 the area of channels [channel_begin, channel_end) of ResizeAndMerge(net_outputs, target_size,
 scale_ratios), the fractions in tiles (16x16 pixels) that pass (0) the tile bound, (1) the
-refined bound too, (2) their own values too (these are computed with a ring and peak-tested; a value above
-`threshold` is in each). A diagnostic: the op's time follows these fractions. CPU only.
+refined bound too, (2) their own values too (these are computed with a ring and peak-tested;
+a value above `threshold` is in each). A diagnostic: the op's time follows these fractions. CPU
+only.
 
 coverage: [N, 3] float.
 )doc");

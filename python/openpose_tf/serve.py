@@ -94,9 +94,10 @@ class Batcher:
     waiting at most `timeout` seconds for a group to fill; `options.workers` calls run at once
     on threads. A group that is due (full, or its time up) while every worker is busy waits
     here, not in the threads' queue, and keeps filling until one is free (under load, calls go
-    out fuller); an image whose request was cancelled meanwhile (its client left) is dropped
-    then, without pipeline time. `submit(image)` is awaited on the event loop (where all of
-    this runs) and gives the image's `People`."""
+    out fuller); due groups take the free workers in turn. An image whose request is cancelled
+    before its call (its client left) leaves its group at once and takes no pipeline time.
+    `submit(image)` is awaited on the event loop (where all of this runs) and gives the
+    image's `People`."""
 
     def __init__(self, extractor, options: ServeOptions, metrics: Metrics):
         self.extractor, self.options, self.metrics = extractor, options, metrics
@@ -105,7 +106,7 @@ class Batcher:
             max_workers=options.workers, thread_name_prefix="openpose-tf pipeline")
         self.groups: dict[tuple, list] = {}  # by image shape: [(image, future)], oldest first
         self.timers: dict[tuple, asyncio.TimerHandle] = {}
-        self.ready: list[tuple] = []  # groups that are due, oldest first, waiting for a worker
+        self.ready: list[tuple] = []  # groups that are due, in turn, waiting for a worker
         self.busy = 0                 # calls running
         self.waiting = 0              # images queued or in a call
 
@@ -127,6 +128,24 @@ class Batcher:
             return await future
         finally:
             self.waiting -= 1
+            if future.cancelled():
+                self._leave(key, future)
+
+    def _leave(self, key, future) -> None:
+        """A cancelled request's image leaves its group (if its call has not started)."""
+        group = self.groups.get(key, [])
+        for i, (_, queued) in enumerate(group):
+            if queued is future:
+                del group[i]
+                self.metrics.abandoned.inc()
+                break
+        if key in self.groups and not group:
+            del self.groups[key]
+            timer = self.timers.pop(key, None)
+            if timer is not None:
+                timer.cancel()
+            if key in self.ready:
+                self.ready.remove(key)
 
     def _due(self, key) -> None:
         timer = self.timers.pop(key, None)
@@ -142,15 +161,15 @@ class Batcher:
             key = self.ready[0]
             live = []
             for entry in self.groups.pop(key, []):
-                if entry[1].done():  # cancelled: its client has gone
+                if entry[1].done():  # cancelled (its client has gone) and not yet left
                     self.metrics.abandoned.inc()
                 else:
                     live.append(entry)
             chunk, rest = live[:self.size], live[self.size:]
-            if rest:  # as due as the chunk: they came before it went
+            self.ready.pop(0)
+            if rest:  # still due, after the other due groups
                 self.groups[key] = rest
-            else:
-                self.ready.pop(0)
+                self.ready.append(key)
             if chunk:
                 self._run(chunk)
 
@@ -304,8 +323,8 @@ def create_app(extractor, pose_model, options: ServeOptions, render_options=None
 
     async def while_connected(request, work):
         """`work`'s result, unless the client disconnects first: then `work` is cancelled
-        (its images leave the queue and take no pipeline time unless their call has started,
-        whose result is then dropped) and the answer is 499."""
+        (its images leave the Batcher and take no pipeline time unless their call has started,
+        whose result is then dropped; a decode in progress finishes) and the answer is 499."""
         async def disconnect():
             while (await request.receive())["type"] != "http.disconnect":
                 pass
@@ -317,11 +336,17 @@ def create_app(extractor, pose_model, options: ServeOptions, render_options=None
             gone.cancel()
             if not task.done():
                 task.cancel()
-        if not task.done() or task.cancelled():  # the client left first
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            raise RequestError(499, "client_gone", "the client went away")
-        return task.result()
+        if task.done() and not task.cancelled():
+            return task.result()
+        if gone.done() and not gone.cancelled() and gone.exception() is not None:
+            raise gone.exception()  # not a disconnect: a failure to report
+        try:
+            await task
+        except asyncio.CancelledError:
+            # This handler's own cancellation (e.g. the end of a graceful shutdown) goes on.
+            if getattr(asyncio.current_task(), "cancelling", lambda: 0)():
+                raise
+        raise RequestError(499, "client_gone", "the client went away")
 
     def keypoint_scale(request) -> int:
         value = request.query_params.get("keypoint_scale", "0")
@@ -393,8 +418,12 @@ def create_app(extractor, pose_model, options: ServeOptions, render_options=None
             raise RequestError(400, "bad_request", f"{len(data)} instances, more than "
                                f"--max_queue {options.max_queue} can ever hold")
         with admitted(len(data)):
-            found = await while_connected(request,
-                                          asyncio.gather(*(estimate(d) for d in data)))
+            tasks = [asyncio.ensure_future(estimate(d)) for d in data]
+            try:
+                found = await while_connected(request, asyncio.gather(*tasks))
+            finally:  # one failed, or the client left: the others need no pipeline time
+                for task in tasks:
+                    task.cancel()
 
         def texts():
             return [outputs.frame_json(people, image, scale) for image, people in found]

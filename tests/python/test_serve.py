@@ -333,6 +333,42 @@ def test_a_group_whose_time_is_up_waits_for_a_free_worker_and_keeps_filling():
     asyncio.run(scenario())
 
 
+def test_due_groups_take_the_worker_in_turn_and_a_cancelled_image_leaves_at_once():
+    """One worker, 3 images a call: a group with more due images than a call takes goes behind
+    the other due groups (a busy shape cannot starve another); a cancelled request's image leaves
+    its group at once (counted), so it neither fills a call nor waits in memory."""
+    import asyncio
+
+    from openpose_tf import serve
+
+    extractor = SlowExtractor()
+    options = serve.ServeOptions(batch_timeout=0.01, max_queue=20, workers=1)
+
+    async def scenario():
+        metrics = serve.Metrics()
+        batcher = serve.Batcher(extractor, options, metrics)
+        a, b = np.zeros((4, 4, 3), np.uint8), np.zeros((5, 4, 3), np.uint8)
+        tasks = [asyncio.create_task(batcher.submit(a))]  # takes the one worker
+        await asyncio.sleep(0.05)
+        tasks += [asyncio.create_task(batcher.submit(a)) for _ in range(4)]
+        await asyncio.sleep(0.01)
+        tasks.append(asyncio.create_task(batcher.submit(b)))
+        gone = asyncio.create_task(batcher.submit(b))
+        await asyncio.sleep(0.05)                    # both groups are due; the worker is busy
+        gone.cancel()
+        await asyncio.sleep(0.01)
+        assert len(batcher.groups[b.shape]) == 1 and batcher.waiting == 6
+        assert metrics.abandoned._value.get() == 1
+        extractor.release.set()
+        await asyncio.gather(*tasks)
+        assert extractor.calls == [[a.shape], [a.shape] * 3, [b.shape], [a.shape]]
+        assert batcher.busy == 0 and batcher.waiting == 0 and not batcher.ready
+        assert not batcher.groups
+        batcher.close()
+
+    asyncio.run(scenario())
+
+
 def test_a_request_whose_client_leaves_while_queued_takes_no_pipeline_call():
     """The app in process, called as uvicorn calls it: B waits behind A for the one worker, its
     client disconnects, it is answered 499 and its image never reaches the pipeline."""
