@@ -238,6 +238,79 @@ TEST(SparsePostprocessTest, NoiseCostsFewTiles) {
   }
 }
 
+TEST(SparsePostprocessTest, TilesCoverEachAxisOnceCutWhereTheSourceCellsChange) {
+  // OpenPose's 8x upsampling: a tile's edges where the taps change, so a full tile covers 2
+  // source cells and reads 5 sources per axis (cut at multiples of 16: 3 cells, 6 sources).
+  for (OpenPoseBuild build : {OpenPoseBuild::kGpu, OpenPoseBuild::kCpu}) {
+    for (const Case& c : {Case{build, 1, {{46, 82}}, 368, 656}, Case{build, 1, {{5, 7}}, 19, 33},
+                          Case{build, 1, {{46, 82}, {23, 41}}, 368, 656}}) {
+      const ResizePlan plan = MakePlan(c);
+      const UpsampledMaps maps(plan);
+      for (const UpsampledMaps::TileGrid* grid : {&maps.grid_y(), &maps.grid_x()}) {
+        ASSERT_LT(grid->shift, UpsampledMaps::kTile);
+        int next = 0;
+        for (int j = 0; j < grid->count; ++j) {
+          ASSERT_EQ(grid->Begin(j), next);
+          ASSERT_LT(grid->Begin(j), grid->End(j));
+          ASSERT_LE(grid->End(j) - grid->Begin(j), UpsampledMaps::kTile);
+          for (int d = grid->Begin(j); d < grid->End(j); ++d) ASSERT_EQ(grid->Of(d), j);
+          next = grid->End(j);
+        }
+        ASSERT_EQ(next, grid->length);
+      }
+      if (c.sizes[0].first == 46) {
+        // Source row of target row y: (y + 0.5) / 8 - 0.5 changes at y = 8k + 4.
+        EXPECT_EQ((maps.grid_y().Begin(1)) % 8, 4);
+        EXPECT_EQ((maps.grid_x().Begin(1)) % 8, 4);
+      }
+    }
+  }
+}
+
+TEST(SparsePostprocessTest, RefinedBoundIsTightOnAConstantMap) {
+  // Every horizontal row of a constant map is that constant (the cubic's other terms cancel),
+  // so the refined bound is the constant plus its float allowance: a row interval wider than
+  // its values (or a non-finite one) would show here. A NaN in one source makes the tiles that
+  // read it infinite, and only those.
+  for (OpenPoseBuild build : {OpenPoseBuild::kGpu, OpenPoseBuild::kCpu}) {
+    const ResizePlan plan = MakePlan({build, 2, {{46, 82}}, 368, 656});
+    std::vector<std::vector<float>> src = {std::vector<float>(46 * 82 * 2, 0.3f)};
+    src[0][(20 * 82 + 40) * 2 + 1] = NAN;
+    SparseImage sparse(plan, src, -INFINITY);
+    const UpsampledMaps& maps = sparse.maps;
+    // Whether a coordinate of tile j of `grid` has `source` among its taps.
+    auto reads = [&](const UpsampledMaps::TileGrid& grid, int j, int source, int source_length,
+                     float scale) {
+      for (int d = grid.Begin(j); d < grid.End(j); ++d) {
+        int32_t index[4];
+        float weight[4];
+        if (build == OpenPoseBuild::kGpu) {
+          GpuBuildTaps(d, source_length, scale, index);
+        } else {
+          CpuBuildTaps(d, source_length, grid.length, index, weight);
+        }
+        if (std::find(index, index + 4, source) != index + 4) return true;
+      }
+      return false;
+    };
+    for (int ch = 0; ch < 2; ++ch) {
+      maps.StartChannel(sparse.image.data(), ch, &sparse.workspace.rows);
+      for (int i = 0; i < maps.tile_rows(); ++i) {
+        for (int j = 0; j < maps.tile_cols(); ++j) {
+          const float refined = maps.RefinedBound(&sparse.workspace.rows, i, j);
+          if (ch == 1 && reads(maps.grid_y(), i, 20, 46, plan.scales[0].scale_y) &&
+              reads(maps.grid_x(), j, 40, 82, plan.scales[0].scale_x)) {
+            ASSERT_EQ(refined, INFINITY) << i << "," << j;
+          } else {
+            ASSERT_GE(refined, 0.3f) << i << "," << j;
+            ASSERT_LE(refined, 0.3f * (1 + 1e-3f)) << i << "," << j;  // allowance: 4e-4
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(SparsePostprocessTest, RectEqualsTheFullMaps) {
   std::mt19937 rng(8);
   for (const Case& c : Cases()) {
