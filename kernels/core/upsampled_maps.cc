@@ -4,6 +4,10 @@
 #include <cmath>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
 namespace openpose_tf {
 namespace {
 
@@ -499,6 +503,50 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Values(const float* const* image, int c
   const bool gpu = plan_.build == OpenPoseBuild::kGpu;
   const size_t per_tap = gpu ? 1 : 4;
   float o[2] = {0.f, 0.f};
+#if defined(__SSE2__)
+  if (c1 == c0 + 1) {
+    // A limb's x and y PAF: each source pixel's pair is one 8-byte load. Lanes (tap row k,
+    // channel e) at 2k + e, rows 0-1 in one 4-lane vector and rows 2-3 in another; the same
+    // cubic on each lane, then the vertical one on the lanes of each row.
+    typedef float Quad __attribute__((vector_size(16)));
+    typedef int32_t QuadIndex __attribute__((vector_size(16)));
+    for (int s = 0; s < num_scales; ++s) {
+      const int32_t* xi = &x_[s].index[4 * static_cast<size_t>(x)];
+      const int32_t* yi = &y_[s].index[4 * static_cast<size_t>(y)];
+      const float* wx = &x_[s].weight[per_tap * x];
+      const float* wy = &y_[s].weight[per_tap * y];
+      const int64_t row_stride = static_cast<int64_t>(plan_.scales[s].width) * channels;
+      const float* a[4];
+      for (int k = 0; k < 4; ++k) a[k] = image[s] + c0 + yi[k] * row_stride;
+      Quad low[4], high[4];  // per tap column: rows 0-1, rows 2-3
+      for (int i = 0; i < 4; ++i) {
+        const int64_t at = static_cast<int64_t>(xi[i]) * channels;
+        const __m128 zero = _mm_setzero_ps();
+        low[i] = reinterpret_cast<Quad>(_mm_loadh_pi(
+            _mm_loadl_pi(zero, reinterpret_cast<const __m64*>(a[0] + at)),
+            reinterpret_cast<const __m64*>(a[1] + at)));
+        high[i] = reinterpret_cast<Quad>(_mm_loadh_pi(
+            _mm_loadl_pi(zero, reinterpret_cast<const __m64*>(a[2] + at)),
+            reinterpret_cast<const __m64*>(a[3] + at)));
+      }
+      const Quad rows01 =
+          gpu ? CatmullRomOf(low[0], low[1], low[2], low[3], wx[0])
+              : KeysSumOf(low[0], low[1], low[2], low[3], wx[0], wx[1], wx[2], wx[3]);
+      const Quad rows23 =
+          gpu ? CatmullRomOf(high[0], high[1], high[2], high[3], wx[0])
+              : KeysSumOf(high[0], high[1], high[2], high[3], wx[0], wx[1], wx[2], wx[3]);
+      const QuadIndex upper = {2, 3, 2, 3};
+      const Quad r1 = __builtin_shuffle(rows01, upper), r3 = __builtin_shuffle(rows23, upper);
+      const Quad v = gpu ? CatmullRomOf(rows01, r1, rows23, r3, wy[0])
+                         : KeysSumOf(rows01, r1, rows23, r3, wy[0], wy[1], wy[2], wy[3]);
+      o[0] = MergeScale(o[0], v[0], s, num_scales, plan_.build);
+      o[1] = MergeScale(o[1], v[1], s, num_scales, plan_.build);
+    }
+    *v0 = MergeEnd(o[0], num_scales, plan_.build);
+    *v1 = MergeEnd(o[1], num_scales, plan_.build);
+    return;
+  }
+#endif
   for (int s = 0; s < num_scales; ++s) {
     const int32_t* xi = &x_[s].index[4 * static_cast<size_t>(x)];
     const int32_t* yi = &y_[s].index[4 * static_cast<size_t>(y)];

@@ -176,6 +176,14 @@ TEST(SparsePostprocessTest, BoundsHoldEveryValue) {
                 const float point = maps.Value(image.data(), ch, y, x);
                 ASSERT_TRUE(Same(point, v)) << y << "," << x << "," << ch << ": " << point << " "
                                             << v;
+                if (ch + 1 < c.channels) {  // two adjacent channels (a limb's PAFs) at once
+                  float first = 0.f, second = 0.f;
+                  maps.Values(image.data(), ch, ch + 1, y, x, &first, &second);
+                  const float next = full[(static_cast<size_t>(y) * c.target_w + x) * c.channels +
+                                          ch + 1];
+                  ASSERT_TRUE(Same(first, v)) << y << "," << x << "," << ch;
+                  ASSERT_TRUE(Same(second, next)) << y << "," << x << "," << ch;
+                }
                 if (!std::isfinite(v)) {
                   ASSERT_EQ(hi, INFINITY);
                   ASSERT_EQ(lo, -INFINITY);
