@@ -169,6 +169,16 @@ inline void ClassIntervals(const TapValues& t, const bool* pos, bool has_neg, bo
   }
 }
 
+// 8 floats as one vector, read and written unaligned.
+typedef float Lanes __attribute__((vector_size(32)));
+constexpr int kLanes = 8;
+inline Lanes LoadLanes(const float* p) {
+  Lanes v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+inline void StoreLanes(Lanes v, float* p) { std::memcpy(p, &v, sizeof(v)); }
+
 // Whether some v[e] lies in [low[e], high[e]] (branch-free, as vectors).
 OPENPOSE_SIMD_CLONES bool AnyWithin(const float* v, const float* low, const float* high, int n) {
   int any = 0;
@@ -449,7 +459,36 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Rect(ChannelRows* cache, int y0, int y1
       const float* h2 = rows + static_cast<int64_t>(idx[2]) * tw;
       const float* h3 = rows + static_cast<int64_t>(idx[3]) * tw;
       float* o = out + (y - y0) * ld;
-      if (gpu) {
+      if (s == 0 && nx > kLanes && nx % kLanes != 0) {
+        // 8 values at a time, the last 8 overlapping the ones before (an assignment done twice
+        // gives the same value): GCC's scalar remainder cost as much as the vectors on a
+        // band's rows (a tile's 16 values and its ring's 2).
+        const int last = nx - kLanes;
+        auto lanes = [&](auto cubic) {
+          for (int i = 0; i < last; i += kLanes) {
+            StoreLanes(cubic(LoadLanes(h0 + i), LoadLanes(h1 + i), LoadLanes(h2 + i),
+                             LoadLanes(h3 + i)), o + i);
+          }
+          StoreLanes(cubic(LoadLanes(h0 + last), LoadLanes(h1 + last), LoadLanes(h2 + last),
+                           LoadLanes(h3 + last)), o + last);
+        };
+        if (gpu) {
+          const float t = ay.weight[y];
+          if (num_scales == 1) {
+            lanes([t](Lanes a, Lanes b, Lanes c, Lanes d) { return CatmullRomOf(a, b, c, d, t); });
+          } else {
+            lanes([t](Lanes a, Lanes b, Lanes c, Lanes d) {
+              return 0.f + CatmullRomOf(a, b, c, d, t);
+            });
+          }
+        } else {
+          const float* w = &ay.weight[4 * static_cast<size_t>(y)];
+          const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+          lanes([=](Lanes a, Lanes b, Lanes c, Lanes d) {
+            return KeysSumOf(a, b, c, d, w0, w1, w2, w3);
+          });
+        }
+      } else if (gpu) {
         const float t = ay.weight[y];
         if (num_scales == 1) {
           for (int i = 0; i < nx; ++i) o[i] = CatmullRom(h0[i], h1[i], h2[i], h3[i], t);
