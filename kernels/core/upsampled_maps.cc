@@ -542,6 +542,23 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Values(const float* const* image, int c
   const bool gpu = plan_.build == OpenPoseBuild::kGpu;
   const size_t per_tap = gpu ? 1 : 4;
   float o[2] = {0.f, 0.f};
+  // Scale s's taps at (y, x): weights along x and y, and channel c0's 4 source rows.
+  struct Taps {
+    const int32_t* xi;
+    const float* wx;
+    const float* wy;
+    const float* a[4];
+  };
+  auto taps_of = [&](int s) {
+    Taps t;
+    t.xi = &x_[s].index[4 * static_cast<size_t>(x)];
+    t.wx = &x_[s].weight[per_tap * x];
+    t.wy = &y_[s].weight[per_tap * y];
+    const int32_t* yi = &y_[s].index[4 * static_cast<size_t>(y)];
+    const int64_t row_stride = static_cast<int64_t>(plan_.scales[s].width) * channels;
+    for (int k = 0; k < 4; ++k) t.a[k] = image[s] + c0 + yi[k] * row_stride;
+    return t;
+  };
 #if defined(__SSE2__)
   if (c1 == c0 + 1) {
     // A limb's x and y PAF: each source pixel's pair is one 8-byte load. Lanes (tap row k,
@@ -550,13 +567,10 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Values(const float* const* image, int c
     typedef float Quad __attribute__((vector_size(16)));
     typedef int32_t QuadIndex __attribute__((vector_size(16)));
     for (int s = 0; s < num_scales; ++s) {
-      const int32_t* xi = &x_[s].index[4 * static_cast<size_t>(x)];
-      const int32_t* yi = &y_[s].index[4 * static_cast<size_t>(y)];
-      const float* wx = &x_[s].weight[per_tap * x];
-      const float* wy = &y_[s].weight[per_tap * y];
-      const int64_t row_stride = static_cast<int64_t>(plan_.scales[s].width) * channels;
-      const float* a[4];
-      for (int k = 0; k < 4; ++k) a[k] = image[s] + c0 + yi[k] * row_stride;
+      const Taps t = taps_of(s);
+      const int32_t* xi = t.xi;
+      const float *wx = t.wx, *wy = t.wy;
+      const float* const* a = t.a;
       Quad low[4], high[4];  // per tap column: rows 0-1, rows 2-3
       for (int i = 0; i < 4; ++i) {
         const int64_t at = static_cast<int64_t>(xi[i]) * channels;
@@ -587,13 +601,10 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Values(const float* const* image, int c
   }
 #endif
   for (int s = 0; s < num_scales; ++s) {
-    const int32_t* xi = &x_[s].index[4 * static_cast<size_t>(x)];
-    const int32_t* yi = &y_[s].index[4 * static_cast<size_t>(y)];
-    const float* wx = &x_[s].weight[per_tap * x];
-    const float* wy = &y_[s].weight[per_tap * y];
-    const int64_t row_stride = static_cast<int64_t>(plan_.scales[s].width) * channels;
-    const float* a[4];  // channel c0's tap rows; c1's are c1 - c0 further
-    for (int k = 0; k < 4; ++k) a[k] = image[s] + c0 + yi[k] * row_stride;
+    const Taps t = taps_of(s);
+    const int32_t* xi = t.xi;
+    const float *wx = t.wx, *wy = t.wy;
+    const float* const* a = t.a;  // channel c0's tap rows; c1's are c1 - c0 further
     const int64_t e = c1 - c0;
     Lanes p[4];
     for (int i = 0; i < 4; ++i) {
