@@ -20,12 +20,29 @@
 
 namespace openpose_tf {
 
-// Catmull-Rom cubic (a = -0.5) exactly as OpenPose's cubicInterpolate (cuda.hu), t may be < 0.
+// Catmull-Rom cubic (a = -0.5) exactly as OpenPose's cubicInterpolate (cuda.hu), t may be < 0:
+//   (-0.5 v0 + 1.5 v1 - 1.5 v2 + 0.5 v3) t t t + (v0 - 2.5 v1 + 2 v2 - 0.5 v3) t t
+//   - 0.5 (v0 - v2) t + v1,
+// written as its three coefficients (which do not depend on t, so target rows that share their
+// 4 taps can share them) and the polynomial: the same float operations in the same order.
 // V: float, or a GCC vector of floats (lanes evaluated with the same operations).
 template <class V>
+struct CatmullRomTerms {
+  V cubic, square, linear;
+};
+template <class V>
+OPENPOSE_HOST_DEVICE inline CatmullRomTerms<V> CatmullRomTermsOf(V v0, V v1, V v2, V v3) {
+  return {-0.5f * v0 + 1.5f * v1 - 1.5f * v2 + 0.5f * v3, v0 - 2.5f * v1 + 2.f * v2 - 0.5f * v3,
+          0.5f * (v0 - v2)};
+}
+template <class V>
+OPENPOSE_HOST_DEVICE inline V CatmullRomAt(V cubic, V square, V linear, V v1, float t) {
+  return cubic * t * t * t + square * t * t - linear * t + v1;
+}
+template <class V>
 OPENPOSE_HOST_DEVICE inline V CatmullRomOf(V v0, V v1, V v2, V v3, float t) {
-  return (-0.5f * v0 + 1.5f * v1 - 1.5f * v2 + 0.5f * v3) * t * t * t +
-         (v0 - 2.5f * v1 + 2.f * v2 - 0.5f * v3) * t * t - 0.5f * (v0 - v2) * t + v1;
+  const CatmullRomTerms<V> k = CatmullRomTermsOf(v0, v1, v2, v3);
+  return CatmullRomAt(k.cubic, k.square, k.linear, v1, t);
 }
 OPENPOSE_HOST_DEVICE inline float CatmullRom(float v0, float v1, float v2, float v3, float t) {
   return CatmullRomOf(v0, v1, v2, v3, t);

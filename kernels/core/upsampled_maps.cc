@@ -397,6 +397,7 @@ void UpsampledMaps::StartChannel(const float* const* image, int c, ChannelRows* 
   rows->done.assign(done_offset_.back(), 0);
   rows->interval.resize(2 * done_offset_.back());
   rows->interval_done.assign(done_offset_.back(), 0);
+  rows->terms.resize(3 * static_cast<size_t>(plan_.target_width));
 }
 
 // HorizontalPass's arithmetic for one tile column of one row, a run of coordinates with the same
@@ -459,34 +460,45 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Rect(ChannelRows* cache, int y0, int y1
       const float* h2 = rows + static_cast<int64_t>(idx[2]) * tw;
       const float* h3 = rows + static_cast<int64_t>(idx[3]) * tw;
       float* o = out + (y - y0) * ld;
-      if (s == 0 && nx > kLanes && nx % kLanes != 0) {
-        // 8 values at a time, the last 8 overlapping the ones before (an assignment done twice
-        // gives the same value): GCC's scalar remainder cost as much as the vectors on a
-        // band's rows (a tile's 16 values and its ring's 2).
+      if (gpu && s == 0 && nx >= kLanes) {
+        // Catmull-Rom's three coefficients depend on the 4 rows, not on t: once per run of
+        // rows with the same taps (8 rows upsampling 8x), then each row's polynomial, 9
+        // operations a value instead of 24 (CatmullRomOf's, split). 8 values at a time,
+        // the last 8 overlapping the ones before (an assignment done twice gives the same
+        // value; GCC's scalar remainder cost as much as the vectors on a band's 16n + 2).
         const int last = nx - kLanes;
-        auto lanes = [&](auto cubic) {
-          for (int i = 0; i < last; i += kLanes) {
-            StoreLanes(cubic(LoadLanes(h0 + i), LoadLanes(h1 + i), LoadLanes(h2 + i),
-                             LoadLanes(h3 + i)), o + i);
+        float* cubic = cache->terms.data();
+        float* square = cubic + tw;
+        float* linear = square + tw;
+        if (y == y0 || !std::equal(idx, idx + 4, idx - 4)) {
+          for (int i = 0;; i += kLanes) {
+            const int at = std::min(i, last);
+            const CatmullRomTerms<Lanes> k = CatmullRomTermsOf(
+                LoadLanes(h0 + at), LoadLanes(h1 + at), LoadLanes(h2 + at), LoadLanes(h3 + at));
+            StoreLanes(k.cubic, cubic + at);
+            StoreLanes(k.square, square + at);
+            StoreLanes(k.linear, linear + at);
+            if (at == last) break;
           }
-          StoreLanes(cubic(LoadLanes(h0 + last), LoadLanes(h1 + last), LoadLanes(h2 + last),
-                           LoadLanes(h3 + last)), o + last);
-        };
-        if (gpu) {
-          const float t = ay.weight[y];
-          if (num_scales == 1) {
-            lanes([t](Lanes a, Lanes b, Lanes c, Lanes d) { return CatmullRomOf(a, b, c, d, t); });
-          } else {
-            lanes([t](Lanes a, Lanes b, Lanes c, Lanes d) {
-              return 0.f + CatmullRomOf(a, b, c, d, t);
-            });
-          }
-        } else {
-          const float* w = &ay.weight[4 * static_cast<size_t>(y)];
-          const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
-          lanes([=](Lanes a, Lanes b, Lanes c, Lanes d) {
-            return KeysSumOf(a, b, c, d, w0, w1, w2, w3);
-          });
+        }
+        const float t = ay.weight[y];
+        for (int i = 0;; i += kLanes) {
+          const int at = std::min(i, last);
+          const Lanes v = CatmullRomAt(LoadLanes(cubic + at), LoadLanes(square + at),
+                                       LoadLanes(linear + at), LoadLanes(h1 + at), t);
+          StoreLanes(num_scales == 1 ? v : 0.f + v, o + at);
+          if (at == last) break;
+        }
+      } else if (!gpu && s == 0 && nx > kLanes && nx % kLanes != 0) {
+        // Keys' sums, 8 at a time with the last 8 overlapping as above.
+        const float* w = &ay.weight[4 * static_cast<size_t>(y)];
+        const int last = nx - kLanes;
+        for (int i = 0;; i += kLanes) {
+          const int at = std::min(i, last);
+          StoreLanes(KeysSumOf(LoadLanes(h0 + at), LoadLanes(h1 + at), LoadLanes(h2 + at),
+                               LoadLanes(h3 + at), w[0], w[1], w[2], w[3]),
+                     o + at);
+          if (at == last) break;
         }
       } else if (gpu) {
         const float t = ay.weight[y];

@@ -86,6 +86,7 @@ class UpsampledMaps {
     std::vector<uint8_t> done;  // per scale: [h_s, tile_cols()]
     std::vector<float> interval;  // per done entry: [lo, hi] of its horizontal values (RefinedBound)
     std::vector<uint8_t> interval_done;
+    std::vector<float> terms;  // Rect's: the GPU build's cubic coefficients, 3 rows of width W
   };
 
   // image: one image's net outputs, image[s] scale s's [h_s, w_s, C] NHWC data; c: the channel.
