@@ -210,11 +210,11 @@ struct PairProbes {
 };
 
 OPENPOSE_SIMD_CLONES void ProbePairs(const float* bounds, int64_t plane, int nt, int channels,
-                                     int shift_x, int shift_y, int cx, int cy,
+                                     const UpsampledMaps::TileGrid& gx,
+                                     const UpsampledMaps::TileGrid& gy, int cx, int cy,
                                      int h, int w, float ax, float ay, const float* xs,
                                      const float* ys, int nb, const PafScoreParams& p,
                                      PairProbes* out) {
-  constexpr int kTile = UpsampledMaps::kTile;
   float step_x[kPairBlock], step_y[kPairBlock];
   int32_t n[kPairBlock];
   for (int b = 0; b < nb; ++b) {
@@ -234,7 +234,7 @@ OPENPOSE_SIMD_CLONES void ProbePairs(const float* bounds, int64_t plane, int nt,
       const int m = PafProbe(n[b], probe);
       const int px = RoundClamp(ax + m * step_x[b], w - 1);
       const int py = RoundClamp(ay + m * step_y[b], h - 1);
-      const int at = (((py + shift_y) / kTile) * nt + (px + shift_x) / kTile) * channels;
+      const int at = (gy.Of(py) * nt + gx.Of(px)) * channels;
       out->px[probe][b] = px;
       out->py[probe][b] = py;
       out->bound_fails[probe][b] =
@@ -281,8 +281,8 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
     }
     for (int64_t a = 0; a < counts[part_a]; ++a) {
       const float ax = peaks_a[3 * a], ay = peaks_a[3 * a + 1];
-      ProbePairs(bounds, plane, nt, channels, maps.grid_x().shift, maps.grid_y().shift, cx, cy,
-                 h, w, ax, ay, xs, ys, nb, params, &q);
+      ProbePairs(bounds, plane, nt, channels, maps.grid_x(), maps.grid_y(), cx, cy, h, w, ax, ay,
+                 xs, ys, nb, params, &q);
       for (int i = 0; i < nb; ++i) {
         // PafScoreWith's own first steps: a pair that fails its first probe, or its first two,
         // when that rejects it, gets the rejected score without its loop (most pairs of a

@@ -111,27 +111,48 @@ OPENPOSE_SIMD_CLONES void ClassIntervalsOf(
   }
 }
 
+// 8 floats as one vector, read and written unaligned.
+typedef float Lanes __attribute__((vector_size(32)));
+constexpr int kLanes = 8;
+inline Lanes LoadLanes(const float* p) {
+  Lanes v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+inline void StoreLanes(Lanes v, float* p) { std::memcpy(p, &v, sizeof(v)); }
+
+// f(at) for the starts of 8 values covering [0, n), n >= 8: 0, 8, 16, ... and n - 8 last, which
+// overlaps the one before where n is not a multiple of 8 (for work that may see a value twice:
+// an assignment, a min or max). GCC's own scalar remainder cost as much as the vectors on a
+// band's rows (a tile's 16 values and its ring's 2).
+template <class F>
+__attribute__((always_inline)) inline void OverLanes(int n, F f) {
+  const int last = n - kLanes;
+  for (int i = 0;; i += kLanes) {
+    const int at = std::min(i, last);
+    f(at);
+    if (at == last) break;
+  }
+}
+
 // The interval [lo, hi] of h[0 .. n): [-inf, inf] where one is NaN or inf. 8 lanes at a time
 // (a tile's row is 16 values; the last vector may overlap the one before, which min and max
 // allow): GCC does not vectorise a float min / max reduction itself without -ffast-math.
 __attribute__((always_inline)) inline void RowInterval(const float* h, int n, float* lo,
                                                       float* hi) {
-  typedef float Lanes __attribute__((vector_size(32)));
   typedef int32_t Flags __attribute__((vector_size(32)));
   float low = INFINITY, high = -INFINITY;
   bool finite = true;
-  if (n >= 8) {
-    Lanes v, l, u;
-    std::memcpy(&v, h, sizeof(v));
-    l = u = v;
-    Flags good = (v - v) == 0.f;  // -1, or 0 for a NaN or inf
-    for (int x = 8; x < n; x += 8) {
-      std::memcpy(&v, h + std::min(x, n - 8), sizeof(v));
+  if (n >= kLanes) {
+    Lanes l = Lanes{} + INFINITY, u = Lanes{} - INFINITY;
+    Flags good = Flags{} - 1;  // -1, or 0 once a lane met a NaN or inf
+    OverLanes(n, [&](int at) {
+      const Lanes v = LoadLanes(h + at);
       l = v < l ? v : l;
       u = u < v ? v : u;
       good &= (v - v) == 0.f;
-    }
-    for (int k = 0; k < 8; ++k) {
+    });
+    for (int k = 0; k < kLanes; ++k) {
       low = Min(low, l[k]);
       high = Max(high, u[k]);
       finite &= good[k] != 0;
@@ -168,16 +189,6 @@ inline void ClassIntervals(const TapValues& t, const bool* pos, bool has_neg, bo
                                            slack, n, out_lo, out_hi);
   }
 }
-
-// 8 floats as one vector, read and written unaligned.
-typedef float Lanes __attribute__((vector_size(32)));
-constexpr int kLanes = 8;
-inline Lanes LoadLanes(const float* p) {
-  Lanes v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-inline void StoreLanes(Lanes v, float* p) { std::memcpy(p, &v, sizeof(v)); }
 
 // Whether some v[e] lies in [low[e], high[e]] (branch-free, as vectors).
 OPENPOSE_SIMD_CLONES bool AnyWithin(const float* v, const float* low, const float* high, int n) {
@@ -463,43 +474,33 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Rect(ChannelRows* cache, int y0, int y1
       if (gpu && s == 0 && nx >= kLanes) {
         // Catmull-Rom's three coefficients depend on the 4 rows, not on t: once per run of
         // rows with the same taps (8 rows upsampling 8x), then each row's polynomial, 9
-        // operations a value instead of 24 (CatmullRomOf's, split). 8 values at a time,
-        // the last 8 overlapping the ones before (an assignment done twice gives the same
-        // value; GCC's scalar remainder cost as much as the vectors on a band's 16n + 2).
-        const int last = nx - kLanes;
+        // operations a value instead of 24 (CatmullRomOf's, split), 8 values at a time.
         float* cubic = cache->terms.data();
         float* square = cubic + tw;
         float* linear = square + tw;
         if (y == y0 || !std::equal(idx, idx + 4, idx - 4)) {
-          for (int i = 0;; i += kLanes) {
-            const int at = std::min(i, last);
+          OverLanes(nx, [&](int at) {
             const CatmullRomTerms<Lanes> k = CatmullRomTermsOf(
                 LoadLanes(h0 + at), LoadLanes(h1 + at), LoadLanes(h2 + at), LoadLanes(h3 + at));
             StoreLanes(k.cubic, cubic + at);
             StoreLanes(k.square, square + at);
             StoreLanes(k.linear, linear + at);
-            if (at == last) break;
-          }
+          });
         }
         const float t = ay.weight[y];
-        for (int i = 0;; i += kLanes) {
-          const int at = std::min(i, last);
+        OverLanes(nx, [&](int at) {
           const Lanes v = CatmullRomAt(LoadLanes(cubic + at), LoadLanes(square + at),
                                        LoadLanes(linear + at), LoadLanes(h1 + at), t);
           StoreLanes(num_scales == 1 ? v : 0.f + v, o + at);
-          if (at == last) break;
-        }
+        });
       } else if (!gpu && s == 0 && nx > kLanes && nx % kLanes != 0) {
-        // Keys' sums, 8 at a time with the last 8 overlapping as above.
+        // Keys' sums, 8 at a time (GCC's own loop where nx is a multiple of 8).
         const float* w = &ay.weight[4 * static_cast<size_t>(y)];
-        const int last = nx - kLanes;
-        for (int i = 0;; i += kLanes) {
-          const int at = std::min(i, last);
+        OverLanes(nx, [&](int at) {
           StoreLanes(KeysSumOf(LoadLanes(h0 + at), LoadLanes(h1 + at), LoadLanes(h2 + at),
                                LoadLanes(h3 + at), w[0], w[1], w[2], w[3]),
                      o + at);
-          if (at == last) break;
-        }
+        });
       } else if (gpu) {
         const float t = ay.weight[y];
         if (num_scales == 1) {
@@ -548,7 +549,6 @@ float UpsampledMaps::Value(const float* const* image, int c, int y, int x) const
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 OPENPOSE_SIMD_CLONES void UpsampledMaps::Values(const float* const* image, int c0, int c1, int y,
                                                 int x, float* v0, float* v1) const {
-  typedef float Lanes __attribute__((vector_size(32)));
   const int num_scales = static_cast<int>(plan_.scales.size());
   const int channels = plan_.channels;
   const bool gpu = plan_.build == OpenPoseBuild::kGpu;

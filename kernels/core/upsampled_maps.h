@@ -50,7 +50,7 @@ class UpsampledMaps {
   // (j + 1) kTile - shift) within [0, length). The shift puts the tiles' edges where the source
   // cells (the coordinates with the same 4 taps) change: upsampling 8x, a tile then covers 2
   // cells and reads 5 sources instead of 3 cells and 6, so its bounds take the extremes of
-  // fewer values (N(0, 0.02) noise: 30% of the tiles pass the cheap bound instead of 50%).
+  // fewer values (N(0, 0.02) noise: the cheap bound passes 31% of the area instead of 51%).
   struct TileGrid {
     int length = 0;
     int shift = 0;
@@ -107,8 +107,8 @@ class UpsampledMaps {
   // value is not finite). First a bound B on |value| for every tile (cheap), then the signed
   // bounds, intersected with it, of the tiles it leaves open: where some channel c's B is at
   // least decided_below[c] and at most kNearThreshold times that (decided_below <= 0: any B;
-  // +inf: a channel that decides nothing). All channels where most tiles are open (noise), else only the channels up to the
-  // last that decides.
+  // +inf: a channel that decides nothing). All channels where most tiles are open (noise), else
+  // only the channels up to the last that decides.
   // `scratch`: working memory, grown as needed.
   void TileBounds(const float* const* image, int row_begin, int row_end,
                   const float* decided_below, float* bounds, std::vector<float>* scratch) const;
