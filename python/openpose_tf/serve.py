@@ -156,7 +156,7 @@ class Batcher:
         self._pump()
 
     def _pump(self) -> None:
-        """Calls for the due groups, oldest first, while a worker is free."""
+        """Calls for the due groups, in turn, while a worker is free."""
         while self.ready and self.busy < self.options.workers:
             key = self.ready[0]
             live = []
