@@ -47,9 +47,8 @@ class SparseCoverageOp : public OpKernel {
                                 threshold_tensor.shape().DebugString()));
     const float threshold = threshold_tensor.flat<float>()(0);
     OP_REQUIRES_OK(ctx, CheckTileBoundsSize(plan));
-    constexpr int kTile = UpsampledMaps::kTile;
     Tensor* coverage = nullptr;
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({batch, 3}), &coverage));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({batch, 2}), &coverage));
     OP_REQUIRES_OK(ctx, CatchAllocation("OpenPose>SparseCoverage", [&] {
                      const UpsampledMaps maps(plan);
                      std::vector<float> bounds(2 * maps.bounds_plane()), scratch;
@@ -57,33 +56,28 @@ class SparseCoverageOp : public OpKernel {
                      std::vector<float> below(plan.channels, INFINITY);
                      std::fill(below.begin() + begin_, below.begin() + end_, threshold);
                      SparseWorkspace workspace;
-                     float tile[kTile * kTile];
                      for (int64_t n = 0; n < batch; ++n) {
                        const std::vector<const float*> image = ImageScales(inputs, plan, n);
                        maps.TileBounds(image.data(), 0, maps.tile_rows(), below.data(),
                                        bounds.data(), &scratch);
-                       int64_t passed[3] = {0, 0, 0};
+                       int64_t passed[2] = {0, 0};
                        for (int c = begin_; c < end_; ++c) {
                          maps.StartChannel(image.data(), c, &workspace.rows);
                          for (int i = 0; i < maps.tile_rows(); ++i) {
                            for (int j = 0; j < maps.tile_cols(); ++j) {
                              const SparseStage stage = SparseTileStage(
-                                 maps, &workspace.rows, bounds.data(), c, i, j, threshold, tile);
+                                 maps, &workspace.rows, bounds.data(), c, i, j, threshold);
                              const int64_t area =
                                  int64_t{maps.grid_y().End(i) - maps.grid_y().Begin(i)} *
                                  (maps.grid_x().End(j) - maps.grid_x().Begin(j));
                              passed[0] += stage != SparseStage::kBound ? area : 0;
-                             passed[1] += stage == SparseStage::kValues ||
-                                                  stage == SparseStage::kComputed
-                                              ? area
-                                              : 0;
-                             passed[2] += stage == SparseStage::kComputed ? area : 0;
+                             passed[1] += stage == SparseStage::kComputed ? area : 0;
                            }
                          }
                        }
                        const double pixels = static_cast<double>(end_ - begin_) *
                                              maps.height() * maps.width();
-                       for (int k = 0; k < 3; ++k) {
+                       for (int k = 0; k < 2; ++k) {
                          coverage->matrix<float>()(n, k) = static_cast<float>(passed[k] / pixels);
                        }
                      }

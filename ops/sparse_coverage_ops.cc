@@ -25,18 +25,17 @@ REGISTER_OP("OpenPose>SparseCoverage")
       DimensionHandle n, ch;
       TF_RETURN_IF_ERROR(shape_fns::ResizeInputs(c, &num_scales, &n, &ch));
       TF_RETURN_IF_ERROR(shape_fns::ScalarInput(c, num_scales + 2, "threshold"));
-      c->set_output(0, c->MakeShape({n, c->MakeDim(3)}));
+      c->set_output(0, c->MakeShape({n, c->MakeDim(2)}));
       return absl::OkStatus();
     })
     .Doc(R"doc(
 How much of the upsampled maps OpenPose>PeaksAndPafScores' sparse NMS computes, per image: of
 the area of channels [channel_begin, channel_end) of ResizeAndMerge(net_outputs, target_size,
-scale_ratios), the fractions in tiles (16x16 pixels) that pass (0) the tile bound, (1) the
-refined bound too, (2) their own values too (these are computed with a ring and peak-tested;
-a value above `threshold` is in each). A diagnostic: the op's time follows these fractions. CPU
-only.
+scale_ratios), the fractions in tiles (16x16 pixels) that pass (0) the tile bound, (1) their
+own values too (these are computed with a ring and peak-tested; a value above `threshold` is in
+each). A diagnostic: the op's time follows these fractions. CPU only.
 
-coverage: [N, 3] float.
+coverage: [N, 2] float.
 )doc");
 
 }  // namespace openpose_tf

@@ -31,16 +31,6 @@ OPENPOSE_SIMD_CLONES void InteriorPeaks(const float* up, const float* row, const
   }
 }
 
-// Whether a value of the rows x cols block at v (rows ld floats apart) is > threshold or NaN (a
-// NaN tile is never skipped).
-OPENPOSE_SIMD_CLONES bool AnyAbove(const float* v, int rows, int cols, int ld, float threshold) {
-  int above = 0;
-  for (int y = 0; y < rows; ++y) {
-    for (int x = 0; x < cols; ++x) above |= !(v[y * ld + x] <= threshold);
-  }
-  return above != 0;
-}
-
 }  // namespace
 
 std::vector<float> SparseDecidedBelow(int channels, int num_parts, const NmsParams& nms) {
@@ -50,23 +40,15 @@ std::vector<float> SparseDecidedBelow(int channels, int num_parts, const NmsPara
 }
 
 SparseStage SparseTileStage(const UpsampledMaps& maps, UpsampledMaps::ChannelRows* rows,
-                            const float* bounds, int c, int i, int j, float threshold,
-                            float* tile) {
-  constexpr int kTile = UpsampledMaps::kTile;
+                            const float* bounds, int c, int i, int j, float threshold) {
   const float bound =
       bounds[(static_cast<int64_t>(i) * maps.tile_cols() + j) * maps.plan().channels + c];
   if (bound <= threshold) return SparseStage::kBound;
-  // A bound near the threshold mostly comes from noise: refined; far above it, computed.
-  const float refine_below =
-      threshold > 0.f ? UpsampledMaps::kNearThreshold * threshold : threshold;
-  if (bound > refine_below) return SparseStage::kComputed;
-  if (maps.RefinedBound(rows, i, j) <= threshold) return SparseStage::kRefinedBound;
-  // Still near it: the tile's own values (a fraction of the band's work, which adds a ring and
-  // the peak tests) show whether one passes it.
-  const int y0 = maps.grid_y().Begin(i), y1 = maps.grid_y().End(i);
-  const int x0 = maps.grid_x().Begin(j), x1 = maps.grid_x().End(j);
-  maps.Rect(rows, y0, y1, x0, x1, tile, kTile);
-  if (!AnyAbove(tile, y1 - y0, x1 - x0, kTile, threshold)) return SparseStage::kValues;
+  // A bound far above the threshold comes from values there (a person): computed. One near it
+  // mostly comes from noise: the tile's own values (a fraction of the band's work, which adds a
+  // ring and the peak tests) show whether one passes it.
+  const float near = threshold > 0.f ? UpsampledMaps::kNearThreshold * threshold : threshold;
+  if (bound <= near && !maps.TileExceeds(rows, i, j, threshold)) return SparseStage::kValues;
   return SparseStage::kComputed;
 }
 
@@ -89,7 +71,6 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
   UpsampledMaps::ChannelRows* rows = &workspace->rows;
   maps.StartChannel(image, c, rows);
   float window[kWindow * kWindow];
-  float tile[kTile * kTile];
   // Refines the peak at (x, y) into the next row; false once M peaks are found.
   auto add_peak = [&](int x, int y) {
     // Its window, computed on its own (it reaches 3 pixels out of the band).
@@ -102,13 +83,13 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
   };
   for (int i = 0; i < maps.tile_rows(); ++i) {
     // Runs of tiles that may hold a value above the threshold (NaN bounds included): past the
-    // cheap bound, then past the refined one (whose horizontal rows Rect reuses).
+    // bound, then past their own values (whose horizontal rows Rect reuses).
     runs.clear();
     const float* tile_bounds = bounds + static_cast<int64_t>(i) * nt * channels + c;
     for (int j = 0; j < nt; ++j) {
       // (SparseTileStage's first test, inline: it skips almost every tile of most maps.)
       if (tile_bounds[static_cast<int64_t>(j) * channels] <= params.threshold) continue;
-      if (SparseTileStage(maps, rows, bounds, c, i, j, params.threshold, tile) !=
+      if (SparseTileStage(maps, rows, bounds, c, i, j, params.threshold) !=
           SparseStage::kComputed) {
         continue;
       }

@@ -2,10 +2,11 @@
 // the same results as NmsImage / ScorePairs on ResizeAndMerge's output, bit for bit, reading
 // exact upsampled values (UpsampledMaps) only where they can matter:
 // - NMS: a tile whose upper bound is <= the threshold holds no peak (a peak is > threshold);
-//   where the cheap bound (TileBounds) does not prove it the refined one (RefinedBound) may, so
-//   only the other tiles (and a 1-pixel ring around them, for the neighbour test) are computed, band
-//   by band of tile rows in raster order; each peak's 7x7 refinement window is computed on its
-//   own. The same IsPeakAt / RefinePeakAt as the dense NMS.
+//   where the bound (TileBounds) passes it only just, the tile's exact values (TileExceeds) may
+//   show none above it, so only the other tiles (and a 1-pixel ring around them, for the
+//   neighbour test) are computed and peak-tested, band by band of tile rows in raster order;
+//   each peak's 7x7 refinement window is computed on its own. The same IsPeakAt / RefinePeakAt
+//   as the dense NMS.
 // - PAF scores: PafScoreWith with a sample that reads the two exact PAF values at the sample
 //   pixel, unless the tile bounds prove u . PAF <= inter_threshold there (a sample that cannot
 //   count), in which case it reads nothing. PafScoreWith's first one or two samples of a row of
@@ -39,12 +40,11 @@ struct SparseWorkspace {
 std::vector<float> SparseDecidedBelow(int channels, int num_parts, const NmsParams& nms);
 
 // How the sparse NMS decides a tile (i, j) of channel c (started in `rows`): skipped because
-// its bound, its refined bound or its own values (computed into `tile`, kTile x kTile floats)
-// show that no value exceeds `threshold`, or computed with a ring and peak-tested.
-enum class SparseStage { kBound, kRefinedBound, kValues, kComputed };
+// its bound or its own values show that no value exceeds `threshold`, or computed with a ring
+// and peak-tested.
+enum class SparseStage { kBound, kValues, kComputed };
 SparseStage SparseTileStage(const UpsampledMaps& maps, UpsampledMaps::ChannelRows* rows,
-                            const float* bounds, int c, int i, int j, float threshold,
-                            float* tile);
+                            const float* bounds, int c, int i, int j, float threshold);
 
 // NmsImage(ResizeAndMerge(image)) for channel c of the net output (its peaks land at index c
 // there): peaks M x 3 of that channel (rows past the count zeroed) and its count.

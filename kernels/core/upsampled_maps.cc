@@ -135,41 +135,6 @@ __attribute__((always_inline)) inline void OverLanes(int n, F f) {
   }
 }
 
-// The interval [lo, hi] of h[0 .. n): [-inf, inf] where one is NaN or inf. 8 lanes at a time
-// (a tile's row is 16 values; the last vector may overlap the one before, which min and max
-// allow): GCC does not vectorise a float min / max reduction itself without -ffast-math.
-__attribute__((always_inline)) inline void RowInterval(const float* h, int n, float* lo,
-                                                      float* hi) {
-  typedef int32_t Flags __attribute__((vector_size(32)));
-  float low = INFINITY, high = -INFINITY;
-  bool finite = true;
-  if (n >= kLanes) {
-    Lanes l = Lanes{} + INFINITY, u = Lanes{} - INFINITY;
-    Flags good = Flags{} - 1;  // -1, or 0 once a lane met a NaN or inf
-    OverLanes(n, [&](int at) {
-      const Lanes v = LoadLanes(h + at);
-      l = v < l ? v : l;
-      u = u < v ? v : u;
-      good &= (v - v) == 0.f;
-    });
-    for (int k = 0; k < kLanes; ++k) {
-      low = Min(low, l[k]);
-      high = Max(high, u[k]);
-      finite &= good[k] != 0;
-    }
-  } else {
-    float sum = 0.f;
-    for (int x = 0; x < n; ++x) {
-      low = Min(low, h[x]);
-      high = Max(high, h[x]);
-      sum += h[x] - h[x];  // 0, or NaN from a NaN or inf
-    }
-    finite = sum == 0.f;
-  }
-  *lo = finite ? low : -INFINITY;
-  *hi = finite ? high : INFINITY;
-}
-
 // ClassIntervalsOf for one class, writing its intervals: exact values at taps[k] (lo = hi) or
 // intervals.
 struct TapValues {
@@ -406,8 +371,6 @@ void UpsampledMaps::StartChannel(const float* const* image, int c, ChannelRows* 
   rows->channel = c;
   rows->rows.resize(row_offset_.back());
   rows->done.assign(done_offset_.back(), 0);
-  rows->interval.resize(2 * done_offset_.back());
-  rows->interval_done.assign(done_offset_.back(), 0);
   rows->terms.resize(3 * static_cast<size_t>(plan_.target_width));
 }
 
@@ -889,61 +852,62 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::SignedBounds(const float* const* image,
   }
 }
 
-OPENPOSE_SIMD_CLONES float UpsampledMaps::RefinedBound(ChannelRows* rows, int i,
-                                                      int j) const {
-  const int num_scales = static_cast<int>(plan_.scales.size());
-  float sum_hi = 0.f, magnitude = 0.f;
-  for (int s = 0; s < num_scales; ++s) {
-    const Axis& ay = y_[s];
-    // Each source row's interval over the tile's columns, kept for the tiles below and above.
-    const int64_t done = done_offset_[s] + j;
-    const int x0 = grid_x_.Begin(j);
-    const int nx = grid_x_.End(j) - x0;
-    for (int r = ay.tile_first[i]; r <= ay.tile_last[i]; ++r) {
-      const int64_t at = done + static_cast<int64_t>(r) * grid_x_.count;
-      if (rows->interval_done[at]) continue;
-      if (!rows->done[at]) Horizontal(rows, s, r, j);
-      const float* h =
-          rows->rows.data() + row_offset_[s] + static_cast<int64_t>(r) * plan_.target_width + x0;
-      RowInterval(h, nx, &rows->interval[2 * at], &rows->interval[2 * at + 1]);
-      rows->interval_done[at] = 1;
+OPENPOSE_SIMD_CLONES bool UpsampledMaps::TileExceeds(ChannelRows* rows, int i, int j,
+                                                    float threshold) const {
+  const int y0 = grid_y_.Begin(i), y1 = grid_y_.End(i);
+  const int x0 = grid_x_.Begin(j), nx = grid_x_.End(j) - x0;
+  if (plan_.scales.size() != 1 || nx < kLanes) {
+    // Several scales to merge, or a border tile narrower than a vector: Rect's values.
+    float tile[kTile * kTile];
+    Rect(rows, y0, y1, x0, x0 + nx, tile, kTile);
+    int above = 0;
+    for (int y = 0; y < y1 - y0; ++y) {
+      for (int x = 0; x < nx; ++x) above |= !(tile[y * kTile + x] <= threshold);
     }
-    auto lo = [&](int r) {
-      return rows->interval[2 * (done + static_cast<int64_t>(r) * grid_x_.count)];
-    };
-    auto hi = [&](int r) {
-      return rows->interval[2 * (done + static_cast<int64_t>(r) * grid_x_.count) + 1];
-    };
-    // The y classes over those intervals (ClassIntervalsOf's arithmetic, one value), their
-    // union; summed over the scales as the merge sums, with the magnitudes for its rounding.
-    float scale_lo = INFINITY, scale_hi = -INFINITY;
-    for (int q = ay.tile_classes[i]; q < ay.tile_classes_end[i]; ++q) {
-      const TapClass& k = ay.classes[q];
-      float pos_hi = -INFINITY, pos_lo = INFINITY, neg_hi = -INFINITY, neg_lo = INFINITY;
-      for (int t = 0; t < 4; ++t) {
-        if (k.pos[t]) {
-          pos_hi = Max(pos_hi, hi(k.tap[t]));
-          pos_lo = Min(pos_lo, lo(k.tap[t]));
-        } else {
-          neg_hi = Max(neg_hi, hi(k.tap[t]));
-          neg_lo = Min(neg_lo, lo(k.tap[t]));
+    return above != 0;
+  }
+  const Axis& ay = y_[0];
+  for (int r = ay.tile_first[i]; r <= ay.tile_last[i]; ++r) {
+    if (!rows->done[done_offset_[0] + static_cast<int64_t>(r) * grid_x_.count + j]) {
+      Horizontal(rows, 0, r, j);
+    }
+  }
+  // Rect's arithmetic (the same operations, so the same values), compared as they are made
+  // instead of stored: a lane is set where a value is > threshold or NaN.
+  typedef int32_t Flags __attribute__((vector_size(32)));
+  Flags above = {};
+  const Lanes limit = Lanes{} + threshold;
+  const int tw = plan_.target_width;
+  const float* base = rows->rows.data() + row_offset_[0] + x0;
+  const bool gpu = plan_.build == OpenPoseBuild::kGpu;
+  for (int y = y0; y < y1;) {
+    const int32_t* idx = &ay.index[4 * static_cast<size_t>(y)];
+    int end = y + 1;  // the run of rows with these taps
+    while (end < y1 && std::equal(idx, idx + 4, &ay.index[4 * static_cast<size_t>(end)])) ++end;
+    const float* h0 = base + static_cast<int64_t>(idx[0]) * tw;
+    const float* h1 = base + static_cast<int64_t>(idx[1]) * tw;
+    const float* h2 = base + static_cast<int64_t>(idx[2]) * tw;
+    const float* h3 = base + static_cast<int64_t>(idx[3]) * tw;
+    OverLanes(nx, [&](int at) {
+      const Lanes v0 = LoadLanes(h0 + at), v1 = LoadLanes(h1 + at);
+      const Lanes v2 = LoadLanes(h2 + at), v3 = LoadLanes(h3 + at);
+      if (gpu) {
+        const CatmullRomTerms<Lanes> k = CatmullRomTermsOf(v0, v1, v2, v3);
+        for (int r = y; r < end; ++r) {
+          above |= ~(CatmullRomAt(k.cubic, k.square, k.linear, v1, ay.weight[r]) <= limit);
+        }
+      } else {
+        for (int r = y; r < end; ++r) {
+          const float* w = &ay.weight[4 * static_cast<size_t>(r)];
+          above |= ~(KeysSumOf(v0, v1, v2, v3, w[0], w[1], w[2], w[3]) <= limit);
         }
       }
-      const float m = Max(Max(pos_hi, -pos_lo), Max(neg_hi, -neg_lo));
-      const float spread = k.has_neg ? k.spread : 0.f;
-      const float allowance = k.slack * m;
-      scale_hi = Max(scale_hi, pos_hi + spread * Max(0.f, pos_hi - neg_lo) + allowance);
-      scale_lo = Min(scale_lo, pos_lo - spread * Max(0.f, neg_hi - pos_lo) - allowance);
-    }
-    sum_hi = s == 0 ? scale_hi : sum_hi + scale_hi;
-    const float m = Max(std::fabs(scale_lo), std::fabs(scale_hi));
-    magnitude = s == 0 ? m : magnitude + m;
+    });
+    y = end;
   }
-  const float bound =
-      num_scales > 1 ? sum_hi * (1.f / static_cast<float>(num_scales)) +
-                           static_cast<float>(kRelativeMargin) * magnitude
-                     : sum_hi;
-  return bound + kAbsoluteMargin;
+  int any = 0;
+  for (int k = 0; k < kLanes; ++k) any |= above[k];
+  return any != 0;
 }
 
 }  // namespace openpose_tf

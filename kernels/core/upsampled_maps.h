@@ -16,17 +16,16 @@
 // with N its largest negative sum (Catmull-Rom: 1/8; Keys: 3/16), plus a float rounding
 // allowance proportional to max |v|. Values near zero give bounds near zero, whatever their sign
 // (a bound on |value| from the sum of |weight| x |source| grows with the background's noise and
-// passes the threshold on most tiles). Two levels:
-// - TileBounds, cheap, for every tile and channel: the horizontal interval of each source row
-//   over the tile's columns (from the sources, per column class), then the same bound along y
-//   over those intervals (per row class); the scales' bounds merged as VerticalPass merges.
-//   Where a bound on |value| (sum_r sum_c W_y(r) W_x(c) |source(r, c)|, W the largest weight a
-//   coordinate of the tile gives a source; cheaper still) already decides a tile, which is so
-//   on most tiles of maps whose background is near zero, that one is kept.
-// - RefinedBound, for one tile of a started channel: the exact horizontal rows of the tile (the
-//   ones its values are computed from anyway), each row's interval over the tile's columns, and
-//   the bound along y over those. The sparse NMS asks it where the cheap bound passes the
-//   threshold.
+// passes the threshold on most tiles). TileBounds, for every tile and channel: the horizontal
+// interval of each source row over the tile's columns (from the sources, per column class), then
+// the same bound along y over those intervals (per row class); the scales' bounds merged as
+// VerticalPass merges. Where a bound on |value| (sum_r sum_c W_y(r) W_x(c) |source(r, c)|, W the
+// largest weight a coordinate of the tile gives a source; cheaper still) already decides a tile,
+// which is so on most tiles of maps whose background is near zero, that one is kept. Where the
+// bound passes the threshold but only just (noise), the sparse NMS asks TileExceeds: the tile's
+// exact values, compared as they are made (a second bound from the tile's exact horizontal rows
+// passed about 3x the tiles that hold a value above the threshold, and cost more than the
+// values).
 // A NaN or inf anywhere in the neighbourhood makes the bounds [-inf, inf]: such a tile is never
 // skipped.
 #ifndef OPENPOSE_TF_KERNELS_CORE_UPSAMPLED_MAPS_H_
@@ -61,7 +60,7 @@ class UpsampledMaps {
   };
   // A tile whose bound exceeds this many times a (positive) threshold holds values there (a
   // person): a tighter bound would not skip it, so neither TileBounds' signed bounds nor the
-  // sparse NMS's refined bound are spent on it.
+  // sparse NMS's TileExceeds are spent on it.
   static constexpr float kNearThreshold = 4.f;
 
   // plan: ResizeAndMerge's plan, already validated (ReadResizeAndMerge).
@@ -84,8 +83,6 @@ class UpsampledMaps {
     int channel = 0;
     std::vector<float> rows;    // per scale: [h_s, W]
     std::vector<uint8_t> done;  // per scale: [h_s, tile_cols()]
-    std::vector<float> interval;  // per done entry: [lo, hi] of its horizontal values (RefinedBound)
-    std::vector<uint8_t> interval_done;
     std::vector<float> terms;  // Rect's: the GPU build's cubic coefficients, 3 rows of width W
   };
 
@@ -116,9 +113,10 @@ class UpsampledMaps {
     return static_cast<int64_t>(grid_y_.count) * grid_x_.count * plan_.channels;
   }
 
-  // A tighter upper bound on the values of tile (i, j) of the started channel (inf where one of
-  // them is NaN or inf); computes the horizontal rows the tile reads (Rect reuses them).
-  float RefinedBound(ChannelRows* rows, int i, int j) const;
+  // Whether some value of tile (i, j) of the started channel is > threshold or NaN: its exact
+  // values, compared as they are computed (computes the horizontal rows it reads, as Rect).
+  bool TileExceeds(ChannelRows* rows, int i, int j, float threshold) const;
+
 
  private:
   // Coordinates of one tile with the same taps and weight signs (Bounds above).

@@ -18,9 +18,9 @@ its real output on each photo (656x368 net input, `real` in the noise column). E
   `body_part_connector` on the upsampled maps (the composed ops, gpu variant);
 each as a `tf.function`, timed round-robin (a round times one call of each, after an untimed one
 of the same), so that load bursts on a shared machine fall on every figure of a row alike. Then
-the fractions of the part channels' area in tiles that pass the sparse NMS's tile bound, its
-refined bound and the tiles' own values (`tiles`, per variant: ops.sparse_coverage; the last
-are computed with a ring and peak-tested), how
+the fractions of the part channels' area in tiles that pass the sparse NMS's tile bound and
+the tiles' own values too (`tiles`, per variant: ops.sparse_coverage; the last are computed
+with a ring and peak-tested), how
 `postprocess` grows from 1 to 30 people, and the peak resident-memory growth of one
 `postprocess` on one image and of the batch-16 case (Linux's VmHWM, reset before each; a fresh
 process per variant, and for `fused=False`). Prints Markdown.

@@ -531,18 +531,17 @@ def sparse_coverage(net_outputs, pose_model="BODY_25", target_size=None, scale_r
     """How much of the upsampled part maps :func:`peaks_and_paf_scores` computes (a diagnostic).
 
     Its sparse NMS skips a tile (16x16 pixels) of a part channel when a bound on the tile's
-    values, then a refined bound, then the tile's own values show that none exceeds
-    `threshold`; the rest are computed with a one-pixel ring and peak-tested. Its time follows
-    these fractions: maps whose background is near zero cost little, noisy ones more.
+    values, or where that bound passes `threshold` only just, the tile's own values show that
+    none exceeds it; the rest are computed with a one-pixel ring and peak-tested. Its time
+    follows these fractions: maps whose background is near zero cost little, noisy ones more.
 
     Args:
       net_outputs, pose_model, target_size, scale_ratios, variant, threshold: as
         :func:`peaks_and_paf_scores`.
 
     Returns:
-      float32 `[N, 3]`: per image, the fractions of the part channels' area (their tiles'
-      pixels) that pass the bound, the refined bound too, and their own values too (those are
-      computed).
+      float32 `[N, 2]`: per image, the fractions of the part channels' area (their tiles'
+      pixels) that pass the bound, and their own values too (those are computed).
     """
     model, _, threshold = _sparse_args(pose_model, variant, threshold)
     lib = load_library()

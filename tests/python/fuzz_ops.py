@@ -237,9 +237,9 @@ def fuzz_coverage(rng):
     threshold = float(pick(rng, [0.05, 0.0, 0.5, -0.5], [np.nan, np.inf, -np.inf]))
     got = ops.sparse_coverage(x, model, target, None, pick(rng, ["gpu", "cpu"], []),
                               threshold).numpy()
-    check(got.shape == (x.shape[0], 3), "[N, 3]")
+    check(got.shape == (x.shape[0], 2), "[N, 2]")
     check(np.all((got >= 0) & (got <= 1)), "fractions")
-    check(np.all(got[:, 0] >= got[:, 1]) and np.all(got[:, 1] >= got[:, 2]), "stages nested")
+    check(np.all(got[:, 0] >= got[:, 1]), "stages nested")
 
 
 FUZZERS = [fuzz_nms, fuzz_maximum, fuzz_resize, fuzz_connector, fuzz_fused, fuzz_coverage]
