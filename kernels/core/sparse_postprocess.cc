@@ -18,6 +18,14 @@ struct BufferMap {
 
 constexpr int kWindow = 7;  // RefinePeak's window
 
+// Where more than 1 / kAllRowsBelow of the tiles of every kSampleEvery-th tile row of a channel
+// pass their bound (noise), the sparse NMS computes all of its horizontal rows first
+// (UpsampledMaps::AllRows): 5% faster on noise of 0.02 than tile by tile as needed, and slower
+// where fewer tiles pass (a clean person: 1.5x). Sampled, because the count itself cost clean
+// maps 2%.
+constexpr int kSampleEvery = 4;
+constexpr int64_t kAllRowsBelow = 4;
+
 // IsPeakAt's strict interior test of `row` at columns [x0, x1), its neighbours in `row`, `up`
 // and `down` (all in the image): mask[x - x0] = 1 where v > threshold and v > each of the 8
 // (NaN: 0), branch-free so that it runs as vectors.
@@ -70,6 +78,16 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
   std::vector<int32_t>& runs = workspace->runs;
   UpsampledMaps::ChannelRows* rows = &workspace->rows;
   maps.StartChannel(image, c, rows);
+  // Noise: most tiles pass their bound, and most of the channel's horizontal rows are needed.
+  {
+    int64_t open = 0, sampled = 0;
+    for (int i = 0; i < maps.tile_rows(); i += kSampleEvery) {
+      const float* tile_bounds = bounds + static_cast<int64_t>(i) * nt * channels + c;
+      for (int j = 0; j < nt; ++j) open += tile_bounds[static_cast<int64_t>(j) * channels] > params.threshold;
+      sampled += nt;
+    }
+    if (open * kAllRowsBelow > sampled) maps.AllRows(rows);
+  }
   float window[kWindow * kWindow];
   // Refines the peak at (x, y) into the next row; false once M peaks are found.
   auto add_peak = [&](int x, int y) {

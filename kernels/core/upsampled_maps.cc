@@ -377,19 +377,20 @@ void UpsampledMaps::StartChannel(const float* const* image, int c, ChannelRows* 
 // HorizontalPass's arithmetic for one tile column of one row, a run of coordinates with the same
 // taps at a time: its 4 source values are read once and the run's cubics (which differ only in
 // their weights) run as one vector.
-OPENPOSE_SIMD_CLONES void UpsampledMaps::Horizontal(ChannelRows* rows, int s, int r,
-                                                    int j) const {
+OPENPOSE_SIMD_CLONES void UpsampledMaps::Horizontal(ChannelRows* rows, int s, int r, int j,
+                                                    int j_end) const {
   const Axis& ax = x_[s];
   const int channels = plan_.channels;
-  const int tile_end = grid_x_.End(j);
+  const int end = grid_x_.End(j_end - 1);
   const float* src = rows->image[s] +
                      static_cast<int64_t>(r) * plan_.scales[s].width * channels + rows->channel;
   float* h = rows->rows.data() + row_offset_[s] + static_cast<int64_t>(r) * plan_.target_width;
   const bool gpu = plan_.build == OpenPoseBuild::kGpu;
   const size_t length = ax.weight.size() / 4;  // CPU build: ax.planar's stride
-  for (int32_t q = ax.tile_runs[j]; q < ax.tile_runs[j + 1]; ++q) {
+  // The tiles' runs follow each other: a run ends where the next starts (or at the last end).
+  for (int32_t q = ax.tile_runs[j]; q < ax.tile_runs[j_end]; ++q) {
     const int d0 = ax.run_start[q];
-    const int d1 = q + 1 < ax.tile_runs[j + 1] ? ax.run_start[q + 1] : tile_end;
+    const int d1 = q + 1 < ax.tile_runs[j_end] ? ax.run_start[q + 1] : end;
     const int32_t* idx = &ax.index[4 * static_cast<size_t>(d0)];
     const float v0 = src[static_cast<int64_t>(idx[0]) * channels];
     const float v1 = src[static_cast<int64_t>(idx[1]) * channels];
@@ -404,7 +405,31 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Horizontal(ChannelRows* rows, int s, in
       for (int d = d0; d < d1; ++d) h[d] = KeysSum(v0, v1, v2, v3, w0[d], w1[d], w2[d], w3[d]);
     }
   }
-  rows->done[done_offset_[s] + static_cast<int64_t>(r) * grid_x_.count + j] = 1;
+  uint8_t* done = &rows->done[done_offset_[s] + static_cast<int64_t>(r) * grid_x_.count];
+  if (j_end == j + 1) {
+    done[j] = 1;  // (std::fill would call memset for one byte: the common case)
+  } else {
+    std::memset(done + j, 1, j_end - j);
+  }
+}
+
+void UpsampledMaps::AllRows(ChannelRows* rows) const {
+  const int nt = grid_x_.count;
+  for (int s = 0; s < static_cast<int>(plan_.scales.size()); ++s) {
+    for (int r = 0; r < plan_.scales[s].height; ++r) {
+      const uint8_t* done = &rows->done[done_offset_[s] + static_cast<int64_t>(r) * nt];
+      for (int j = 0; j < nt;) {  // runs of tile columns not yet computed
+        if (done[j]) {
+          ++j;
+          continue;
+        }
+        int end = j + 1;
+        while (end < nt && !done[end]) ++end;
+        Horizontal(rows, s, r, j, end);
+        j = end;
+      }
+    }
+  }
 }
 
 OPENPOSE_SIMD_CLONES void UpsampledMaps::Rect(ChannelRows* cache, int y0, int y1, int x0, int x1,
@@ -422,7 +447,7 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Rect(ChannelRows* cache, int y0, int y1
       const uint8_t* done =
           &cache->done[done_offset_[s] + static_cast<int64_t>(r) * grid_x_.count];
       for (int j = grid_x_.Of(x0); j <= grid_x_.Of(x1 - 1); ++j) {
-        if (!done[j]) Horizontal(cache, s, r, j);
+        if (!done[j]) Horizontal(cache, s, r, j, j + 1);
       }
     }
     // VerticalPass, with its merge of the scales.
@@ -869,7 +894,7 @@ OPENPOSE_SIMD_CLONES bool UpsampledMaps::TileExceeds(ChannelRows* rows, int i, i
   const Axis& ay = y_[0];
   for (int r = ay.tile_first[i]; r <= ay.tile_last[i]; ++r) {
     if (!rows->done[done_offset_[0] + static_cast<int64_t>(r) * grid_x_.count + j]) {
-      Horizontal(rows, 0, r, j);
+      Horizontal(rows, 0, r, j, j + 1);
     }
   }
   // Rect's arithmetic (the same operations, so the same values), compared as they are made

@@ -117,6 +117,9 @@ class UpsampledMaps {
   // values, compared as they are computed (computes the horizontal rows it reads, as Rect).
   bool TileExceeds(ChannelRows* rows, int i, int j, float threshold) const;
 
+  // Every horizontal row of the started channel at once (where most tiles need theirs).
+  void AllRows(ChannelRows* rows) const;
+
 
  private:
   // Coordinates of one tile with the same taps and weight signs (Bounds above).
@@ -162,8 +165,8 @@ class UpsampledMaps {
   void SignedBounds(const float* const* image, int row_begin, int row_end, int col_begin,
                     int col_end, int used, float* bounds, std::vector<float>* scratch) const;
   void AddClasses(Axis* axis, int begin, int end) const;
-  // Row r of scale s, tile column j, into the channel's horizontal rows.
-  void Horizontal(ChannelRows* rows, int s, int r, int j) const;
+  // Row r of scale s, tile columns [j, j_end), into the channel's horizontal rows.
+  void Horizontal(ChannelRows* rows, int s, int r, int j, int j_end) const;
 
   ResizePlan plan_;
   TileGrid grid_y_, grid_x_;
