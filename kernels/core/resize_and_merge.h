@@ -35,8 +35,10 @@ OPENPOSE_HOST_DEVICE inline CatmullRomTerms<V> CatmullRomTermsOf(V v0, V v1, V v
   return {-0.5f * v0 + 1.5f * v1 - 1.5f * v2 + 0.5f * v3, v0 - 2.5f * v1 + 2.f * v2 - 0.5f * v3,
           0.5f * (v0 - v2)};
 }
-template <class V>
-OPENPOSE_HOST_DEVICE inline V CatmullRomAt(V cubic, V square, V linear, V v1, float t) {
+// T: float, or a vector of each lane's t (V a float then: the same terms in every lane).
+template <class V, class T>
+OPENPOSE_HOST_DEVICE inline auto CatmullRomAt(V cubic, V square, V linear, V v1, T t)
+    -> decltype(cubic * t) {
   return cubic * t * t * t + square * t * t - linear * t + v1;
 }
 template <class V>
@@ -57,10 +59,11 @@ OPENPOSE_HOST_DEVICE inline void KeysWeights(float x, float* w /* 4 */) {
   w[3] = 1.f - w[0] - w[1] - w[2];
 }
 
-// OpenCV's tap sum ((v0*w0 + v1*w1) + v2*w2) + v3*w3 (its scalar order); V as CatmullRomOf.
-template <class V>
-OPENPOSE_HOST_DEVICE inline V KeysSumOf(V v0, V v1, V v2, V v3, float w0, float w1, float w2,
-                                        float w3) {
+// OpenCV's tap sum ((v0*w0 + v1*w1) + v2*w2) + v3*w3 (its scalar order); V and W as
+// CatmullRomOf's V (a float with a vector: the float in every lane).
+template <class V, class W>
+OPENPOSE_HOST_DEVICE inline auto KeysSumOf(V v0, V v1, V v2, V v3, W w0, W w1, W w2, W w3)
+    -> decltype(v0 * w0) {
   return v0 * w0 + v1 * w1 + v2 * w2 + v3 * w3;
 }
 OPENPOSE_HOST_DEVICE inline float KeysSum(float v0, float v1, float v2, float v3, float w0,
