@@ -135,6 +135,29 @@ __attribute__((always_inline)) inline void OverLanes(int n, F f) {
   }
 }
 
+// The 8 x 8 transpose of rows r[0..7] in place (lane i of r[m] becomes lane m of r[i]).
+__attribute__((always_inline)) inline void Transpose8(Lanes* r) {
+  typedef int32_t Pattern __attribute__((vector_size(32)));
+  const Pattern low = {0, 8, 1, 9, 4, 12, 5, 13}, high = {2, 10, 3, 11, 6, 14, 7, 15};
+  const Pattern pairs_low = {0, 1, 8, 9, 4, 5, 12, 13}, pairs_high = {2, 3, 10, 11, 6, 7, 14, 15};
+  const Pattern halves_low = {0, 1, 2, 3, 8, 9, 10, 11}, halves_high = {4, 5, 6, 7, 12, 13, 14, 15};
+  Lanes t[8], u[8];
+  for (int k = 0; k < 4; ++k) {
+    t[2 * k] = __builtin_shuffle(r[2 * k], r[2 * k + 1], low);
+    t[2 * k + 1] = __builtin_shuffle(r[2 * k], r[2 * k + 1], high);
+  }
+  for (int k = 0; k < 2; ++k) {
+    u[4 * k] = __builtin_shuffle(t[4 * k], t[4 * k + 2], pairs_low);
+    u[4 * k + 1] = __builtin_shuffle(t[4 * k], t[4 * k + 2], pairs_high);
+    u[4 * k + 2] = __builtin_shuffle(t[4 * k + 1], t[4 * k + 3], pairs_low);
+    u[4 * k + 3] = __builtin_shuffle(t[4 * k + 1], t[4 * k + 3], pairs_high);
+  }
+  for (int k = 0; k < 4; ++k) {
+    r[k] = __builtin_shuffle(u[k], u[k + 4], halves_low);
+    r[k + 4] = __builtin_shuffle(u[k], u[k + 4], halves_high);
+  }
+}
+
 // ClassIntervalsOf for one class, writing its intervals: exact values at taps[k] (lo = hi) or
 // intervals.
 struct TapValues {
@@ -182,6 +205,7 @@ OPENPOSE_SIMD_CLONES void Widen(const float* __restrict lo, const float* __restr
 UpsampledMaps::UpsampledMaps(const ResizePlan& plan) : plan_(plan) {
   for (const ResizeScale& s : plan.scales) {
     x_.push_back(MakeAxis(s.width, plan.target_width, s.scale_x, &grid_x_));
+    FindBlocks(&x_.back(), plan.target_width);
     y_.push_back(MakeAxis(s.height, plan.target_height, s.scale_y, &grid_y_));
   }
   row_offset_.push_back(0);
@@ -290,6 +314,34 @@ UpsampledMaps::Axis UpsampledMaps::MakeAxis(int source_length, int target_length
   return axis;
 }
 
+// Blocks of 8 runs of 8 coordinates, run i's taps run 0's plus i, with the same weights (the
+// x axis only: Horizontal's).
+void UpsampledMaps::FindBlocks(Axis* axis_pointer, int target_length) const {
+  Axis& axis = *axis_pointer;
+  const size_t per_tap = plan_.build == OpenPoseBuild::kGpu ? 1 : 4;
+  const int num_runs = static_cast<int>(axis.run_start.size());
+  axis.block_at.assign(num_runs, 0);
+  auto run_end = [&](int q) { return q + 1 < num_runs ? axis.run_start[q + 1] : target_length; };
+  for (int q = 0; q + kLanes <= num_runs; ++q) {
+    const int d0 = axis.run_start[q];
+    bool block = true;
+    for (int i = 0; block && i < kLanes; ++i) {
+      const int di = axis.run_start[q + i];
+      block = di == d0 + kLanes * i && run_end(q + i) == di + kLanes;
+      for (int k = 0; block && k < 4; ++k) {
+        block = axis.index[4 * static_cast<size_t>(di) + k] ==
+                axis.index[4 * static_cast<size_t>(d0) + k] + i;
+      }
+      for (int m = 0; block && m < kLanes; ++m) {
+        block = std::equal(&axis.weight[per_tap * static_cast<size_t>(di + m)],
+                           &axis.weight[per_tap * static_cast<size_t>(di + m + 1)],
+                           &axis.weight[per_tap * static_cast<size_t>(d0 + m)]);
+      }
+    }
+    axis.block_at[q] = block;
+  }
+}
+
 // The tap classes of coordinates [begin, end): a new class where the taps change or a source's
 // summed weight changes sign (a weight of exactly 0 fits either sign).
 void UpsampledMaps::AddClasses(Axis* axis, int begin, int end) const {
@@ -387,10 +439,44 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Horizontal(ChannelRows* rows, int s, in
   float* h = rows->rows.data() + row_offset_[s] + static_cast<int64_t>(r) * plan_.target_width;
   const bool gpu = plan_.build == OpenPoseBuild::kGpu;
   const size_t length = ax.weight.size() / 4;  // CPU build: ax.planar's stride
+  const int32_t q_end = ax.tile_runs[j_end];
+  // A row's sources, contiguous, for the blocks of 8 runs below (many tiles: AllRows).
+  const float* line = nullptr;
+  if (j_end - j >= 4) {
+    const int width = plan_.scales[s].width;
+    rows->line.resize(width);
+    for (int x = 0; x < width; ++x) rows->line[x] = src[static_cast<int64_t>(x) * channels];
+    line = rows->line.data();
+  }
   // The tiles' runs follow each other: a run ends where the next starts (or at the last end).
-  for (int32_t q = ax.tile_runs[j]; q < ax.tile_runs[j_end]; ++q) {
+  for (int32_t q = ax.tile_runs[j]; q < q_end; ++q) {
     const int d0 = ax.run_start[q];
-    const int d1 = q + 1 < ax.tile_runs[j_end] ? ax.run_start[q + 1] : end;
+    if (line != nullptr && ax.block_at[q] && q + kLanes <= q_end) {
+      // 8 runs whose taps differ by 1 source from one to the next, with the same weights
+      // (upsampling 8x): lane i is run q + i, so each tap's sources are one vector; the 8
+      // positions of a run, one vector each, transposed into the runs' rows.
+      const int32_t* idx = &ax.index[4 * static_cast<size_t>(d0)];
+      const Lanes v0 = LoadLanes(line + idx[0]), v1 = LoadLanes(line + idx[1]);
+      const Lanes v2 = LoadLanes(line + idx[2]), v3 = LoadLanes(line + idx[3]);
+      Lanes at[kLanes];  // at[m] lane i: run q + i's m-th coordinate
+      if (gpu) {
+        const CatmullRomTerms<Lanes> k = CatmullRomTermsOf(v0, v1, v2, v3);
+        for (int m = 0; m < kLanes; ++m) {
+          at[m] = CatmullRomAt(k.cubic, k.square, k.linear, v1, ax.weight[d0 + m]);
+        }
+      } else {
+        const float* w = &ax.planar[d0];
+        for (int m = 0; m < kLanes; ++m) {
+          at[m] = KeysSumOf(v0, v1, v2, v3, w[m], w[m + length], w[m + 2 * length],
+                            w[m + 3 * length]);
+        }
+      }
+      Transpose8(at);
+      for (int i = 0; i < kLanes; ++i) StoreLanes(at[i], h + d0 + kLanes * i);
+      q += kLanes - 1;
+      continue;
+    }
+    const int d1 = q + 1 < q_end ? ax.run_start[q + 1] : end;
     const int32_t* idx = &ax.index[4 * static_cast<size_t>(d0)];
     const float v0 = src[static_cast<int64_t>(idx[0]) * channels];
     const float v1 = src[static_cast<int64_t>(idx[1]) * channels];
@@ -459,8 +545,16 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Rect(ChannelRows* cache, int y0, int y1
     for (int r = r_first; r <= r_last; ++r) {
       const uint8_t* done =
           &cache->done[done_offset_[s] + static_cast<int64_t>(r) * grid_x_.count];
-      for (int j = grid_x_.Of(x0); j <= grid_x_.Of(x1 - 1); ++j) {
-        if (!done[j]) Horizontal(cache, s, r, j, j + 1);
+      const int j_end = grid_x_.Of(x1 - 1) + 1;
+      for (int j = grid_x_.Of(x0); j < j_end;) {  // runs of tile columns not yet computed
+        if (done[j]) {
+          ++j;
+          continue;
+        }
+        int end = j + 1;
+        while (end < j_end && !done[end]) ++end;
+        Horizontal(cache, s, r, j, end);
+        j = end;
       }
     }
     // VerticalPass, with its merge of the scales.

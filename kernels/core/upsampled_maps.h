@@ -83,6 +83,7 @@ class UpsampledMaps {
     int channel = 0;
     std::vector<float> rows;    // per scale: [h_s, W]
     std::vector<uint8_t> done;  // per scale: [h_s, tile_cols()]
+    std::vector<float> line;   // Horizontal's: one source row of the channel, contiguous
     std::vector<float> terms;  // Rect's: the GPU build's cubic coefficients, 3 rows of width W
   };
 
@@ -153,10 +154,14 @@ class UpsampledMaps {
     // the next starts or the tile ends.
     std::vector<int32_t> run_start;
     std::vector<int32_t> tile_runs;
+    // Per run q: whether runs [q, q + 8) are 8 coordinates each, run i's taps run q's plus i,
+    // with the same weights (upsampling 8x): Horizontal computes them as one block.
+    std::vector<uint8_t> block_at;
   };
   static TileGrid ChooseGrid(const std::vector<int32_t>& index, int length);
   // `grid`: the axis's tiling, chosen from these taps when still empty (scale 0's).
   Axis MakeAxis(int source_length, int target_length, float scale, TileGrid* grid) const;
+  void FindBlocks(Axis* axis, int target_length) const;
   // TileBounds' two parts: [-B, B] for tile rows [row_begin, row_end); the signed bounds of
   // channels [0, used) of the tiles [row_begin, row_end) x [col_begin, col_end), intersected
   // with those.
