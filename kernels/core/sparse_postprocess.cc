@@ -272,6 +272,8 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
   const float* peaks_b = peaks + static_cast<int64_t>(part_b) * max_peaks * 3;
   float xs[kPairBlock], ys[kPairBlock];
   PairProbes q;
+  int32_t open_at[kPairBlock], open_y[kPairBlock], open_x[kPairBlock];
+  float paf_x[kPairBlock], paf_y[kPairBlock];
   for (int b0 = 0; b0 < counts[part_b]; b0 += kPairBlock) {
     const int nb = std::min(kPairBlock, counts[part_b] - b0);
     for (int i = 0; i < nb; ++i) {
@@ -282,16 +284,34 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
       const float ax = peaks_a[3 * a], ay = peaks_a[3 * a + 1];
       ProbePairs(bounds, plane, nt, channels, maps.grid_x(), maps.grid_y(), cx, cy, h, w, ax, ay,
                  xs, ys, nb, params, &q);
+      // PafScoreWith's own first steps: a pair that fails its first probe, or its first two,
+      // when that rejects it, gets the rejected score without its loop (most pairs of a crowd,
+      // many by the bounds alone). The probes the bounds leave open are read together (one
+      // ValuesAt a probe), the same samples the pairs' PafScoreWith would read first.
+      int32_t fails[2][kPairBlock];
+      for (int probe = 0; probe < 2; ++probe) {
+        int open = 0;
+        for (int i = 0; i < nb; ++i) {
+          // Probe 1 is read only where probe 0 failed and one failure does not reject.
+          const bool asked = q.finite[i] && (probe == 0 || (fails[0][i] && !q.one_rejects[i] &&
+                                                            q.two_reject[i]));
+          fails[probe][i] = q.bound_fails[probe][i];
+          if (asked && !q.bound_fails[probe][i]) {
+            open_at[open] = i;
+            open_y[open] = q.py[probe][i];
+            open_x[open] = q.px[probe][i];
+            ++open;
+          }
+        }
+        maps.ValuesAt(image, cx, cy, open_y, open_x, open, paf_x, paf_y);
+        for (int k = 0; k < open; ++k) {
+          const int i = open_at[k];
+          fails[probe][i] = !(q.ux[i] * paf_x[k] + q.uy[i] * paf_y[k] > threshold);
+        }
+      }
       for (int i = 0; i < nb; ++i) {
-        // PafScoreWith's own first steps: a pair that fails its first probe, or its first two,
-        // when that rejects it, gets the rejected score without its loop (most pairs of a
-        // crowd, many by the bounds alone).
-        auto fails = [&](int probe) {
-          return q.bound_fails[probe][i] ||
-                 !(sample(q.py[probe][i], q.px[probe][i], q.ux[i], q.uy[i]) > threshold);
-        };
-        const bool rejected =
-            q.finite[i] && fails(0) && (q.one_rejects[i] || (q.two_reject[i] && fails(1)));
+        const bool rejected = q.finite[i] && fails[0][i] &&
+                              (q.one_rejects[i] || (q.two_reject[i] && fails[1][i]));
         pair_scores[a * k + b0 + i] =
             rejected ? PafRejectedScore(q.norm[i], h, w, params)
                      : PafScoreWith(sample, h, w, ax, ay, xs[i], ys[i], params);

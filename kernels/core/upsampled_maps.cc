@@ -644,6 +644,17 @@ float UpsampledMaps::Value(const float* const* image, int c, int y, int x) const
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 OPENPOSE_SIMD_CLONES void UpsampledMaps::Values(const float* const* image, int c0, int c1, int y,
                                                 int x, float* v0, float* v1) const {
+  ValuesOf(image, c0, c1, y, x, v0, v1);
+}
+
+OPENPOSE_SIMD_CLONES void UpsampledMaps::ValuesAt(const float* const* image, int c0, int c1,
+                                                  const int32_t* ys, const int32_t* xs, int n,
+                                                  float* v0, float* v1) const {
+  for (int i = 0; i < n; ++i) ValuesOf(image, c0, c1, ys[i], xs[i], v0 + i, v1 + i);
+}
+
+__attribute__((always_inline)) inline void UpsampledMaps::ValuesOf(
+    const float* const* image, int c0, int c1, int y, int x, float* v0, float* v1) const {
   const int num_scales = static_cast<int>(plan_.scales.size());
   const int channels = plan_.channels;
   const bool gpu = plan_.build == OpenPoseBuild::kGpu;

@@ -98,6 +98,9 @@ class UpsampledMaps {
   float Value(const float* const* image, int c, int y, int x) const;
   void Values(const float* const* image, int c0, int c1, int y, int x, float* v0,
               float* v1) const;
+  // Values at n points (ys[i], xs[i]) into v0[i], v1[i]: one call for many (a limb's probes).
+  void ValuesAt(const float* const* image, int c0, int c1, const int32_t* ys, const int32_t* xs,
+                int n, float* v0, float* v1) const;
 
   // Bounds of tile rows [row_begin, row_end) for every channel, in two planes of
   // bounds_plane() floats: bounds[(i * tile_cols() + j) * C + c] >= every value of channel c in
@@ -170,6 +173,9 @@ class UpsampledMaps {
   void SignedBounds(const float* const* image, int row_begin, int row_end, int col_begin,
                     int col_end, int used, float* bounds, std::vector<float>* scratch) const;
   void AddClasses(Axis* axis, int begin, int end) const;
+  // Values' arithmetic, inlined into Values and ValuesAt.
+  void ValuesOf(const float* const* image, int c0, int c1, int y, int x, float* v0,
+                float* v1) const;
   // Row r of scale s, tile columns [j, j_end), into the channel's horizontal rows.
   void Horizontal(ChannelRows* rows, int s, int r, int j, int j_end) const;
 
