@@ -262,6 +262,26 @@ def test_signals_while_the_model_loads_end_it_at_once(signal_handlers):
     assert state["stopped"] == [signal.SIGTERM, signal.SIGINT]
 
 
+def test_a_sigterm_while_the_command_line_is_imported_ends_serve_once_it_can(signal_handlers):
+    """A SIGTERM noted before `serve`'s handlers exist (while the command line is imported) ends
+    it with exit 0 as soon as they are installed, before the model loads."""
+    import argparse
+
+    from openpose_tf import cli
+    from openpose_tf.cli import serve
+
+    def load(args):
+        raise AssertionError("the model loads after a SIGTERM")
+
+    cli.EARLY_SIGTERMS.append(signal.SIGTERM)
+    original, serve._load = serve._load, load
+    try:
+        assert serve._serve(argparse.Namespace()) == 0
+    finally:
+        serve._load = original
+    assert cli.EARLY_SIGTERMS == []
+
+
 class SlowExtractor:
     """A stand-in pipeline that records its calls and waits until released."""
 

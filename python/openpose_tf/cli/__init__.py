@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
-from openpose_tf.cli import beam, bench, convert, demo, flags, run, serve
+# `serve` exits 0 on SIGTERM whenever it comes; its own handlers are installed once the commands
+# below are imported (0.1-0.2 s). Until then a SIGTERM is only noted here, and `serve` stops as
+# soon as its handlers are in (cli.serve.stop_on_signals).
+EARLY_SIGTERMS: list[int] = []
+if sys.argv[1:2] == ["serve"]:
+    signal.signal(signal.SIGTERM, lambda number, frame: EARLY_SIGTERMS.append(number))
+
+from openpose_tf.cli import beam, bench, convert, demo, flags, run, serve  # noqa: E402
 
 COMMANDS = (run, convert, demo, bench, beam, serve)
 

@@ -93,12 +93,17 @@ def stop_on_signals() -> dict:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stop)
+    from openpose_tf.cli import EARLY_SIGTERMS
+
+    if EARLY_SIGTERMS:  # one came while the command line was being imported
+        EARLY_SIGTERMS.clear()
+        signal.raise_signal(signal.SIGTERM)
     return state
 
 
 def _serve(args) -> int:
-    signals = stop_on_signals()
     try:
+        signals = stop_on_signals()
         server = _load(args)
         signals["server"] = server
     except StoppedWhileLoading:
