@@ -19,7 +19,7 @@ APT_PACKAGES := bazel-bootstrap googletest libgtest-dev chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LIB := bazel-bin/_openpose_ops.so
 
-.PHONY: demo test lint setup apt bazel-link venv build install test-cc test-asan test-cuda-check test-python bench bench-net bench-postprocess bench-vs-openpose bench-run bench-serve wheel gpu-build gpu-test gpu-build-check build-cuda clean
+.PHONY: demo test lint setup apt bazel-link venv build install test-cc test-asan test-cuda-check test-python bench bench-net bench-postprocess bench-vs-openpose bench-ab bench-run bench-serve wheel gpu-build gpu-test gpu-build-check build-cuda clean
 
 demo: install
 	$(PY) -m openpose_tf demo --output demo_output
@@ -116,6 +116,12 @@ bench-postprocess: install
 bench-vs-openpose: install
 	$(if $(OPENPOSE),,$(error OPENPOSE=path/to/an/openpose/checkout is needed))
 	$(PY) benchmarks/bench_vs_openpose.py --openpose "$(OPENPOSE)"
+
+# The sparse post-processing's C++ core of two versions, call by call in one process:
+#   make bench-ab BASE=main   (a git ref; NEW=worktree by default)
+bench-ab: venv
+	$(if $(BASE),,$(error BASE=a git ref to compare against is needed))
+	$(PY) benchmarks/ab_sparse.py --base "$(BASE)" --new "$(or $(NEW),worktree)"
 
 # Everything with the CUDA kernels (needs nvcc, not a GPU): the op library (it runs on CPU too)
 # and the C++ tests; the library lands in $(bazel info --config=cuda bazel-bin).
