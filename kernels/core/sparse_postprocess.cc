@@ -83,7 +83,9 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
     int64_t open = 0, sampled = 0;
     for (int i = 0; i < maps.tile_rows(); i += kSampleEvery) {
       const float* tile_bounds = bounds + static_cast<int64_t>(i) * nt * channels + c;
-      for (int j = 0; j < nt; ++j) open += tile_bounds[static_cast<int64_t>(j) * channels] > params.threshold;
+      for (int j = 0; j < nt; ++j) {
+        open += tile_bounds[static_cast<int64_t>(j) * channels] > params.threshold;
+      }
       sampled += nt;
     }
     if (open * kAllRowsBelow > sampled) maps.AllRows(rows);
@@ -304,9 +306,9 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
           }
         }
         maps.ValuesAt(image, cx, cy, open_y, open_x, open, paf_x, paf_y);
-        for (int k = 0; k < open; ++k) {
-          const int i = open_at[k];
-          fails[probe][i] = !(q.ux[i] * paf_x[k] + q.uy[i] * paf_y[k] > threshold);
+        for (int o = 0; o < open; ++o) {
+          const int i = open_at[o];
+          fails[probe][i] = !(q.ux[i] * paf_x[o] + q.uy[i] * paf_y[o] > threshold);
         }
       }
       for (int i = 0; i < nb; ++i) {

@@ -140,7 +140,8 @@ __attribute__((always_inline)) inline void Transpose8(Lanes* r) {
   typedef int32_t Pattern __attribute__((vector_size(32)));
   const Pattern low = {0, 8, 1, 9, 4, 12, 5, 13}, high = {2, 10, 3, 11, 6, 14, 7, 15};
   const Pattern pairs_low = {0, 1, 8, 9, 4, 5, 12, 13}, pairs_high = {2, 3, 10, 11, 6, 7, 14, 15};
-  const Pattern halves_low = {0, 1, 2, 3, 8, 9, 10, 11}, halves_high = {4, 5, 6, 7, 12, 13, 14, 15};
+  const Pattern halves_low = {0, 1, 2, 3, 8, 9, 10, 11};
+  const Pattern halves_high = {4, 5, 6, 7, 12, 13, 14, 15};
   Lanes t[8], u[8];
   for (int k = 0; k < 4; ++k) {
     t[2 * k] = __builtin_shuffle(r[2 * k], r[2 * k + 1], low);
@@ -332,13 +333,13 @@ void UpsampledMaps::FindBlocks(Axis* axis_pointer, int target_length) const {
         block = axis.index[4 * static_cast<size_t>(di) + k] ==
                 axis.index[4 * static_cast<size_t>(d0) + k] + i;
       }
-      for (int m = 0; block && m < kLanes; ++m) {
-        block = std::equal(&axis.weight[per_tap * static_cast<size_t>(di + m)],
-                           &axis.weight[per_tap * static_cast<size_t>(di + m + 1)],
-                           &axis.weight[per_tap * static_cast<size_t>(d0 + m)]);
-      }
+      // The same bits (memcmp: a -0 weight is not a +0 one), all 8 coordinates at once.
+      block = block && std::memcmp(axis.weight.data() + per_tap * static_cast<size_t>(di),
+                                   axis.weight.data() + per_tap * static_cast<size_t>(d0),
+                                   sizeof(float) * per_tap * kLanes) == 0;
     }
     axis.block_at[q] = block;
+    axis.has_blocks |= block;
   }
 }
 
@@ -426,9 +427,10 @@ void UpsampledMaps::StartChannel(const float* const* image, int c, ChannelRows* 
   rows->terms.resize(3 * static_cast<size_t>(plan_.target_width));
 }
 
-// HorizontalPass's arithmetic for one tile column of one row, a run of coordinates with the same
-// taps at a time: its 4 source values are read once and the run's cubics (which differ only in
-// their weights) run as one vector.
+// HorizontalPass's arithmetic for tile columns [j, j_end) of one row, a run of coordinates with
+// the same taps at a time: its 4 source values are read once and the run's cubics (which differ
+// only in their weights) run as one vector; over many tiles, blocks of 8 runs (FindBlocks) run
+// as 8 vectors over the runs.
 OPENPOSE_SIMD_CLONES void UpsampledMaps::Horizontal(ChannelRows* rows, int s, int r, int j,
                                                     int j_end) const {
   const Axis& ax = x_[s];
@@ -442,7 +444,7 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Horizontal(ChannelRows* rows, int s, in
   const int32_t q_end = ax.tile_runs[j_end];
   // A row's sources, contiguous, for the blocks of 8 runs below (many tiles: AllRows).
   const float* line = nullptr;
-  if (j_end - j >= 4) {
+  if (ax.has_blocks && j_end - j >= 4) {
     const int width = plan_.scales[s].width;
     rows->line.resize(width);
     for (int x = 0; x < width; ++x) rows->line[x] = src[static_cast<int64_t>(x) * channels];
@@ -512,22 +514,23 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Horizontal(ChannelRows* rows, int s, in
   }
 }
 
-void UpsampledMaps::AllRows(ChannelRows* rows) const {
-  const int nt = grid_x_.count;
-  for (int s = 0; s < static_cast<int>(plan_.scales.size()); ++s) {
-    for (int r = 0; r < plan_.scales[s].height; ++r) {
-      const uint8_t* done = &rows->done[done_offset_[s] + static_cast<int64_t>(r) * nt];
-      for (int j = 0; j < nt;) {  // runs of tile columns not yet computed
-        if (done[j]) {
-          ++j;
-          continue;
-        }
-        int end = j + 1;
-        while (end < nt && !done[end]) ++end;
-        Horizontal(rows, s, r, j, end);
-        j = end;
-      }
+void UpsampledMaps::MissingRows(ChannelRows* rows, int s, int r, int j_begin, int j_end) const {
+  const uint8_t* done = &rows->done[done_offset_[s] + static_cast<int64_t>(r) * grid_x_.count];
+  for (int j = j_begin; j < j_end;) {  // runs of tile columns not yet computed, one call each
+    if (done[j]) {
+      ++j;
+      continue;
     }
+    int end = j + 1;
+    while (end < j_end && !done[end]) ++end;
+    Horizontal(rows, s, r, j, end);
+    j = end;
+  }
+}
+
+void UpsampledMaps::AllRows(ChannelRows* rows) const {
+  for (int s = 0; s < static_cast<int>(plan_.scales.size()); ++s) {
+    for (int r = 0; r < plan_.scales[s].height; ++r) MissingRows(rows, s, r, 0, grid_x_.count);
   }
 }
 
@@ -543,19 +546,7 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Rect(ChannelRows* cache, int y0, int y1
     const int r_first = ay.index[4 * static_cast<size_t>(y0)];
     const int r_last = ay.index[4 * static_cast<size_t>(y1 - 1) + 3];
     for (int r = r_first; r <= r_last; ++r) {
-      const uint8_t* done =
-          &cache->done[done_offset_[s] + static_cast<int64_t>(r) * grid_x_.count];
-      const int j_end = grid_x_.Of(x1 - 1) + 1;
-      for (int j = grid_x_.Of(x0); j < j_end;) {  // runs of tile columns not yet computed
-        if (done[j]) {
-          ++j;
-          continue;
-        }
-        int end = j + 1;
-        while (end < j_end && !done[end]) ++end;
-        Horizontal(cache, s, r, j, end);
-        j = end;
-      }
+      MissingRows(cache, s, r, grid_x_.Of(x0), grid_x_.Of(x1 - 1) + 1);
     }
     // VerticalPass, with its merge of the scales.
     const float* rows = cache->rows.data() + row_offset_[s] + x0;
@@ -1015,8 +1006,9 @@ OPENPOSE_SIMD_CLONES bool UpsampledMaps::TileExceeds(ChannelRows* rows, int i, i
       Horizontal(rows, 0, r, j, j + 1);
     }
   }
-  // Rect's arithmetic (the same operations, so the same values), compared as they are made
-  // instead of stored: a lane is set where a value is > threshold or NaN.
+  // Rect's arithmetic (its single-scale paths: the same operations, so the same values; change
+  // one, change both), compared as they are made instead of stored: a lane is set where a
+  // value is > threshold or NaN.
   typedef int32_t Flags __attribute__((vector_size(32)));
   Flags above = {};
   const Lanes limit = Lanes{} + threshold;

@@ -75,9 +75,10 @@ class UpsampledMaps {
   const TileGrid& grid_x() const { return grid_x_; }
 
   // One channel of one image being read: its horizontal rows (HorizontalPass's output for that
-  // channel), computed a tile column at a time when first needed and kept until the next
-  // StartChannel. Neighbouring bands of rows share most of their source rows, so each is
-  // interpolated along x once. One per thread; reused, it allocates only the first time.
+  // channel), computed where first needed (runs of tile columns; all at once: AllRows) and
+  // kept until the next StartChannel. Neighbouring bands of rows share most of their source
+  // rows, so each is interpolated along x once. One per thread; reused, it allocates only the
+  // first time.
   struct ChannelRows {
     const float* const* image = nullptr;
     int channel = 0;
@@ -124,7 +125,6 @@ class UpsampledMaps {
   // Every horizontal row of the started channel at once (where most tiles need theirs).
   void AllRows(ChannelRows* rows) const;
 
-
  private:
   // Coordinates of one tile with the same taps and weight signs (Bounds above).
   struct TapClass {
@@ -160,6 +160,7 @@ class UpsampledMaps {
     // Per run q: whether runs [q, q + 8) are 8 coordinates each, run i's taps run q's plus i,
     // with the same weights (upsampling 8x): Horizontal computes them as one block.
     std::vector<uint8_t> block_at;
+    bool has_blocks = false;
   };
   static TileGrid ChooseGrid(const std::vector<int32_t>& index, int length);
   // `grid`: the axis's tiling, chosen from these taps when still empty (scale 0's).
@@ -176,8 +177,10 @@ class UpsampledMaps {
   // Values' arithmetic, inlined into Values and ValuesAt.
   void ValuesOf(const float* const* image, int c0, int c1, int y, int x, float* v0,
                 float* v1) const;
-  // Row r of scale s, tile columns [j, j_end), into the channel's horizontal rows.
+  // Row r of scale s, tile columns [j, j_end), into the channel's horizontal rows; MissingRows:
+  // those of [j_begin, j_end) not computed yet.
   void Horizontal(ChannelRows* rows, int s, int r, int j, int j_end) const;
+  void MissingRows(ChannelRows* rows, int s, int r, int j_begin, int j_end) const;
 
   ResizePlan plan_;
   TileGrid grid_y_, grid_x_;

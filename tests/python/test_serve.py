@@ -262,7 +262,8 @@ def test_signals_while_the_model_loads_end_it_at_once(signal_handlers):
     assert state["stopped"] == [signal.SIGTERM, signal.SIGINT]
 
 
-def test_a_sigterm_while_the_command_line_is_imported_ends_serve_once_it_can(signal_handlers):
+def test_a_sigterm_while_the_command_line_is_imported_ends_serve_once_it_can(signal_handlers,
+                                                                              monkeypatch):
     """A SIGTERM noted before `serve`'s handlers exist (while the command line is imported) ends
     it with exit 0 as soon as they are installed, before the model loads."""
     import argparse
@@ -273,13 +274,11 @@ def test_a_sigterm_while_the_command_line_is_imported_ends_serve_once_it_can(sig
     def load(args):
         raise AssertionError("the model loads after a SIGTERM")
 
-    cli.EARLY_SIGTERMS.append(signal.SIGTERM)
-    original, serve._load = serve._load, load
-    try:
-        assert serve._serve(argparse.Namespace()) == 0
-    finally:
-        serve._load = original
-    assert cli.EARLY_SIGTERMS == []
+    noted = [signal.SIGTERM]
+    monkeypatch.setattr(cli, "EARLY_SIGTERMS", noted)
+    monkeypatch.setattr(serve, "_load", load)
+    assert serve._serve(argparse.Namespace()) == 0
+    assert noted == []
 
 
 class SlowExtractor:

@@ -8,11 +8,12 @@ import os
 import signal
 import sys
 
-# `serve` exits 0 on SIGTERM whenever it comes; its own handlers are installed once the commands
-# below are imported (0.1-0.2 s). Until then a SIGTERM is only noted here, and `serve` stops as
-# soon as its handlers are in (cli.serve.stop_on_signals).
+# `serve` exits 0 on SIGTERM whenever it comes; its own handlers are installed only once the
+# command line is imported and parsed (main() imports TensorFlow first: seconds). Until then a
+# SIGTERM is only noted here, and `serve` stops as soon as its handlers are in
+# (cli.serve.stop_on_signals). Only where this is the openpose-tf command itself.
 EARLY_SIGTERMS: list[int] = []
-if sys.argv[1:2] == ["serve"]:
+if sys.argv[1:2] == ["serve"] and os.path.basename(sys.argv[0]) in ("openpose-tf", "__main__.py"):
     signal.signal(signal.SIGTERM, lambda number, frame: EARLY_SIGTERMS.append(number))
 
 from openpose_tf.cli import beam, bench, convert, demo, flags, run, serve  # noqa: E402
