@@ -39,6 +39,13 @@ OPENPOSE_SIMD_CLONES void InteriorPeaks(const float* up, const float* row, const
   }
 }
 
+// Whether row[x] > threshold for some x in [x0, x1) (NaN: no).
+OPENPOSE_SIMD_CLONES bool AnyAboveRow(const float* row, int x0, int x1, float threshold) {
+  int above = 0;
+  for (int x = x0; x < x1; ++x) above |= row[x] > threshold;
+  return above != 0;
+}
+
 }  // namespace
 
 std::vector<float> SparseDecidedBelow(int channels, int num_parts, const NmsParams& nms) {
@@ -148,12 +155,16 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
         for (int x = x_begin; x < in_begin; ++x) {
           if (IsPeakAt(map, h, w, x, y, params.threshold, params.build) && !add_peak(x, y)) return;
         }
-        if (in_begin < in_end) {
+        // A peak is above the threshold: a row part with no value above it has none, and
+        // skips the 9-comparison test.
+        const bool tested =
+            in_begin < in_end && AnyAboveRow(row, in_begin, in_end, params.threshold);
+        if (tested) {
           const int padded =
               std::min(span_end, in_begin + (in_end - in_begin + kVector - 1) / kVector * kVector);
           InteriorPeaks(row - w, row, row + w, in_begin, padded, params.threshold, mask);
         }
-        for (int x = in_begin; x < in_end;) {
+        for (int x = in_begin; tested && x < in_end;) {
           // 32, then 8 mask bytes at a time: almost all are 0.
           if (x + 32 <= in_end) {
             uint64_t words[4];
