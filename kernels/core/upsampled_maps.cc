@@ -740,7 +740,6 @@ void UpsampledMaps::TileBounds(const float* const* image, int row_begin, int row
                                std::vector<float>* scratch) const {
   const int channels = plan_.channels;
   const int nt = grid_x_.count;
-  MagnitudeBounds(image, row_begin, row_end, bounds, scratch);
   // The tiles the |value| bound leaves open; the signed bounds for those, over the band at once
   // where most are (noise), else over each tile row's runs of them.
   std::vector<uint8_t> open(static_cast<size_t>(row_end - row_begin) * nt);
@@ -752,13 +751,31 @@ void UpsampledMaps::TileBounds(const float* const* image, int row_begin, int row
     high[c] = d == d && d > 0.f ? kNearThreshold * d : INFINITY;
   }
   int64_t count = 0;
-  for (int i = row_begin; i < row_end; ++i) {
-    for (int j = 0; j < nt; ++j) {
-      open[static_cast<size_t>(i - row_begin) * nt + j] =
-          AnyWithin(bounds + (static_cast<int64_t>(i) * nt + j) * channels, low.data(),
-                    high.data(), channels);
-      count += open[static_cast<size_t>(i - row_begin) * nt + j];
+  auto count_open = [&](int begin, int end) {
+    for (int i = begin; i < end; ++i) {
+      for (int j = 0; j < nt; ++j) {
+        open[static_cast<size_t>(i - row_begin) * nt + j] =
+            AnyWithin(bounds + (static_cast<int64_t>(i) * nt + j) * channels, low.data(),
+                      high.data(), channels);
+        count += open[static_cast<size_t>(i - row_begin) * nt + j];
+      }
     }
+  };
+  // Noise shows on the first tile row already: then the signed bounds of every tile, without
+  // B on the others (the signed bounds hold alone; B rarely narrows them there).
+  MagnitudeBounds(image, row_begin, row_begin + 1, bounds, scratch);
+  count_open(row_begin, row_begin + 1);
+  if (row_end - row_begin > 1 && 10 * count > 7 * static_cast<int64_t>(nt)) {
+    float* hi = bounds + static_cast<int64_t>(row_begin + 1) * nt * channels;
+    const int64_t rest = static_cast<int64_t>(row_end - row_begin - 1) * nt * channels;
+    std::fill(hi, hi + rest, INFINITY);
+    std::fill(hi + bounds_plane(), hi + bounds_plane() + rest, -INFINITY);
+    SignedBounds(image, row_begin, row_end, 0, nt, channels, bounds, scratch);
+    return;
+  }
+  if (row_end - row_begin > 1) {
+    MagnitudeBounds(image, row_begin + 1, row_end, bounds, scratch);
+    count_open(row_begin + 1, row_end);
   }
   if (count == 0) return;
   if (10 * count > 7 * static_cast<int64_t>(open.size())) {

@@ -110,7 +110,8 @@ class UpsampledMaps {
   // bounds, intersected with it, of the tiles it leaves open: where some channel c's B is at
   // least decided_below[c] and at most kNearThreshold times that (decided_below <= 0: any B;
   // +inf: a channel that decides nothing). All channels where most tiles are open (noise), else
-  // only the channels up to the last that decides.
+  // only the channels up to the last that decides. Where most of the first tile row's tiles
+  // are open (noise), B only there and the signed bounds alone everywhere.
   // `scratch`: working memory, grown as needed.
   void TileBounds(const float* const* image, int row_begin, int row_end,
                   const float* decided_below, float* bounds, std::vector<float>* scratch) const;
