@@ -301,7 +301,8 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
       // when that rejects it, gets the rejected score without its loop (most pairs of a crowd,
       // many by the bounds alone). The probes the bounds leave open are read together (one
       // ValuesAt a probe), the same samples the pairs' PafScoreWith would read first.
-      int32_t fails[2][kPairBlock];
+      int32_t fails[2][kPairBlock], known[2][kPairBlock];
+      float value[2][kPairBlock];
       for (int probe = 0; probe < 2; ++probe) {
         int open = 0;
         for (int i = 0; i < nb; ++i) {
@@ -309,6 +310,8 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
           const bool asked = q.finite[i] && (probe == 0 || (fails[0][i] && !q.one_rejects[i] &&
                                                             q.two_reject[i]));
           fails[probe][i] = q.bound_fails[probe][i];
+          known[probe][i] = asked;
+          value[probe][i] = -INFINITY;  // the sample's, where the bounds rule it out
           if (asked && !q.bound_fails[probe][i]) {
             open_at[open] = i;
             open_y[open] = q.py[probe][i];
@@ -319,15 +322,27 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
         maps.ValuesAt(image, cx, cy, open_y, open_x, open, paf_x, paf_y);
         for (int o = 0; o < open; ++o) {
           const int i = open_at[o];
-          fails[probe][i] = !(q.ux[i] * paf_x[o] + q.uy[i] * paf_y[o] > threshold);
+          value[probe][i] = q.ux[i] * paf_x[o] + q.uy[i] * paf_y[o];
+          fails[probe][i] = !(value[probe][i] > threshold);
         }
       }
       for (int i = 0; i < nb; ++i) {
         const bool rejected = q.finite[i] && fails[0][i] &&
                               (q.one_rejects[i] || (q.two_reject[i] && fails[1][i]));
-        pair_scores[a * k + b0 + i] =
-            rejected ? PafRejectedScore(q.norm[i], h, w, params)
-                     : PafScoreWith(sample, h, w, ax, ay, xs[i], ys[i], params);
+        if (rejected) {
+          pair_scores[a * k + b0 + i] = PafRejectedScore(q.norm[i], h, w, params);
+          continue;
+        }
+        // PafScoreWith reads the probes first: those read above are not read again.
+        auto read = [&](int py, int px, float ux, float uy) {
+          for (int probe = 0; probe < 2; ++probe) {
+            if (known[probe][i] && q.py[probe][i] == py && q.px[probe][i] == px) {
+              return value[probe][i];
+            }
+          }
+          return sample(py, px, ux, uy);
+        };
+        pair_scores[a * k + b0 + i] = PafScoreWith(read, h, w, ax, ay, xs[i], ys[i], params);
       }
     }
   }
