@@ -333,7 +333,9 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
           pair_scores[a * k + b0 + i] = PafRejectedScore(q.norm[i], h, w, params);
           continue;
         }
-        // PafScoreWith reads the probes first: those read above are not read again.
+        // PafScoreWith reads the probes first: those read above are not read again. (Their
+        // values used q.ux / q.uy, which equal the ux / uy PafScoreWith passes bit for bit:
+        // the same dx, sqrt and division; the rejections above rely on that too.)
         auto read = [&](int py, int px, float ux, float uy) {
           for (int probe = 0; probe < 2; ++probe) {
             if (known[probe][i] && q.py[probe][i] == py && q.px[probe][i] == px) {

@@ -216,6 +216,59 @@ TEST(SparsePostprocessTest, BoundsHoldEveryValue) {
   }
 }
 
+TEST(SparsePostprocessTest, BoundsOfBlocksOfTileRowsHoldEveryValue) {
+  // The fused op spreads TileBounds over threads in blocks of tile rows; each block decides on
+  // its own first row whether it is noise (the signed bounds alone below it). Blocks of 1, 2
+  // and 3 rows, noisy and clean maps, NaN / inf / 1e30 included, both builds, 1 and 3 scales.
+  std::mt19937 rng(11);
+  for (OpenPoseBuild build : {OpenPoseBuild::kGpu, OpenPoseBuild::kCpu}) {
+    for (const Case& c : {Case{build, 3, {{23, 41}}, 184, 328},
+                          Case{build, 2, {{12, 20}, {9, 15}, {6, 10}}, 96, 160}}) {
+      const ResizePlan plan = MakePlan(c);
+      for (int style : {0, 2, 4, 5}) {
+        const auto src = MakeSources(plan, style, &rng);
+        const std::vector<float> full = FullResize(plan, src);
+        const UpsampledMaps maps(plan);
+        std::vector<const float*> image;
+        for (const auto& one : src) image.push_back(one.data());
+        const std::vector<float> below(plan.channels, 0.05f);
+        const int64_t plane = maps.bounds_plane();
+        for (int block = 1; block <= 3; ++block) {
+          std::vector<float> bounds(2 * plane, NAN), scratch;
+          for (int i = 0; i < maps.tile_rows(); i += block) {
+            maps.TileBounds(image.data(), i, std::min(maps.tile_rows(), i + block), below.data(),
+                            bounds.data(), &scratch);
+          }
+          for (int i = 0; i < maps.tile_rows(); ++i) {
+            for (int j = 0; j < maps.tile_cols(); ++j) {
+              for (int ch = 0; ch < c.channels; ++ch) {
+                const size_t at =
+                    (static_cast<size_t>(i) * maps.tile_cols() + j) * c.channels + ch;
+                const float hi = bounds[at], lo = bounds[plane + at];
+                for (int y = maps.grid_y().Begin(i); y < maps.grid_y().End(i); ++y) {
+                  for (int x = maps.grid_x().Begin(j); x < maps.grid_x().End(j); ++x) {
+                    const float v =
+                        full[(static_cast<size_t>(y) * c.target_w + x) * c.channels + ch];
+                    if (std::isfinite(v)) {
+                      ASSERT_LE(v, hi) << "style " << style << " block " << block << " at " << y
+                                       << "," << x << "," << ch;
+                      ASSERT_GE(v, lo) << "style " << style << " block " << block << " at " << y
+                                       << "," << x << "," << ch;
+                    } else {
+                      ASSERT_EQ(hi, INFINITY) << "style " << style << " block " << block;
+                      ASSERT_EQ(lo, -INFINITY) << "style " << style << " block " << block;
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(SparsePostprocessTest, NoiseCostsFewTiles) {
   // Blobs over N(0, 0.02) noise, OpenPose's 8x upsampling: the bounds' point. The bound passes
   // the 0.05 threshold on some tiles (not on all, as a bound on |value| did), and only a few of
