@@ -307,17 +307,18 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
         int open = 0;
         for (int i = 0; i < nb; ++i) {
           // Probe 1 is read only where probe 0 failed and one failure does not reject.
-          const bool asked = q.finite[i] && (probe == 0 || (fails[0][i] && !q.one_rejects[i] &&
-                                                            q.two_reject[i]));
+          const int32_t asked =
+              q.finite[i] & (probe == 0 ? 1 : fails[0][i] & (q.one_rejects[i] ^ 1) &
+                                                  q.two_reject[i]);
           fails[probe][i] = q.bound_fails[probe][i];
           known[probe][i] = asked;
           value[probe][i] = -INFINITY;  // the sample's, where the bounds rule it out
-          if (asked && !q.bound_fails[probe][i]) {
-            open_at[open] = i;
-            open_y[open] = q.py[probe][i];
-            open_x[open] = q.px[probe][i];
-            ++open;
-          }
+          // Without branches (whether a probe is open is as good as random): every pair is
+          // written, the open ones kept.
+          open_at[open] = i;
+          open_y[open] = q.py[probe][i];
+          open_x[open] = q.px[probe][i];
+          open += asked & (q.bound_fails[probe][i] ^ 1);
         }
         maps.ValuesAt(image, cx, cy, open_y, open_x, open, paf_x, paf_y);
         for (int o = 0; o < open; ++o) {
@@ -326,13 +327,19 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
           fails[probe][i] = !(value[probe][i] > threshold);
         }
       }
+      // Every pair gets the rejected score; the ones the probes leave open are overwritten.
+      float* row = pair_scores + a * k + b0;
+      int left[kPairBlock];
+      int open = 0;
       for (int i = 0; i < nb; ++i) {
-        const bool rejected = q.finite[i] && fails[0][i] &&
-                              (q.one_rejects[i] || (q.two_reject[i] && fails[1][i]));
-        if (rejected) {
-          pair_scores[a * k + b0 + i] = PafRejectedScore(q.norm[i], h, w, params);
-          continue;
-        }
+        const int32_t rejected = q.finite[i] & fails[0][i] &
+                                 (q.one_rejects[i] | (q.two_reject[i] & fails[1][i]));
+        row[i] = PafRejectedScore(q.norm[i], h, w, params);
+        left[open] = i;
+        open += rejected ^ 1;
+      }
+      for (int o = 0; o < open; ++o) {
+        const int i = left[o];
         // PafScoreWith reads the probes first: those read above are not read again. (Their
         // values used q.ux / q.uy, which equal the ux / uy PafScoreWith passes bit for bit:
         // the same dx, sqrt and division; the rejections above rely on that too.)
@@ -344,7 +351,7 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
           }
           return sample(py, px, ux, uy);
         };
-        pair_scores[a * k + b0 + i] = PafScoreWith(read, h, w, ax, ay, xs[i], ys[i], params);
+        row[i] = PafScoreWith(read, h, w, ax, ay, xs[i], ys[i], params);
       }
     }
   }
