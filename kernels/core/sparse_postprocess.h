@@ -30,7 +30,7 @@ namespace openpose_tf {
 struct SparseWorkspace {
   UpsampledMaps::ChannelRows rows;  // the channel's horizontal rows
   std::vector<float> band;          // (kTile + 2) rows of the target width
-  std::vector<uint8_t> mask;        // a row's interior peak test
+  std::vector<int32_t> columns;     // a row's peaks (RowPeaks)
   std::vector<int32_t> runs;        // active tile columns of a band: [begin, end) pairs
   std::vector<float> scratch;       // TileBounds'
 };
