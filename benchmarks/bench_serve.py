@@ -9,7 +9,8 @@ p50/p95/p99 latency, errors (should be 0), the server's resident memory before a
 first call), the single-image pipeline time (PoseExtractor, one photo at a time) and, as the
 latency a server cannot beat, the same photos decoded and run one after another in this process
 (p50 / p95 / p99 over as many calls as requests: on a shared machine the pipeline's own p99 is
-well above its median).
+well above its median). `run` is timed right before and right after the server's levels, and
+the ratios use the mean of the two.
 
     python benchmarks/bench_serve.py [--requests 200] [--body_25_requests 24]
     python benchmarks/bench_serve.py --soak_minutes 10    # memory under steady load
@@ -52,21 +53,36 @@ def start_server(model_flags, log: pathlib.Path):
 
 def load(url, photos, concurrency: int, requests: int):
     """(requests/s, [(photo index, latency s)], errors, the clients' CPU in cores: they run on
-    the server's machine): `concurrency` clients, each with its own kept-alive connection."""
-    import httpx
+    the server's machine): `concurrency` clients, each with its own kept-alive connection. The
+    clients are the standard library's http.client, which takes about a fifth of httpx's CPU
+    per request (0.02-0.03 of a core at 16 clients instead of 0.11-0.14): on 2 shared cores the
+    load generator's CPU is taken from the server."""
+    import http.client
+    import urllib.parse
 
+    address = urllib.parse.urlsplit(url)
     local = threading.local()
+    connections = []
 
     def one(i):
-        if not hasattr(local, "client"):
-            local.client = httpx.Client(timeout=600)
+        if not hasattr(local, "connection"):
+            local.connection = http.client.HTTPConnection(address.hostname, address.port,
+                                                          timeout=600)
+            connections.append(local.connection)
         start = time.perf_counter()
-        answer = local.client.post(url + "/v1/pose", content=photos[i % len(photos)])
-        return (i % len(photos), time.perf_counter() - start), answer.status_code
+        local.connection.request("POST", "/v1/pose", body=photos[i % len(photos)],
+                                 headers={"Content-Type": "application/octet-stream"})
+        answer = local.connection.getresponse()
+        answer.read()
+        return (i % len(photos), time.perf_counter() - start), answer.status
 
     start, cpu = time.perf_counter(), time.process_time()
-    with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
-        results = list(pool.map(one, range(requests)))
+    try:
+        with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+            results = list(pool.map(one, range(requests)))
+    finally:
+        for connection in connections:
+            connection.close()
     seconds = time.perf_counter() - start
     return (requests / seconds, [r[0] for r in results], sum(r[1] != 200 for r in results),
             (time.process_time() - cpu) / seconds)
@@ -185,6 +201,9 @@ def bench(label, model_flags, folder, photos, requests, tmp):
     # First, before this process runs `run` (after it, this one's calls take longer; the
     # server is a fresh process).
     single, serial = pipeline_seconds(model_flags, photos, requests)
+    # `run` right before and right after the server's levels (this machine's speed drifts over
+    # minutes; the ratios use the mean of the two).
+    frames_before = run_rate(model_flags, folder, tmp / f"{label}_json_before")
     process, url = start_server(model_flags, tmp / f"{label}.log")
     try:
         before = rss_mb(process.pid)
@@ -195,10 +214,12 @@ def bench(label, model_flags, folder, photos, requests, tmp):
         after = rss_mb(process.pid)
     finally:
         stop_server(process)
-    frames = run_rate(model_flags, folder, tmp / f"{label}_json")
+    frames_after = run_rate(model_flags, folder, tmp / f"{label}_json_after")
+    frames = (frames_before + frames_after) / 2
     s50, s95, s99 = (percentile(serial, q) * 1e3 for q in (0.5, 0.95, 0.99))
     print(f"\n{label}: {requests} requests per level; server RSS {before:.0f} -> {after:.0f} MB; "
-          f"run {frames:.2f} frames/s (after its first call); single-image pipeline "
+          f"run {frames:.2f} frames/s (after its first call; {frames_before:.2f} before the "
+          f"server, {frames_after:.2f} after); single-image pipeline "
           f"{', '.join(f'{t * 1e3:.0f}' for t in single)} ms (the {len(single)} photos); "
           f"without a server, decode + pipeline of {requests} photos one after another: "
           f"p50 / p95 / p99 {s50:.0f} / {s95:.0f} / {s99:.0f} ms")
