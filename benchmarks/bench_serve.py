@@ -52,11 +52,12 @@ def start_server(model_flags, log: pathlib.Path):
 
 
 def load(url, photos, concurrency: int, requests: int):
-    """(requests/s, [(photo index, latency s)], errors, the clients' CPU in cores: they run on
-    the server's machine): `concurrency` clients, each with its own kept-alive connection. The
-    clients are the standard library's http.client, which takes about a fifth of httpx's CPU
-    per request (0.02-0.03 of a core at 16 clients instead of 0.11-0.14): on 2 shared cores the
-    load generator's CPU is taken from the server."""
+    """(requests/s, [(photo index, latency s)], errors (answers other than 200, and failed
+    connections), the clients' CPU in cores (this process's: at most what the clients took)):
+    `concurrency` clients, each with its own kept-alive connection. The clients are the
+    standard library's http.client, which takes about a fifth of httpx's CPU per request
+    (0.02-0.03 of a core at 16 clients instead of 0.11-0.14): on 2 shared cores the load
+    generator's CPU is taken from the server."""
     import http.client
     import urllib.parse
 
@@ -70,11 +71,17 @@ def load(url, photos, concurrency: int, requests: int):
                                                           timeout=600)
             connections.append(local.connection)
         start = time.perf_counter()
-        local.connection.request("POST", "/v1/pose", body=photos[i % len(photos)],
-                                 headers={"Content-Type": "application/octet-stream"})
-        answer = local.connection.getresponse()
-        answer.read()
-        return (i % len(photos), time.perf_counter() - start), answer.status
+        try:
+            local.connection.request("POST", "/v1/pose", body=photos[i % len(photos)],
+                                     headers={"Content-Type": "application/octet-stream"})
+            answer = local.connection.getresponse()
+            answer.read()
+            status = answer.status
+        except (OSError, http.client.HTTPException):  # an error to count; a new connection
+            local.connection.close()
+            del local.connection
+            status = None
+        return (i % len(photos), time.perf_counter() - start), status
 
     start, cpu = time.perf_counter(), time.process_time()
     try:

@@ -39,12 +39,8 @@ inline bool InteriorPeak(const float* up, const float* row, const float* down, i
          (v > row[x + 1]) & (v > down[x - 1]) & (v > down[x]) & (v > down[x + 1]);
 }
 
-// The columns x in [x0, x1) where InteriorPeak holds, in order, into xs; returns how many.
-// RowPeaks8 (AVX2): 8 columns at a time while they end by `limit` (lanes past x1 read what the
-// rows hold there and are dropped), the rest one by one; a vector's 9 tests become a bit mask,
-// almost always 0, so nothing is stored per column and the only branch is well predicted. (A
-// branch that skipped the 8 neighbour tests where no value passes the threshold cost crowds
-// 5%: in a person's tile it goes either way.)
+}  // namespace
+
 int RowPeaksScalar(const float* up, const float* row, const float* down, int x0, int x1,
                    float threshold, int32_t* xs) {
   int n = 0;
@@ -54,11 +50,19 @@ int RowPeaksScalar(const float* up, const float* row, const float* down, int x0,
   }
   return n;
 }
+
+namespace {
+
 #if defined(__x86_64__)
 // v > p[0..7] lane by lane (false for NaN).
 __attribute__((target("avx2"))) inline __m256 Above(__m256 v, const float* p) {
   return _mm256_cmp_ps(v, _mm256_loadu_ps(p), _CMP_GT_OQ);
 }
+// RowPeaks with AVX2: 8 columns at a time while they end by `limit` (lanes past x1 read what
+// the rows hold there and are dropped), the rest one by one; a vector's 9 tests become a bit
+// mask, almost always 0, so nothing is stored per column and the only branch is well
+// predicted. (A branch that skipped the 8 neighbour tests where no value passes the threshold
+// cost crowds 5%: in a person's tile it goes either way.)
 __attribute__((target("avx2"))) int RowPeaks8(const float* up, const float* row,
                                               const float* down, int x0, int x1, int limit,
                                               float threshold, int32_t* xs) {
@@ -80,6 +84,9 @@ __attribute__((target("avx2"))) int RowPeaks8(const float* up, const float* row,
   return n + RowPeaksScalar(up, row, down, x, x1, threshold, xs + n);
 }
 #endif
+
+}  // namespace
+
 int RowPeaks(const float* up, const float* row, const float* down, int x0, int x1, int limit,
              float threshold, int32_t* xs) {
 #if defined(__x86_64__)
@@ -90,7 +97,6 @@ int RowPeaks(const float* up, const float* row, const float* down, int x0, int x
   return RowPeaksScalar(up, row, down, x0, x1, threshold, xs);
 }
 
-}  // namespace
 
 std::vector<float> SparseDecidedBelow(int channels, int num_parts, const NmsParams& nms) {
   std::vector<float> below(channels, INFINITY);

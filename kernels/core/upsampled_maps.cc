@@ -642,11 +642,13 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::ValuesAt(const float* const* image, int
                                                   const int32_t* ys, const int32_t* xs, int n,
                                                   float* v0, float* v1) const {
   int i = 0;
-#if defined(__SSE2__)
+  // (__builtin_shufflevector: GCC 12 and clang; older compilers take the one-point loop.)
+#if defined(__SSE2__) && (defined(__clang__) || __GNUC__ >= 12)
   if (c1 == c0 + 1) {
     // Two points at once: ValuesOf's 4-lane vectors of one point side by side in 8 lanes
     // (point A in lanes 0-3, B in 4-7), each half with its own point's weights: the same
-    // float operations lane by lane, half the instructions.
+    // float operations lane by lane, half the instructions. (ValuesOf's arithmetic written
+    // again: change one, change both; tests compare both with the full maps.)
     typedef float Oct __attribute__((vector_size(32)));
     typedef int32_t OctIndex __attribute__((vector_size(32)));
     const int num_scales = static_cast<int>(plan_.scales.size());

@@ -175,7 +175,8 @@ class UpsampledMaps {
   void SignedBounds(const float* const* image, int row_begin, int row_end, int col_begin,
                     int col_end, int used, float* bounds, std::vector<float>* scratch) const;
   void AddClasses(Axis* axis, int begin, int end) const;
-  // Values' arithmetic, inlined into Values and ValuesAt.
+  // Values' arithmetic, inlined into Values and ValuesAt (whose two-points-at-once path for
+  // a limb's adjacent channels repeats it in 8-lane vectors: change one, change both).
   void ValuesOf(const float* const* image, int c0, int c1, int y, int x, float* v0,
                 float* v1) const;
   // Row r of scale s, tile columns [j, j_end), into the channel's horizontal rows; MissingRows:

@@ -415,6 +415,85 @@ TEST(SparsePostprocessTest, RectEqualsTheFullMaps) {
   }
 }
 
+TEST(SparsePostprocessTest, ValuesAtEqualsTheFullMaps) {
+  // ValuesAt reads a limb's two adjacent channels two points at once (its own copy of Values'
+  // arithmetic in 8-lane vectors), other channel pairs one at a time: every point of odd and
+  // even counts, with NaN / inf specks (style 2) and +-1e30 / subnormals (style 5).
+  std::mt19937 rng(11);
+  for (const Case& c : Cases()) {
+    const ResizePlan plan = MakePlan(c);
+    for (int style : {2, 5}) {
+      const auto src = MakeSources(plan, style, &rng);
+      const std::vector<float> full = FullResize(plan, src);
+      const UpsampledMaps maps(plan);
+      std::vector<const float*> image;
+      for (const auto& s : src) image.push_back(s.data());
+      std::uniform_int_distribution<int> ry(0, c.target_h - 1), rx(0, c.target_w - 1);
+      for (int n = 1; n <= 9; ++n) {
+        for (int c0 = 0; c0 < c.channels; ++c0) {
+          const int c1 = (c0 + 1 + n % 2) % c.channels;  // adjacent or not (or the same)
+          std::vector<int32_t> ys(n), xs(n);
+          for (int k = 0; k < n; ++k) {
+            ys[k] = ry(rng);
+            xs[k] = rx(rng);
+          }
+          std::vector<float> v0(n), v1(n);
+          maps.ValuesAt(image.data(), c0, c1, ys.data(), xs.data(), n, v0.data(), v1.data());
+          for (int k = 0; k < n; ++k) {
+            const size_t at = (static_cast<size_t>(ys[k]) * c.target_w + xs[k]) * c.channels;
+            ASSERT_TRUE(Same(v0[k], full[at + c0])) << "n " << n << " point " << k;
+            ASSERT_TRUE(Same(v1[k], full[at + c1])) << "n " << n << " point " << k;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(SparsePostprocessTest, RowPeaksIsTheInteriorPeakTest) {
+  // RowPeaks (AVX2 where the CPU has it) and RowPeaksScalar against the 9 comparisons, on rows
+  // of quantised values (ties, plateaus, the threshold itself), NaN and inf, every start and
+  // end in a 40-column window and limits up to the rows' last column.
+  std::mt19937 rng(12);
+  constexpr int kWidth = 40;
+  std::uniform_int_distribution<int> level(0, 5);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::array<std::vector<float>, 3> rows;
+    for (auto& r : rows) {
+      r.resize(kWidth);
+      for (float& v : r) {
+        const float p = u(rng);
+        v = p < 0.03f ? NAN : (p < 0.05f ? INFINITY : (p < 0.07f ? -0.f : level(rng) * 0.05f));
+      }
+    }
+    const float threshold = trial % 4 == 0 ? -0.5f : 0.05f;
+    for (int x0 = 1; x0 < kWidth - 1; x0 += 3) {
+      for (int x1 = x0; x1 < kWidth - 1; ++x1) {
+        const int limit = std::min(kWidth - 1, x1 + trial % 11);
+        std::vector<int32_t> want;
+        for (int x = x0; x < x1; ++x) {
+          const float v = rows[1][x];
+          bool peak = v > threshold;
+          for (int dy = 0; dy < 3; ++dy) {
+            for (int dx = -1; dx <= 1; ++dx) {
+              if (dy != 1 || dx != 0) peak = peak && v > rows[dy][x + dx];
+            }
+          }
+          if (peak) want.push_back(x);
+        }
+        std::vector<int32_t> got(kWidth), scalar(kWidth);
+        got.resize(RowPeaks(rows[0].data(), rows[1].data(), rows[2].data(), x0, x1, limit,
+                            threshold, got.data()));
+        scalar.resize(RowPeaksScalar(rows[0].data(), rows[1].data(), rows[2].data(), x0, x1,
+                                     threshold, scalar.data()));
+        ASSERT_EQ(got, want) << "trial " << trial << " [" << x0 << ", " << x1 << ")";
+        ASSERT_EQ(scalar, want) << "trial " << trial << " [" << x0 << ", " << x1 << ")";
+      }
+    }
+  }
+}
+
 TEST(SparsePostprocessTest, NmsAndPafScoresEqualTheDenseOps) {
   std::mt19937 rng(9);
   int peaks_seen = 0;
