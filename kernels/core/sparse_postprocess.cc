@@ -83,18 +83,44 @@ __attribute__((target("avx2"))) int RowPeaks8(const float* up, const float* row,
   }
   return n + RowPeaksScalar(up, row, down, x, x1, threshold, xs + n);
 }
+// v > p[0..3] lane by lane (false for NaN).
+inline __m128 Above4(__m128 v, const float* p) { return _mm_cmpgt_ps(v, _mm_loadu_ps(p)); }
 #endif
 
 }  // namespace
+
+#if defined(__x86_64__)
+int RowPeaksSse2(const float* up, const float* row, const float* down, int x0, int x1, int limit,
+                 float threshold, int32_t* xs) {
+  const __m128 t = _mm_set1_ps(threshold);
+  int n = 0;
+  int x = x0;
+  for (; x < x1 && x + 4 <= limit; x += 4) {
+    const __m128 v = _mm_loadu_ps(row + x);
+    const __m128 m = _mm_and_ps(
+        _mm_and_ps(_mm_and_ps(_mm_cmpgt_ps(v, t), Above4(v, up + x - 1)),
+                   _mm_and_ps(Above4(v, up + x), Above4(v, up + x + 1))),
+        _mm_and_ps(_mm_and_ps(Above4(v, row + x - 1), Above4(v, row + x + 1)),
+                   _mm_and_ps(_mm_and_ps(Above4(v, down + x - 1), Above4(v, down + x)),
+                              Above4(v, down + x + 1))));
+    unsigned bits = static_cast<unsigned>(_mm_movemask_ps(m));
+    if (x + 4 > x1) bits &= (1u << (x1 - x)) - 1;
+    for (; bits != 0; bits &= bits - 1) xs[n++] = x + __builtin_ctz(bits);
+  }
+  return n + RowPeaksScalar(up, row, down, x, x1, threshold, xs + n);
+}
+#endif
 
 int RowPeaks(const float* up, const float* row, const float* down, int x0, int x1, int limit,
              float threshold, int32_t* xs) {
 #if defined(__x86_64__)
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) return RowPeaks8(up, row, down, x0, x1, limit, threshold, xs);
-#endif
+  return avx2 ? RowPeaks8(up, row, down, x0, x1, limit, threshold, xs)
+              : RowPeaksSse2(up, row, down, x0, x1, limit, threshold, xs);
+#else
   (void)limit;
   return RowPeaksScalar(up, row, down, x0, x1, threshold, xs);
+#endif
 }
 
 

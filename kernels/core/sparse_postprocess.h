@@ -37,13 +37,18 @@ struct SparseWorkspace {
 
 // The columns x in [x0, x1) of `row` that pass IsPeakAt's strict interior test (v > threshold
 // and v > each of its 8 neighbours in `up`, `row` and `down`; NaN: no), in order, into xs;
-// returns how many. Reads the three rows at columns x0 - 1 .. max(x1, limit): with AVX2 8
-// columns at a time while they end by `limit`, dropping what it reads past x1. RowPeaksScalar:
-// the portable version, which RowPeaks uses on CPUs without AVX2.
+// returns how many. Reads the three rows at columns x0 - 1 .. max(x1, limit): on x86-64 8
+// (AVX2) or 4 (SSE2) columns at a time while they end by `limit`, dropping what it reads past
+// x1. RowPeaksScalar: the portable version (RowPeaks itself on other CPUs).
 int RowPeaks(const float* up, const float* row, const float* down, int x0, int x1, int limit,
              float threshold, int32_t* xs);
 int RowPeaksScalar(const float* up, const float* row, const float* down, int x0, int x1,
                    float threshold, int32_t* xs);
+#if defined(__x86_64__)
+// RowPeaks on x86-64 CPUs without AVX2: 4 columns at a time (SSE2, which all have).
+int RowPeaksSse2(const float* up, const float* row, const float* down, int x0, int x1, int limit,
+                 float threshold, int32_t* xs);
+#endif
 
 // TileBounds' decided_below for the sparse path: the NMS threshold for the part channels
 // [0, num_parts), +inf for the others.

@@ -642,100 +642,113 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::ValuesAt(const float* const* image, int
                                                   const int32_t* ys, const int32_t* xs, int n,
                                                   float* v0, float* v1) const {
   int i = 0;
-  // (__builtin_shufflevector: GCC 12 and clang; older compilers take the one-point loop.)
-#if defined(__SSE2__) && (defined(__clang__) || __GNUC__ >= 12)
-  if (c1 == c0 + 1) {
-    // Two points at once: ValuesOf's 4-lane vectors of one point side by side in 8 lanes
-    // (point A in lanes 0-3, B in 4-7), each half with its own point's weights: the same
-    // float operations lane by lane, half the instructions. (ValuesOf's arithmetic written
-    // again: change one, change both; tests compare both with the full maps.)
-    typedef float Oct __attribute__((vector_size(32)));
-    typedef int32_t OctIndex __attribute__((vector_size(32)));
-    const int num_scales = static_cast<int>(plan_.scales.size());
-    const int channels = plan_.channels;
-    const bool gpu = plan_.build == OpenPoseBuild::kGpu;
-    const size_t per_tap = gpu ? 1 : 4;
-    typedef float Quad __attribute__((vector_size(16)));
-    auto pair_of = [](__m128 a, __m128 b) {
-      return __builtin_shufflevector(reinterpret_cast<Quad>(a), reinterpret_cast<Quad>(b), 0, 1,
-                                     2, 3, 4, 5, 6, 7);
-    };
-    auto load2 = [](const float* p, const float* q) {
-      return _mm_loadh_pi(_mm_loadl_pi(_mm_setzero_ps(), reinterpret_cast<const __m64*>(p)),
-                          reinterpret_cast<const __m64*>(q));
-    };
-    for (; i + 2 <= n; i += 2) {
-      Oct o = {};
-      for (int s = 0; s < num_scales; ++s) {
-        const int64_t row_stride = static_cast<int64_t>(plan_.scales[s].width) * channels;
-        const int32_t* xi[2];
-        const float* wx[2];
-        const float* wy[2];
-        const float* a[2][4];
-        for (int p = 0; p < 2; ++p) {
-          xi[p] = &x_[s].index[4 * static_cast<size_t>(xs[i + p])];
-          wx[p] = &x_[s].weight[per_tap * xs[i + p]];
-          wy[p] = &y_[s].weight[per_tap * ys[i + p]];
-          const int32_t* yi = &y_[s].index[4 * static_cast<size_t>(ys[i + p])];
-          for (int k = 0; k < 4; ++k) a[p][k] = image[s] + c0 + yi[k] * row_stride;
-        }
-        Oct low[4], high[4];  // per tap column: rows 0-1, rows 2-3 (A, then B)
-        for (int k = 0; k < 4; ++k) {
-          const int64_t at = static_cast<int64_t>(xi[0][k]) * channels;
-          const int64_t bt = static_cast<int64_t>(xi[1][k]) * channels;
-          low[k] = pair_of(load2(a[0][0] + at, a[0][1] + at), load2(a[1][0] + bt, a[1][1] + bt));
-          high[k] =
-              pair_of(load2(a[0][2] + at, a[0][3] + at), load2(a[1][2] + bt, a[1][3] + bt));
-        }
-        const OctIndex upper = {2, 3, 2, 3, 6, 7, 6, 7};
-        Oct v;
-        if (gpu) {
-          const Oct tx = {wx[0][0], wx[0][0], wx[0][0], wx[0][0],
-                          wx[1][0], wx[1][0], wx[1][0], wx[1][0]};
-          const Oct ty = {wy[0][0], wy[0][0], wy[0][0], wy[0][0],
-                          wy[1][0], wy[1][0], wy[1][0], wy[1][0]};
-          const CatmullRomTerms<Oct> l = CatmullRomTermsOf(low[0], low[1], low[2], low[3]);
-          const CatmullRomTerms<Oct> h = CatmullRomTermsOf(high[0], high[1], high[2], high[3]);
-          const Oct rows01 = CatmullRomAt(l.cubic, l.square, l.linear, low[1], tx);
-          const Oct rows23 = CatmullRomAt(h.cubic, h.square, h.linear, high[1], tx);
-          const Oct r1 = __builtin_shuffle(rows01, upper), r3 = __builtin_shuffle(rows23, upper);
-          const CatmullRomTerms<Oct> c = CatmullRomTermsOf(rows01, r1, rows23, r3);
-          v = CatmullRomAt(c.cubic, c.square, c.linear, r1, ty);
-        } else {
-          // Weight k of A in lanes 0-3 and of B in 4-7: one in-lane shuffle of both points'
-          // 4 weights.
-          const Oct wx8 = pair_of(_mm_loadu_ps(wx[0]), _mm_loadu_ps(wx[1]));
-          const Oct wy8 = pair_of(_mm_loadu_ps(wy[0]), _mm_loadu_ps(wy[1]));
-          Oct wxk[4], wyk[4];
-          for (int k = 0; k < 4; ++k) {
-            const OctIndex spread = {k, k, k, k, 4 + k, 4 + k, 4 + k, 4 + k};
-            wxk[k] = __builtin_shuffle(wx8, spread);
-            wyk[k] = __builtin_shuffle(wy8, spread);
-          }
-          const Oct rows01 = KeysSumOf(low[0], low[1], low[2], low[3], wxk[0], wxk[1], wxk[2],
-                                       wxk[3]);
-          const Oct rows23 = KeysSumOf(high[0], high[1], high[2], high[3], wxk[0], wxk[1],
-                                       wxk[2], wxk[3]);
-          const Oct r1 = __builtin_shuffle(rows01, upper), r3 = __builtin_shuffle(rows23, upper);
-          v = KeysSumOf(rows01, r1, rows23, r3, wyk[0], wyk[1], wyk[2], wyk[3]);
-        }
-        // MergeScale, lane by lane.
-        o = s > 0 ? o + v : (num_scales > 1 && gpu ? 0.f + v : v);
-      }
-      // MergeEnd, lane by lane.
-      if (num_scales > 1) {
-        o = gpu ? o / static_cast<float>(num_scales)
-                : o * static_cast<float>(1.0 / num_scales);
-      }
-      v0[i] = o[0];
-      v1[i] = o[1];
-      v0[i + 1] = o[4];
-      v1[i + 1] = o[5];
-    }
-  }
+#if OPENPOSE_PAIRS_AT
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (c1 == c0 + 1 && avx2) i = PairsAt(image, c0, ys, xs, n, v0, v1);
 #endif
   for (; i < n; ++i) ValuesOf(image, c0, c1, ys[i], xs[i], v0 + i, v1 + i);
 }
+
+#if OPENPOSE_PAIRS_AT
+namespace {
+typedef float Oct __attribute__((vector_size(32)));
+typedef int32_t OctIndex __attribute__((vector_size(32)));
+typedef float Four __attribute__((vector_size(16)));
+// (a, b) as one 8-lane vector.
+OPENPOSE_AVX2 inline Oct PairOf(__m128 a, __m128 b) {
+  return __builtin_shufflevector(reinterpret_cast<Four>(a), reinterpret_cast<Four>(b), 0, 1, 2,
+                                 3, 4, 5, 6, 7);
+}
+// The 2 floats at p, then the 2 at q.
+OPENPOSE_AVX2 inline __m128 Load2(const float* p, const float* q) {
+  return _mm_loadh_pi(_mm_loadl_pi(_mm_setzero_ps(), reinterpret_cast<const __m64*>(p)),
+                      reinterpret_cast<const __m64*>(q));
+}
+}  // namespace
+
+// Two points at once: ValuesOf's 4-lane vectors of one point side by side in 8 lanes (point A
+// in lanes 0-3, B in 4-7), each half with its own point's weights: the same float operations
+// lane by lane, half the instructions (with AVX2 only: a CPU without it splits the 8 lanes and
+// their shuffles, which cost noisy maps 10-60%). ValuesOf's arithmetic written again: change
+// one, change both; tests compare both with the full maps.
+OPENPOSE_AVX2 int UpsampledMaps::PairsAt(const float* const* image, int c0, const int32_t* ys,
+                                         const int32_t* xs, int n, float* v0, float* v1) const {
+  const int num_scales = static_cast<int>(plan_.scales.size());
+  const int channels = plan_.channels;
+  const bool gpu = plan_.build == OpenPoseBuild::kGpu;
+  const size_t per_tap = gpu ? 1 : 4;
+  int i = 0;
+  for (; i + 2 <= n; i += 2) {
+    Oct o = {};
+    for (int s = 0; s < num_scales; ++s) {
+      const int64_t row_stride = static_cast<int64_t>(plan_.scales[s].width) * channels;
+      const int32_t* xi[2];
+      const float* wx[2];
+      const float* wy[2];
+      const float* a[2][4];
+      for (int p = 0; p < 2; ++p) {
+        xi[p] = &x_[s].index[4 * static_cast<size_t>(xs[i + p])];
+        wx[p] = &x_[s].weight[per_tap * xs[i + p]];
+        wy[p] = &y_[s].weight[per_tap * ys[i + p]];
+        const int32_t* yi = &y_[s].index[4 * static_cast<size_t>(ys[i + p])];
+        for (int k = 0; k < 4; ++k) a[p][k] = image[s] + c0 + yi[k] * row_stride;
+      }
+      Oct low[4], high[4];  // per tap column: rows 0-1, rows 2-3 (A, then B)
+      for (int k = 0; k < 4; ++k) {
+        const int64_t at = static_cast<int64_t>(xi[0][k]) * channels;
+        const int64_t bt = static_cast<int64_t>(xi[1][k]) * channels;
+        low[k] = PairOf(Load2(a[0][0] + at, a[0][1] + at), Load2(a[1][0] + bt, a[1][1] + bt));
+        high[k] =
+            PairOf(Load2(a[0][2] + at, a[0][3] + at), Load2(a[1][2] + bt, a[1][3] + bt));
+      }
+      const OctIndex upper = {2, 3, 2, 3, 6, 7, 6, 7};
+      Oct v;
+      if (gpu) {
+        const Oct tx = {wx[0][0], wx[0][0], wx[0][0], wx[0][0],
+                        wx[1][0], wx[1][0], wx[1][0], wx[1][0]};
+        const Oct ty = {wy[0][0], wy[0][0], wy[0][0], wy[0][0],
+                        wy[1][0], wy[1][0], wy[1][0], wy[1][0]};
+        const CatmullRomTerms<Oct> l = CatmullRomTermsOf(low[0], low[1], low[2], low[3]);
+        const CatmullRomTerms<Oct> h = CatmullRomTermsOf(high[0], high[1], high[2], high[3]);
+        const Oct rows01 = CatmullRomAt(l.cubic, l.square, l.linear, low[1], tx);
+        const Oct rows23 = CatmullRomAt(h.cubic, h.square, h.linear, high[1], tx);
+        const Oct r1 = __builtin_shuffle(rows01, upper), r3 = __builtin_shuffle(rows23, upper);
+        const CatmullRomTerms<Oct> c = CatmullRomTermsOf(rows01, r1, rows23, r3);
+        v = CatmullRomAt(c.cubic, c.square, c.linear, r1, ty);
+      } else {
+        // Weight k of A in lanes 0-3 and of B in 4-7: one in-lane shuffle of both points'
+        // 4 weights.
+        const Oct wx8 = PairOf(_mm_loadu_ps(wx[0]), _mm_loadu_ps(wx[1]));
+        const Oct wy8 = PairOf(_mm_loadu_ps(wy[0]), _mm_loadu_ps(wy[1]));
+        Oct wxk[4], wyk[4];
+        for (int k = 0; k < 4; ++k) {
+          const OctIndex spread = {k, k, k, k, 4 + k, 4 + k, 4 + k, 4 + k};
+          wxk[k] = __builtin_shuffle(wx8, spread);
+          wyk[k] = __builtin_shuffle(wy8, spread);
+        }
+        const Oct rows01 = KeysSumOf(low[0], low[1], low[2], low[3], wxk[0], wxk[1], wxk[2],
+                                     wxk[3]);
+        const Oct rows23 = KeysSumOf(high[0], high[1], high[2], high[3], wxk[0], wxk[1],
+                                     wxk[2], wxk[3]);
+        const Oct r1 = __builtin_shuffle(rows01, upper), r3 = __builtin_shuffle(rows23, upper);
+        v = KeysSumOf(rows01, r1, rows23, r3, wyk[0], wyk[1], wyk[2], wyk[3]);
+      }
+      // MergeScale, lane by lane.
+      o = s > 0 ? o + v : (num_scales > 1 && gpu ? 0.f + v : v);
+    }
+    // MergeEnd, lane by lane.
+    if (num_scales > 1) {
+      o = gpu ? o / static_cast<float>(num_scales)
+              : o * static_cast<float>(1.0 / num_scales);
+    }
+    v0[i] = o[0];
+    v1[i] = o[1];
+    v0[i + 1] = o[4];
+    v1[i + 1] = o[5];
+  }
+  return i;
+}
+#endif
 
 __attribute__((always_inline)) inline void UpsampledMaps::ValuesOf(
     const float* const* image, int c0, int c1, int y, int x, float* v0, float* v1) const {

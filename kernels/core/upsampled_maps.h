@@ -37,6 +37,15 @@
 
 #include "kernels/core/resize_and_merge.h"
 
+// ValuesAt's two-points-at-once path (PairsAt): x86-64 with AVX2 at run time, built with GCC
+// 12 or clang (__builtin_shufflevector).
+#if defined(__x86_64__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12))
+#define OPENPOSE_PAIRS_AT 1
+#define OPENPOSE_AVX2 __attribute__((target("avx2")))
+#else
+#define OPENPOSE_PAIRS_AT 0
+#endif
+
 namespace openpose_tf {
 
 class UpsampledMaps {
@@ -176,7 +185,14 @@ class UpsampledMaps {
                     int col_end, int used, float* bounds, std::vector<float>* scratch) const;
   void AddClasses(Axis* axis, int begin, int end) const;
   // Values' arithmetic, inlined into Values and ValuesAt (whose two-points-at-once path for
-  // a limb's adjacent channels repeats it in 8-lane vectors: change one, change both).
+  // a limb's adjacent channels, PairsAt, repeats it in 8-lane vectors: change one, change
+  // both).
+#if OPENPOSE_PAIRS_AT
+  // ValuesAt of channels c0 and c0 + 1 at points [0, m), m the largest even count <= n (AVX2
+  // CPUs only); returns m.
+  OPENPOSE_AVX2 int PairsAt(const float* const* image, int c0, const int32_t* ys,
+                            const int32_t* xs, int n, float* v0, float* v1) const;
+#endif
   void ValuesOf(const float* const* image, int c0, int c1, int y, int x, float* v0,
                 float* v1) const;
   // Row r of scale s, tile columns [j, j_end), into the channel's horizontal rows; MissingRows:

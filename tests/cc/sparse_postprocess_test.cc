@@ -451,9 +451,9 @@ TEST(SparsePostprocessTest, ValuesAtEqualsTheFullMaps) {
 }
 
 TEST(SparsePostprocessTest, RowPeaksIsTheInteriorPeakTest) {
-  // RowPeaks (AVX2 where the CPU has it) and RowPeaksScalar against the 9 comparisons, on rows
-  // of quantised values (ties, plateaus, the threshold itself), NaN and inf, every start and
-  // end in a 40-column window and limits up to the rows' last column.
+  // RowPeaks (AVX2 where the CPU has it), its SSE2 and scalar versions against the 9
+  // comparisons, on rows of quantised values (ties, plateaus, the threshold itself), NaN, inf
+  // and -0, every start and end in a 40-column window and limits up to the rows' last column.
   std::mt19937 rng(12);
   constexpr int kWidth = 40;
   std::uniform_int_distribution<int> level(0, 5);
@@ -489,6 +489,12 @@ TEST(SparsePostprocessTest, RowPeaksIsTheInteriorPeakTest) {
                                      threshold, scalar.data()));
         ASSERT_EQ(got, want) << "trial " << trial << " [" << x0 << ", " << x1 << ")";
         ASSERT_EQ(scalar, want) << "trial " << trial << " [" << x0 << ", " << x1 << ")";
+#if defined(__x86_64__)
+        std::vector<int32_t> sse2(kWidth);
+        sse2.resize(RowPeaksSse2(rows[0].data(), rows[1].data(), rows[2].data(), x0, x1, limit,
+                                 threshold, sse2.data()));
+        ASSERT_EQ(sse2, want) << "trial " << trial << " [" << x0 << ", " << x1 << ")";
+#endif
       }
     }
   }
