@@ -90,6 +90,8 @@ inline __m128 Above4(__m128 v, const float* p) { return _mm_cmpgt_ps(v, _mm_load
 }  // namespace
 
 #if defined(__x86_64__)
+// (RowPeaks8's loop with 4-lane SSE2 operations: one template over both would need the AVX2
+// target attribute on one instantiation only, which GCC cannot express.)
 int RowPeaksSse2(const float* up, const float* row, const float* down, int x0, int x1, int limit,
                  float threshold, int32_t* xs) {
   const __m128 t = _mm_set1_ps(threshold);
