@@ -142,13 +142,15 @@ OPENPOSE_HOST_DEVICE inline float TapValue(const float* source, int64_t row_stri
 // VerticalPass's merge, one value at a time: merged = MergeScale(merged, value of scale s, s, S)
 // for s = 0 .. S-1 in order, then MergeEnd. The GPU build accumulates from a float 0 and divides
 // by S; the CPU build adds in scale order and multiplies by (float)(1.0 / S); one scale is kept
-// as it is.
-OPENPOSE_HOST_DEVICE inline float MergeScale(float merged, float value, int s, int num_scales,
-                                             OpenPoseBuild build) {
+// as it is. V: float, or a GCC vector of floats (lane by lane).
+template <class V>
+OPENPOSE_HOST_DEVICE inline V MergeScale(V merged, V value, int s, int num_scales,
+                                         OpenPoseBuild build) {
   if (s > 0) return merged + value;
   return num_scales > 1 && build == OpenPoseBuild::kGpu ? 0.f + value : value;
 }
-OPENPOSE_HOST_DEVICE inline float MergeEnd(float merged, int num_scales, OpenPoseBuild build) {
+template <class V>
+OPENPOSE_HOST_DEVICE inline V MergeEnd(V merged, int num_scales, OpenPoseBuild build) {
   if (num_scales == 1) return merged;
   return build == OpenPoseBuild::kGpu ? merged / static_cast<float>(num_scales)
                                       : merged * static_cast<float>(1.0 / num_scales);

@@ -125,7 +125,6 @@ int RowPeaks(const float* up, const float* row, const float* down, int x0, int x
 #endif
 }
 
-
 std::vector<float> SparseDecidedBelow(int channels, int num_parts, const NmsParams& nms) {
   std::vector<float> below(channels, INFINITY);
   std::fill(below.begin(), below.begin() + std::min(num_parts, channels), nms.threshold);

@@ -733,14 +733,9 @@ OPENPOSE_AVX2 int UpsampledMaps::PairsAt(const float* const* image, int c0, cons
         const Oct r1 = __builtin_shuffle(rows01, upper), r3 = __builtin_shuffle(rows23, upper);
         v = KeysSumOf(rows01, r1, rows23, r3, wyk[0], wyk[1], wyk[2], wyk[3]);
       }
-      // MergeScale, lane by lane.
-      o = s > 0 ? o + v : (num_scales > 1 && gpu ? 0.f + v : v);
+      o = MergeScale(o, v, s, num_scales, plan_.build);
     }
-    // MergeEnd, lane by lane.
-    if (num_scales > 1) {
-      o = gpu ? o / static_cast<float>(num_scales)
-              : o * static_cast<float>(1.0 / num_scales);
-    }
+    o = MergeEnd(o, num_scales, plan_.build);
     v0[i] = o[0];
     v1[i] = o[1];
     v0[i + 1] = o[4];
