@@ -161,7 +161,6 @@ class UpsampledMaps {
     // The largest spread and slack of the standard classes (0: there are none), with which
     // TileBounds evaluates them all at once.
     float standard_spread = 0.f, standard_slack = 0.f;
-    std::vector<int32_t> class_of;               // per coordinate: its class
     // Runs of coordinates with the same 4 taps (upsampling 8x: 8 coordinates each), in order:
     // run_start[tile_runs[j] .. tile_runs[j + 1]) start the runs of tile j, each ending where
     // the next starts or the tile ends.
