@@ -172,6 +172,16 @@ struct ResizePlan {
   std::vector<ResizeScale> scales;
 };
 
+// The same plan: the same taps, bit for bit (scales compared as floats).
+inline bool operator==(const ResizeScale& a, const ResizeScale& b) {
+  return a.height == b.height && a.width == b.width && a.scale_x == b.scale_x &&
+         a.scale_y == b.scale_y;
+}
+inline bool operator==(const ResizePlan& a, const ResizePlan& b) {
+  return a.build == b.build && a.target_height == b.target_height &&
+         a.target_width == b.target_width && a.channels == b.channels && a.scales == b.scales;
+}
+
 // Workspace element counts: the x taps of every scale (index: 4 per target column and scale;
 // weight: 1 (GPU build) or 4 (CPU build) per target column and scale) and the horizontal rows
 // (sum of h_s x TW x C floats). Returns false when a count would exceed 2^31 - 1 (the CUDA

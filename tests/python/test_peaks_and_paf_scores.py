@@ -107,6 +107,7 @@ def test_adversarial_maps_equal_the_composed_ops(kind, variant):
 def test_other_target_sizes_and_max_peaks():
     model = pose_models.get("COCO")
     x = adversarial(np.random.default_rng(5), model, "quantised")
+    # One eager kernel for all three sizes: the taps it keeps from call to call must follow them.
     for size in [(37, 50), (13, 21), (7, 9)]:
         got = ops.peaks_and_paf_scores(x, model, target_size=size, max_peaks=3)
         maps = ops.resize_and_merge(x, size)
