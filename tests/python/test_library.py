@@ -62,8 +62,8 @@ def test_saved_model_loads_in_a_fresh_process(tmp_path):
 
 def test_every_op_of_the_registry_has_a_cpu_kernel_no_gradient_a_wrapper_and_docs(lib):
     """The list comes from TensorFlow's registry once the library is loaded: an op added without
-    its CPU kernel, its gradient rule, its Python wrapper or its description in docs/ops.md
-    fails."""
+    its CPU kernel, its gradient rule, its Python wrapper, its description in docs/ops.md or its
+    name in the lists of docs/networks.md and docs/building.md fails."""
     import pathlib
     import re
 
@@ -74,7 +74,8 @@ def test_every_op_of_the_registry_has_a_cpu_kernel_no_gradient_a_wrapper_and_doc
 
     names = _library.op_names()
     assert "OpenPose>PeaksAndPafScores" in names and "OpenPose>FixedPointWarp" in names
-    docs = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "ops.md").read_text()
+    docs_dir = pathlib.Path(__file__).resolve().parents[2] / "docs"
+    docs = (docs_dir / "ops.md").read_text()
     for name in names:
         devices = {k.device_type for k in kernels.get_registered_kernels_for_op(name).kernel}
         assert "CPU" in devices, name
@@ -83,3 +84,11 @@ def test_every_op_of_the_registry_has_a_cpu_kernel_no_gradient_a_wrapper_and_doc
         assert callable(getattr(ops, wrapper, None)), f"{name}: no ops.{wrapper}"
         assert f"`ops.{wrapper}(" in docs, f"{name}: not described in docs/ops.md"
     assert set(_library.CPU_ONLY_OPS) <= set(names)
+    # The lists written out in docs/networks.md (every op) and docs/building.md (the CPU-only).
+    listed = (docs_dir / "networks.md").read_text().split("op_names()")[1].split(";")[0]
+    cpu_only = (docs_dir / "building.md").read_text().split("CPU-only")[1].split("CPU_ONLY")[0]
+    for name in names:
+        short = f"`{name.split('>')[1]}`"
+        assert short in listed, f"{name}: not in docs/networks.md's list of the ops"
+        assert (short in cpu_only) == (name in _library.CPU_ONLY_OPS), \
+            f"{name}: docs/building.md's list of the CPU-only ops"
