@@ -201,6 +201,30 @@ OPENPOSE_SIMD_CLONES void Widen(const float* __restrict lo, const float* __restr
   }
 }
 
+// out[e] = sum over k < n_rows of rows[k][e] * w[k], e < n: one pass (the rows' values read
+// once, out written once), with the counts of a tile's sources (4-6) unrolled.
+template <int kRows>
+inline void WeightedSumOf(const float* const* rows, const float* w, int64_t n, float* out) {
+  for (int64_t e = 0; e < n; ++e) {
+    float sum = rows[0][e] * w[0];
+    for (int k = 1; k < kRows; ++k) sum += rows[k][e] * w[k];
+    out[e] = sum;
+  }
+}
+OPENPOSE_SIMD_CLONES void WeightedSum(const float* const* rows, const float* w, int n_rows,
+                                      int64_t n, float* out) {
+  switch (n_rows) {
+    case 4: return WeightedSumOf<4>(rows, w, n, out);
+    case 5: return WeightedSumOf<5>(rows, w, n, out);
+    case 6: return WeightedSumOf<6>(rows, w, n, out);
+    default:
+      for (int64_t e = 0; e < n; ++e) out[e] = rows[0][e] * w[0];
+      for (int k = 1; k < n_rows; ++k) {
+        for (int64_t e = 0; e < n; ++e) out[e] += rows[k][e] * w[k];
+      }
+  }
+}
+
 }  // namespace
 
 UpsampledMaps::UpsampledMaps(const ResizePlan& plan) : plan_(plan) {
@@ -913,39 +937,59 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::MagnitudeBounds(const float* const* ima
   float* hi_begin = bounds + static_cast<int64_t>(row_begin) * nt * channels;
   float* lo_begin = hi_begin + bounds_plane();
   const int64_t count = static_cast<int64_t>(row_end - row_begin) * nt * channels;
-  std::fill(hi_begin, hi_begin + count, 0.f);
-  const size_t row_size = static_cast<size_t>(nt) * channels;
+  // A tile row's bounds, [tile column][channel], and a source row's sums over each tile's
+  // columns in the same layout: the sum along y is one long loop over a tile row (scale 0
+  // writes the bounds, the others add to them).
+  const int64_t row_size = static_cast<int64_t>(nt) * channels;
   for (int s = 0; s < num_scales; ++s) {
     const Axis& ax = x_[s];
     const Axis& ay = y_[s];
-    const int r_first = ay.tile_first[row_begin];
-    const int r_last = ay.tile_last[row_end - 1];
-    const size_t needed = (r_last - r_first + 1) * row_size;
+    const int width = plan_.scales[s].width;
+    // The sums of the source rows a tile row reads, kept in a ring while the tile rows move
+    // down (tile_first and tile_last never decrease): working memory that stays in the cache,
+    // each source row's |v| and sums computed once.
+    int ring = 1;
+    for (int i = row_begin; i < row_end; ++i) {
+      ring = std::max(ring, ay.tile_last[i] - ay.tile_first[i] + 1);
+    }
+    const size_t needed = static_cast<size_t>(ring + 1) * row_size +
+                          static_cast<size_t>(width) * channels;
     if (scratch->size() < needed) scratch->resize(needed);
-    float* col_sum = scratch->data();  // [row][tile column][channel]: over the tile's columns
-    const int64_t row_stride = static_cast<int64_t>(plan_.scales[s].width) * channels;
-    for (int r = r_first; r <= r_last; ++r) {
-      const float* src = image[s] + r * row_stride;
-      for (int j = 0; j < nt; ++j) {
-        float* m = col_sum + (r - r_first) * row_size + static_cast<size_t>(j) * channels;
-        for (int c = 0; c < channels; ++c) m[c] = 0.f;
-        const float* wx = &ax.weight_bound[ax.tile_weights[j]];
-        for (int col = ax.tile_first[j]; col <= ax.tile_last[j]; ++col) {
-          const float* v = src + static_cast<int64_t>(col) * channels;
-          const float weight = wx[col - ax.tile_first[j]];
-          for (int c = 0; c < channels; ++c) m[c] += Magnitude(v[c]) * weight;
+    float* sums = scratch->data();
+    float* magnitudes = sums + static_cast<size_t>(ring) * row_size;  // one source row's |v|
+    const int64_t row_stride = static_cast<int64_t>(width) * channels;
+    // The rows WeightedSum adds: as many as a tile's sources along either axis.
+    int most = ring;
+    for (int j = 0; j < nt; ++j) most = std::max(most, ax.tile_last[j] - ax.tile_first[j] + 1);
+    std::vector<const float*> columns(most);
+    int next = ay.tile_first[row_begin];  // the next source row to sum
+    for (int i = row_begin; i < row_end; ++i) {
+      for (; next <= ay.tile_last[i]; ++next) {
+        const float* src = image[s] + next * row_stride;
+        for (int64_t e = 0; e < row_stride; ++e) magnitudes[e] = Magnitude(src[e]);
+        float* m_row = sums + static_cast<int64_t>(next % ring) * row_size;
+        for (int j = 0; j < nt; ++j) {
+          const int first = ax.tile_first[j];
+          const int n_cols = ax.tile_last[j] - first + 1;
+          for (int k = 0; k < n_cols; ++k) {
+            columns[k] = magnitudes + static_cast<int64_t>(first + k) * channels;
+          }
+          WeightedSum(columns.data(), &ax.weight_bound[ax.tile_weights[j]], n_cols, channels,
+                      m_row + static_cast<int64_t>(j) * channels);
         }
       }
-    }
-    for (int i = row_begin; i < row_end; ++i) {
-      const float* wy = &ay.weight_bound[ay.tile_weights[i]];
-      for (int j = 0; j < nt; ++j) {
-        float* b = bounds + (static_cast<int64_t>(i) * nt + j) * channels;
-        for (int r = ay.tile_first[i]; r <= ay.tile_last[i]; ++r) {
-          const float* m = col_sum + (r - r_first) * row_size + static_cast<size_t>(j) * channels;
-          const float weight = wy[r - ay.tile_first[i]];
-          for (int c = 0; c < channels; ++c) b[c] += m[c] * weight;
-        }
+      const int n_rows = ay.tile_last[i] - ay.tile_first[i] + 1;
+      for (int k = 0; k < n_rows; ++k) {
+        columns[k] = sums + static_cast<int64_t>((ay.tile_first[i] + k) % ring) * row_size;
+      }
+      float* b = hi_begin + static_cast<int64_t>(i - row_begin) * row_size;
+      if (s == 0) {
+        WeightedSum(columns.data(), &ay.weight_bound[ay.tile_weights[i]], n_rows, row_size, b);
+      } else {
+        float* one = sums + static_cast<size_t>(ring) * row_size + width * channels;
+        WeightedSum(columns.data(), &ay.weight_bound[ay.tile_weights[i]], n_rows, row_size,
+                    one);
+        for (int64_t e = 0; e < row_size; ++e) b[e] += one[e];
       }
     }
   }
