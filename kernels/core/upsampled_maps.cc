@@ -68,7 +68,9 @@ OPENPOSE_SIMD_CLONES void ClassIntervalsOf(
     const float* __restrict l3, const float* __restrict h0, const float* __restrict h1,
     const float* __restrict h2, const float* __restrict h3, const bool* pos, bool has_neg,
     float spread, float slack, int64_t n, float* __restrict out_lo, float* __restrict out_hi) {
-  const bool p0 = pos[0], p1 = pos[1], p2 = pos[2], p3 = pos[3];
+  // +inf for a positive tap, -inf for the others.
+  const float c0 = pos[0] ? INFINITY : -INFINITY, c1 = pos[1] ? INFINITY : -INFINITY;
+  const float c2 = pos[2] ? INFINITY : -INFINITY, c3 = pos[3] ? INFINITY : -INFINITY;
   const float neg_spread = has_neg ? spread : 0.f;
   for (int64_t e = 0; e < n; ++e) {
     // "+ 0.f" (not folded: it turns -0 into +0, harmless here) makes each a computed value: GCC
@@ -84,15 +86,15 @@ OPENPOSE_SIMD_CLONES void ClassIntervalsOf(
       neg_lo = Min(a0, a3);
     } else {
       // Every tap is positive or not (negative or zero: "neg"); a set left empty gives -inf /
-      // inf, which drops out of the maxima and minima.
-      pos_hi = Max(Max(p0 ? b0 : -INFINITY, p1 ? b1 : -INFINITY),
-                   Max(p2 ? b2 : -INFINITY, p3 ? b3 : -INFINITY));
-      pos_lo = Min(Min(p0 ? a0 : INFINITY, p1 ? a1 : INFINITY),
-                   Min(p2 ? a2 : INFINITY, p3 ? a3 : INFINITY));
-      neg_hi = Max(Max(p0 ? -INFINITY : b0, p1 ? -INFINITY : b1),
-                   Max(p2 ? -INFINITY : b2, p3 ? -INFINITY : b3));
-      neg_lo = Min(Min(p0 ? INFINITY : a0, p1 ? INFINITY : a1),
-                   Min(p2 ? INFINITY : a2, p3 ? INFINITY : a3));
+      // inf, which drops out of the maxima and minima. A tap leaves a set by a min or max with
+      // an infinity (Min(v, c0) is v where tap 0 is positive, -inf where not): arithmetic that
+      // GCC runs as vectors, where selects on the loop's constants made it branch on scalars.
+      // (Only a NaN would tell the two apart: interval ends are never NaN, and a NaN value
+      // makes an exact class [-inf, inf] below.)
+      pos_hi = Max(Max(Min(b0, c0), Min(b1, c1)), Max(Min(b2, c2), Min(b3, c3)));
+      pos_lo = Min(Min(Max(a0, -c0), Max(a1, -c1)), Min(Max(a2, -c2), Max(a3, -c3)));
+      neg_hi = Max(Max(Min(b0, -c0), Min(b1, -c1)), Max(Min(b2, -c2), Min(b3, -c3)));
+      neg_lo = Min(Min(Max(a0, c0), Max(a1, c1)), Min(Max(a2, c2), Max(a3, c3)));
     }
     // max |tap| (every tap is in one of the two sets; an empty one gives -inf).
     const float m = Max(Max(pos_hi, -pos_lo), Max(neg_hi, -neg_lo));
@@ -110,6 +112,9 @@ OPENPOSE_SIMD_CLONES void ClassIntervalsOf(
     out_lo[e] = kMerge ? Min(out_lo[e], lo) : lo;
   }
 }
+
+// A standard class's taps: positive in the middle.
+constexpr bool kStandardSigns[4] = {false, true, true, false};
 
 // 8 floats as one vector, read and written unaligned.
 typedef float Lanes __attribute__((vector_size(32)));
@@ -891,11 +896,7 @@ void UpsampledMaps::TileBounds(const float* const* image, int row_begin, int row
   MagnitudeBounds(image, row_begin, row_begin + 1, bounds, scratch);
   count_open(row_begin, row_begin + 1);
   if (row_end - row_begin > 1 && 10 * count > 7 * static_cast<int64_t>(nt)) {
-    float* hi = bounds + static_cast<int64_t>(row_begin + 1) * nt * channels;
-    const int64_t rest = static_cast<int64_t>(row_end - row_begin - 1) * nt * channels;
-    std::fill(hi, hi + rest, INFINITY);
-    std::fill(hi + bounds_plane(), hi + bounds_plane() + rest, -INFINITY);
-    SignedBounds(image, row_begin, row_end, 0, nt, channels, bounds, scratch);
+    SignedBounds(image, row_begin, row_end, 0, nt, channels, row_begin + 1, bounds, scratch);
     return;
   }
   if (row_end - row_begin > 1) {
@@ -904,7 +905,7 @@ void UpsampledMaps::TileBounds(const float* const* image, int row_begin, int row
   }
   if (count == 0) return;
   if (10 * count > 7 * static_cast<int64_t>(open.size())) {
-    SignedBounds(image, row_begin, row_end, 0, nt, channels, bounds, scratch);
+    SignedBounds(image, row_begin, row_end, 0, nt, channels, row_end, bounds, scratch);
     return;
   }
   // Runs of open tiles: only the channels that decide (the others keep [-B, B]).
@@ -921,7 +922,7 @@ void UpsampledMaps::TileBounds(const float* const* image, int row_begin, int row
       }
       int end = j;
       while (end < nt && row[end]) ++end;
-      SignedBounds(image, i, i + 1, j, end, deciding, bounds, scratch);
+      SignedBounds(image, i, i + 1, j, end, deciding, i + 1, bounds, scratch);
       j = end;
     }
   }
@@ -1003,7 +1004,7 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::MagnitudeBounds(const float* const* ima
 
 OPENPOSE_SIMD_CLONES void UpsampledMaps::SignedBounds(const float* const* image, int row_begin,
                                                       int row_end, int col_begin, int col_end,
-                                                      int used, float* bounds,
+                                                      int used, int fresh_begin, float* bounds,
                                                       std::vector<float>* scratch) const {
   // `channels`: the channels computed, [0, used), the stride of the working rows; `stride`: the
   // net output's and the bounds'.
@@ -1015,39 +1016,79 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::SignedBounds(const float* const* image,
   const int64_t plane = bounds_plane();
   const size_t row_size = static_cast<size_t>(nj) * channels;
   const int64_t count = static_cast<int64_t>(row_end - row_begin) * row_size;
-  // Working memory: per scale, each source row's interval over each tile's columns (`upper`,
-  // `lower`: [row][tile column][channel]); one row's class intervals (standard classes by their
-  // first tap: [tap][channel]; the others by class); one row class's intervals over the tile
-  // columns; the rectangle's intervals of the scale, their sums and magnitudes.
-  size_t rows_needed = 0, classes_needed = 0, width_needed = 0;
+  // Working memory, in the cache: per scale, the intervals of the source rows the current tile
+  // row reads over each tile's columns (`upper`, `lower`: [tile column][channel] rows, in a ring
+  // while the tile rows move down: tile_first and tile_last never decrease); one source row's
+  // standard class intervals by their first tap ([tap][channel]) and the others' by class; one
+  // row class's intervals over the tile columns and their union over a tile row. Several scales
+  // add up their tile rows' intervals and magnitudes over the whole rectangle.
+  int ring = 1;
+  size_t classes_needed = 0, width_needed = 0;
   for (int s = 0; s < num_scales; ++s) {
-    rows_needed = std::max<size_t>(rows_needed, y_[s].tile_last[row_end - 1] -
-                                                    y_[s].tile_first[row_begin] + 1);
+    for (int i = row_begin; i < row_end; ++i) {
+      ring = std::max(ring, y_[s].tile_last[i] - y_[s].tile_first[i] + 1);
+    }
     classes_needed = std::max(classes_needed, x_[s].classes.size());
     width_needed = std::max<size_t>(width_needed, plan_.scales[s].width);
   }
-  const size_t needed = 2 * rows_needed * row_size + 2 * (width_needed + classes_needed) * channels +
-                        2 * row_size + 5 * static_cast<size_t>(count);
+  const int64_t summed = num_scales > 1 ? count : 0;
+  const size_t needed = 2 * static_cast<size_t>(ring) * row_size +
+                        2 * (width_needed + classes_needed) * channels + 4 * row_size +
+                        3 * static_cast<size_t>(summed);
   if (scratch->size() < needed) scratch->resize(needed);
   float* upper = scratch->data();
-  float* lower = upper + rows_needed * row_size;
-  float* slide_lo = lower + rows_needed * row_size;
+  float* lower = upper + ring * row_size;
+  float* slide_lo = lower + ring * row_size;
   float* slide_hi = slide_lo + width_needed * channels;
   float* class_lo = slide_hi + width_needed * channels;
   float* class_hi = class_lo + classes_needed * channels;
   float* one_lo = class_hi + classes_needed * channels;
   float* one_hi = one_lo + row_size;
-  float* band_lo = one_hi + row_size;
-  float* band_hi = band_lo + count;
-  float* sum_lo = band_hi + count;
-  float* sum_hi = sum_lo + count;
-  float* magnitude = sum_hi + count;
+  float* tile_lo = one_hi + row_size;
+  float* tile_hi = tile_lo + row_size;
+  float* sum_lo = tile_hi + row_size;
+  float* sum_hi = sum_lo + summed;
+  float* magnitude = sum_hi + summed;
+  // Tile row i's intervals of one scale (tile_lo, tile_hi) into the bounds: with one scale
+  // intersected with those already there (both hold; from fresh_begin on, there are none);
+  // with several, summed over the scales as
+  // the merge sums them, with the magnitudes for its rounding, and merged after the last.
+  auto finish_row = [&](int s, int i) {
+    if (num_scales > 1) {
+      const int64_t at = static_cast<int64_t>(i - row_begin) * row_size;
+      for (size_t e = 0; e < row_size; ++e) {
+        const float m = Max(std::fabs(tile_hi[e]), std::fabs(tile_lo[e]));
+        sum_hi[at + e] = s == 0 ? tile_hi[e] : sum_hi[at + e] + tile_hi[e];
+        sum_lo[at + e] = s == 0 ? tile_lo[e] : sum_lo[at + e] + tile_lo[e];
+        magnitude[at + e] = s == 0 ? m : magnitude[at + e] + m;
+      }
+      if (s + 1 < num_scales) return;
+    }
+    // The merge: the sum times 1 / S (or / S), with its rounding.
+    const float inverse = 1.f / static_cast<float>(num_scales);
+    const bool fresh = i >= fresh_begin;
+    const int64_t from_row = static_cast<int64_t>(i - row_begin) * row_size;
+    for (int j = col_begin; j < col_end; ++j) {
+      float* hi_out = bounds + (static_cast<int64_t>(i) * nt + j) * stride;
+      float* lo_out = hi_out + plane;
+      const int64_t from = static_cast<int64_t>(j - col_begin) * channels;
+      for (int c = 0; c < channels; ++c) {
+        float hi = tile_hi[from + c], lo = tile_lo[from + c];
+        if (num_scales > 1) {
+          const float allowance =
+              static_cast<float>(kRelativeMargin) * magnitude[from_row + from + c];
+          hi = sum_hi[from_row + from + c] * inverse + allowance;
+          lo = sum_lo[from_row + from + c] * inverse - allowance;
+        }
+        hi_out[c] = fresh ? hi + kAbsoluteMargin : Min(hi_out[c], hi + kAbsoluteMargin);
+        lo_out[c] = fresh ? lo - kAbsoluteMargin : Max(lo_out[c], lo - kAbsoluteMargin);
+      }
+    }
+  };
   for (int s = 0; s < num_scales; ++s) {
     const Axis& ax = x_[s];
     const Axis& ay = y_[s];
     const int width = plan_.scales[s].width;
-    const int r_first = ay.tile_first[row_begin];
-    const int r_last = ay.tile_last[row_end - 1];
     const int64_t row_stride = static_cast<int64_t>(width) * stride;
     // The column classes of the rectangle, and the first taps of its standard ones (evaluated
     // at once when every channel is: their values are then one strided view of the row).
@@ -1060,17 +1101,19 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::SignedBounds(const float* const* image,
       a_first = std::min(a_first, ax.classes[q].tap[0]);
       a_last = std::max(a_last, ax.classes[q].tap[0]);
     }
-    for (int r = r_first; r <= r_last; ++r) {
+    // Source row r's intervals over each tile column, into its ring slot.
+    auto source_row = [&](int r) {
       const float* src = image[s] + r * row_stride;
+      float* lo_row = lower + (r % ring) * row_size;
+      float* hi_row = upper + (r % ring) * row_size;
       // Every standard class at once, by its first tap a (taps a .. a+3 are the values a*C + e
       // .. (a+3)*C + e: one long vector loop), with the axis's largest spread and allowance; the
       // others one by one.
       if (a_first <= a_last) {
-        const bool pos[4] = {false, true, true, false};
         const float* at = src + static_cast<int64_t>(a_first) * channels;
         ClassIntervalsOf<true, true, false>(at, at + channels, at + 2 * channels,
-                                            at + 3 * channels, at, at, at, at, pos, true,
-                                            ax.standard_spread, ax.standard_slack,
+                                            at + 3 * channels, at, at, at, at, kStandardSigns,
+                                            true, ax.standard_spread, ax.standard_slack,
                                             static_cast<int64_t>(a_last - a_first + 1) * channels,
                                             slide_lo, slide_hi);
       }
@@ -1085,7 +1128,7 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::SignedBounds(const float* const* image,
       }
       // Each tile column's union of its classes.
       for (int j = col_begin; j < col_end; ++j) {
-        const size_t at = (r - r_first) * row_size + static_cast<size_t>(j - col_begin) * channels;
+        const size_t at = static_cast<size_t>(j - col_begin) * channels;
         for (int q = ax.tile_classes[j]; q < ax.tile_classes_end[j]; ++q) {
           const TapClass& k = ax.classes[q];
           const bool slid = k.standard && slide;
@@ -1093,57 +1136,29 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::SignedBounds(const float* const* image,
                                  : class_lo + (q - qx_begin) * channels;
           const float* hi = slid ? slide_hi + (k.tap[0] - a_first) * channels
                                  : class_hi + (q - qx_begin) * channels;
-          Widen(lo, hi, channels, q == ax.tile_classes[j], lower + at, upper + at);
+          Widen(lo, hi, channels, q == ax.tile_classes[j], lo_row + at, hi_row + at);
         }
       }
-    }
-    // Each row class of the rectangle once over its tile columns (its 4 tap rows are [tile
-    // column][channel] rows of `upper` and `lower`), widening the tile rows it reaches into.
-    const int q_begin = ay.tile_classes[row_begin];
-    const int q_end = ay.tile_classes_end[row_end - 1];
-    for (int q = q_begin; q < q_end; ++q) {
-      const TapClass& k = ay.classes[q];
-      TapValues taps;
-      for (int t = 0; t < 4; ++t) {
-        taps.lo[t] = lower + (k.tap[t] - r_first) * row_size;
-        taps.hi[t] = upper + (k.tap[t] - r_first) * row_size;
-      }
-      ClassIntervals<false>(taps, k.pos, k.has_neg, k.standard, k.spread, k.slack,
-                            static_cast<int64_t>(row_size), one_lo, one_hi);
-      const int i0 = std::max(row_begin, grid_y_.Of(ay.class_begin[q]));
-      const int i1 = std::min(row_end - 1, grid_y_.Of(ay.class_end[q] - 1));
-      for (int i = i0; i <= i1; ++i) {
-        const int64_t at = static_cast<int64_t>(i - row_begin) * row_size;
-        Widen(one_lo, one_hi, row_size, q == ay.tile_classes[i], band_lo + at, band_hi + at);
-      }
-    }
-    // Summed over the scales as the merge sums them, with the magnitudes for its rounding.
-    for (int64_t e = 0; e < count; ++e) {
-      const float m = Max(std::fabs(band_hi[e]), std::fabs(band_lo[e]));
-      sum_hi[e] = s == 0 ? band_hi[e] : sum_hi[e] + band_hi[e];
-      sum_lo[e] = s == 0 ? band_lo[e] : sum_lo[e] + band_lo[e];
-      magnitude[e] = s == 0 ? m : magnitude[e] + m;
-    }
-  }
-  // The merge: the sum times 1 / S (or / S), with its rounding; intersected with the bounds
-  // already there (both hold).
-  const float inverse = 1.f / static_cast<float>(num_scales);
-  for (int i = row_begin; i < row_end; ++i) {
-    for (int j = col_begin; j < col_end; ++j) {
-      float* hi_out = bounds + (static_cast<int64_t>(i) * nt + j) * stride;
-      float* lo_out = hi_out + plane;
-      const int64_t from = static_cast<int64_t>(i - row_begin) * row_size +
-                           static_cast<int64_t>(j - col_begin) * channels;
-      for (int c = 0; c < channels; ++c) {
-        float hi = sum_hi[from + c], lo = sum_lo[from + c];
-        if (num_scales > 1) {
-          const float allowance = static_cast<float>(kRelativeMargin) * magnitude[from + c];
-          hi = hi * inverse + allowance;
-          lo = lo * inverse - allowance;
+    };
+    int next = ay.tile_first[row_begin];  // the next source row to compute
+    for (int i = row_begin; i < row_end; ++i) {
+      for (; next <= ay.tile_last[i]; ++next) source_row(next);
+      // Each row class of the tile row over its tile columns (its 4 tap rows are ring slots),
+      // widened into the tile row (a class across two tile rows: computed for each).
+      for (int q = ay.tile_classes[i]; q < ay.tile_classes_end[i]; ++q) {
+        const TapClass& k = ay.classes[q];
+        TapValues taps;
+        for (int t = 0; t < 4; ++t) {
+          taps.lo[t] = lower + (k.tap[t] % ring) * row_size;
+          taps.hi[t] = upper + (k.tap[t] % ring) * row_size;
         }
-        hi_out[c] = Min(hi_out[c], hi + kAbsoluteMargin);
-        lo_out[c] = Max(lo_out[c], lo - kAbsoluteMargin);
+        const bool first = q == ay.tile_classes[i];
+        ClassIntervals<false>(taps, k.pos, k.has_neg, k.standard, k.spread, k.slack,
+                              static_cast<int64_t>(row_size), first ? tile_lo : one_lo,
+                              first ? tile_hi : one_hi);
+        if (!first) Widen(one_lo, one_hi, row_size, false, tile_lo, tile_hi);
       }
+      finish_row(s, i);
     }
   }
 }

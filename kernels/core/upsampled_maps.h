@@ -177,11 +177,13 @@ class UpsampledMaps {
   void FindBlocks(Axis* axis, int target_length) const;
   // TileBounds' two parts: [-B, B] for tile rows [row_begin, row_end); the signed bounds of
   // channels [0, used) of the tiles [row_begin, row_end) x [col_begin, col_end), intersected
-  // with those.
+  // with those (tile rows from fresh_begin on: written, no bounds there yet). Each goes down the
+  // tile rows with the source rows they read in a ring (working memory that stays in the cache).
   void MagnitudeBounds(const float* const* image, int row_begin, int row_end, float* bounds,
                        std::vector<float>* scratch) const;
   void SignedBounds(const float* const* image, int row_begin, int row_end, int col_begin,
-                    int col_end, int used, float* bounds, std::vector<float>* scratch) const;
+                    int col_end, int used, int fresh_begin, float* bounds,
+                    std::vector<float>* scratch) const;
   void AddClasses(Axis* axis, int begin, int end) const;
   // Values' arithmetic, inlined into Values and ValuesAt (whose two-points-at-once path for
   // a limb's adjacent channels, PairsAt, repeats it in 8-lane vectors: change one, change
