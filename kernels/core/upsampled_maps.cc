@@ -453,6 +453,7 @@ void UpsampledMaps::StartChannel(const float* const* image, int c, ChannelRows* 
   rows->channel = c;
   rows->rows.resize(row_offset_.back());
   rows->done.assign(done_offset_.back(), 0);
+  rows->all_done = false;
   rows->terms.resize(3 * static_cast<size_t>(plan_.target_width));
 }
 
@@ -544,6 +545,7 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Horizontal(ChannelRows* rows, int s, in
 }
 
 void UpsampledMaps::MissingRows(ChannelRows* rows, int s, int r, int j_begin, int j_end) const {
+  if (rows->all_done) return;  // (noisy channels: no search for what is all there)
   const uint8_t* done = &rows->done[done_offset_[s] + static_cast<int64_t>(r) * grid_x_.count];
   for (int j = j_begin; j < j_end;) {  // runs of tile columns not yet computed, one call each
     if (done[j]) {
@@ -561,6 +563,7 @@ void UpsampledMaps::AllRows(ChannelRows* rows) const {
   for (int s = 0; s < static_cast<int>(plan_.scales.size()); ++s) {
     for (int r = 0; r < plan_.scales[s].height; ++r) MissingRows(rows, s, r, 0, grid_x_.count);
   }
+  rows->all_done = true;
 }
 
 OPENPOSE_SIMD_CLONES void UpsampledMaps::Rect(ChannelRows* cache, int y0, int y1, int x0, int x1,

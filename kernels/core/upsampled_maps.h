@@ -93,6 +93,7 @@ class UpsampledMaps {
     int channel = 0;
     std::vector<float> rows;    // per scale: [h_s, W]
     std::vector<uint8_t> done;  // per scale: [h_s, tile_cols()]
+    bool all_done = false;      // AllRows has run: every row is there
     std::vector<float> line;   // Horizontal's: one source row of the channel, contiguous
     std::vector<float> terms;  // Rect's: the GPU build's cubic coefficients, 3 rows of width W
   };
