@@ -116,6 +116,14 @@ OPENPOSE_SIMD_CLONES void ClassIntervalsOf(
 // A standard class's taps: positive in the middle.
 constexpr bool kStandardSigns[4] = {false, true, true, false};
 
+// Whether some lane of a comparison's result is set.
+typedef int32_t LaneFlags __attribute__((vector_size(32)));
+inline bool AnyLane(LaneFlags f) {
+  uint64_t q[4];
+  std::memcpy(q, &f, sizeof(q));
+  return (q[0] | q[1] | q[2] | q[3]) != 0;
+}
+
 // 8 floats as one vector, read and written unaligned.
 typedef float Lanes __attribute__((vector_size(32)));
 constexpr int kLanes = 8;
@@ -1196,21 +1204,39 @@ OPENPOSE_SIMD_CLONES bool UpsampledMaps::TileExceeds(ChannelRows* rows, int i, i
   const int tw = plan_.target_width;
   const float* base = rows->rows.data() + row_offset_[0] + x0;
   const bool gpu = plan_.build == OpenPoseBuild::kGpu;
-  for (int y = y0; y < y1;) {
-    const int32_t* idx = &ay.index[4 * static_cast<size_t>(y)];
-    int end = y + 1;  // the run of rows with these taps
-    while (end < y1 && std::equal(idx, idx + 4, &ay.index[4 * static_cast<size_t>(end)])) ++end;
-    const float* h0 = base + static_cast<int64_t>(idx[0]) * tw;
-    const float* h1 = base + static_cast<int64_t>(idx[1]) * tw;
-    const float* h2 = base + static_cast<int64_t>(idx[2]) * tw;
-    const float* h3 = base + static_cast<int64_t>(idx[3]) * tw;
+  auto max = [](Lanes a, Lanes b) { return a < b ? b : a; };
+  auto min = [](Lanes a, Lanes b) { return b < a ? b : a; };
+  // The tile's rows class by class (the same taps, the same weight signs).
+  for (int q = ay.tile_classes[i]; q < ay.tile_classes_end[i]; ++q) {
+    const TapClass& k = ay.classes[q];
+    const int y = std::max(y0, ay.class_begin[q]), end = std::min(y1, ay.class_end[q]);
+    if (y >= end) continue;
+    const float* h0 = base + static_cast<int64_t>(k.tap[0]) * tw;
+    const float* h1 = base + static_cast<int64_t>(k.tap[1]) * tw;
+    const float* h2 = base + static_cast<int64_t>(k.tap[2]) * tw;
+    const float* h3 = base + static_cast<int64_t>(k.tap[3]) * tw;
+    // First the class's bound over these columns' exact horizontal values (ClassIntervalsOf's
+    // upper end along y, standard classes): 8 columns none of whose values can pass skip the
+    // rows' values (noise: most of a tile's).
+    const bool bounded = k.standard;
+    const Lanes spread = Lanes{} + k.spread, slack = Lanes{} + k.slack;
     OverLanes(nx, [&](int at) {
       const Lanes v0 = LoadLanes(h0 + at), v1 = LoadLanes(h1 + at);
       const Lanes v2 = LoadLanes(h2 + at), v3 = LoadLanes(h3 + at);
+      if (bounded) {
+        const Lanes pos_hi = max(v1, v2), neg_lo = min(v0, v3);
+        const Lanes m = max(max(pos_hi, -min(v1, v2)), max(max(v0, v3), -neg_lo));
+        const Lanes hi = pos_hi + spread * max(Lanes{}, pos_hi - neg_lo) + slack * m;
+        // (The min and max above may drop a NaN: a lane whose values are not all finite, NaN
+        // sum, is never skipped.)
+        const Lanes sum = (v0 + v1) + (v2 + v3);
+        if (!AnyLane(~((hi <= limit) & (sum - sum == Lanes{})))) return;
+      }
       if (gpu) {
-        const CatmullRomTerms<Lanes> k = CatmullRomTermsOf(v0, v1, v2, v3);
+        const CatmullRomTerms<Lanes> terms = CatmullRomTermsOf(v0, v1, v2, v3);
         for (int r = y; r < end; ++r) {
-          above |= ~(CatmullRomAt(k.cubic, k.square, k.linear, v1, ay.weight[r]) <= limit);
+          above |= ~(CatmullRomAt(terms.cubic, terms.square, terms.linear, v1, ay.weight[r]) <=
+                     limit);
         }
       } else {
         for (int r = y; r < end; ++r) {
@@ -1219,7 +1245,6 @@ OPENPOSE_SIMD_CLONES bool UpsampledMaps::TileExceeds(ChannelRows* rows, int i, i
         }
       }
     });
-    y = end;
   }
   int any = 0;
   for (int k = 0; k < kLanes; ++k) any |= above[k];
