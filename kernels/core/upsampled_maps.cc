@@ -134,6 +134,21 @@ inline Lanes LoadLanes(const float* p) {
 }
 inline void StoreLanes(Lanes v, float* p) { std::memcpy(p, &v, sizeof(v)); }
 
+// Whether a standard class (spread, slack) interpolates, along its axis, values at most `limit`
+// in every lane from the exact values v0..v3 of its taps: ClassIntervalsOf's upper end, as
+// vectors. False in a lane with a NaN or inf value (its min and max may drop a NaN; the sum
+// keeps it).
+inline bool AtMost(Lanes v0, Lanes v1, Lanes v2, Lanes v3, float spread, float slack,
+                   Lanes limit) {
+  auto max = [](Lanes a, Lanes b) { return a < b ? b : a; };
+  auto min = [](Lanes a, Lanes b) { return b < a ? b : a; };
+  const Lanes pos_hi = max(v1, v2), neg_lo = min(v0, v3);
+  const Lanes m = max(max(pos_hi, -min(v1, v2)), max(max(v0, v3), -neg_lo));
+  const Lanes hi = pos_hi + spread * max(Lanes{}, pos_hi - neg_lo) + slack * m;
+  const Lanes sum = (v0 + v1) + (v2 + v3);
+  return !AnyLane(~((hi <= limit) & (sum - sum == Lanes{})));
+}
+
 // f(at) for the starts of 8 values covering [0, n), n >= 8: 0, 8, 16, ... and n - 8 last, which
 // overlaps the one before where n is not a multiple of 8 (for work that may see a value twice:
 // an assignment, a min or max). GCC's own scalar remainder cost as much as the vectors on a
@@ -1204,8 +1219,6 @@ OPENPOSE_SIMD_CLONES bool UpsampledMaps::TileExceeds(ChannelRows* rows, int i, i
   const int tw = plan_.target_width;
   const float* base = rows->rows.data() + row_offset_[0] + x0;
   const bool gpu = plan_.build == OpenPoseBuild::kGpu;
-  auto max = [](Lanes a, Lanes b) { return a < b ? b : a; };
-  auto min = [](Lanes a, Lanes b) { return b < a ? b : a; };
   // The tile's rows class by class (the same taps, the same weight signs).
   for (int q = ay.tile_classes[i]; q < ay.tile_classes_end[i]; ++q) {
     const TapClass& k = ay.classes[q];
@@ -1219,19 +1232,10 @@ OPENPOSE_SIMD_CLONES bool UpsampledMaps::TileExceeds(ChannelRows* rows, int i, i
     // upper end along y, standard classes): 8 columns none of whose values can pass skip the
     // rows' values (noise: most of a tile's).
     const bool bounded = k.standard;
-    const Lanes spread = Lanes{} + k.spread, slack = Lanes{} + k.slack;
     OverLanes(nx, [&](int at) {
       const Lanes v0 = LoadLanes(h0 + at), v1 = LoadLanes(h1 + at);
       const Lanes v2 = LoadLanes(h2 + at), v3 = LoadLanes(h3 + at);
-      if (bounded) {
-        const Lanes pos_hi = max(v1, v2), neg_lo = min(v0, v3);
-        const Lanes m = max(max(pos_hi, -min(v1, v2)), max(max(v0, v3), -neg_lo));
-        const Lanes hi = pos_hi + spread * max(Lanes{}, pos_hi - neg_lo) + slack * m;
-        // (The min and max above may drop a NaN: a lane whose values are not all finite, NaN
-        // sum, is never skipped.)
-        const Lanes sum = (v0 + v1) + (v2 + v3);
-        if (!AnyLane(~((hi <= limit) & (sum - sum == Lanes{})))) return;
-      }
+      if (bounded && AtMost(v0, v1, v2, v3, k.spread, k.slack, limit)) return;
       if (gpu) {
         const CatmullRomTerms<Lanes> terms = CatmullRomTermsOf(v0, v1, v2, v3);
         for (int r = y; r < end; ++r) {
