@@ -48,8 +48,17 @@ void TapMagnitudes(OpenPoseBuild build, const float* weight, double* out /* 4 */
   for (int k = 0; k < 4; ++k) out[k] = std::fabs(w[k]) + allowance;
 }
 
-// |v|, with NaN as inf (a NaN must make its tiles' bounds infinite, and max() would drop it).
-inline float Magnitude(float v) { return v == v ? std::fabs(v) : INFINITY; }
+// Source values larger than this in magnitude count as not finite: the interpolation's float
+// sums (up to about 6 times their largest term in each pass, then the scales' sum) can overflow
+// to inf or NaN from finite values near the float maximum, which no finite bound would hold.
+constexpr float kLargestFinite = 1e35f;
+
+// |v|, with NaN (and values past kLargestFinite) as inf (a NaN must make its tiles' bounds
+// infinite, and max() would drop it).
+inline float Magnitude(float v) {
+  const float m = std::fabs(v);
+  return m <= kLargestFinite ? m : INFINITY;
+}
 
 // max / min by value (std::max returns a reference, which keeps GCC from vectorising).
 inline float Max(float a, float b) { return a < b ? b : a; }
@@ -104,7 +113,7 @@ OPENPOSE_SIMD_CLONES void ClassIntervalsOf(
     float lo = pos_lo - neg_spread * Max(0.f, neg_hi - pos_lo) - allowance;
     if (kExact) {
       const float sum = (a0 + a1) + (a2 + a3);  // NaN where a value is NaN or inf
-      const bool finite = sum - sum == 0.f;
+      const bool finite = (sum - sum == 0.f) & (m <= kLargestFinite);
       hi = finite ? hi : INFINITY;
       lo = finite ? lo : -INFINITY;
     }
@@ -137,16 +146,16 @@ inline void StoreLanes(Lanes v, float* p) { std::memcpy(p, &v, sizeof(v)); }
 // Whether a standard class (spread, slack) interpolates, along its axis, values at most `limit`
 // in every lane from the exact values v0..v3 of its taps: ClassIntervalsOf's upper end, as
 // vectors. False in a lane with a NaN or inf value (its min and max may drop a NaN; the sum
-// keeps it).
+// keeps it), or one past kLargestFinite (whose interpolation may overflow).
 inline bool AtMost(Lanes v0, Lanes v1, Lanes v2, Lanes v3, float spread, float slack,
                    Lanes limit) {
   auto max = [](Lanes a, Lanes b) { return a < b ? b : a; };
   auto min = [](Lanes a, Lanes b) { return b < a ? b : a; };
   const Lanes pos_hi = max(v1, v2), neg_lo = min(v0, v3);
   const Lanes m = max(max(pos_hi, -min(v1, v2)), max(max(v0, v3), -neg_lo));
-  const Lanes hi = pos_hi + spread * max(Lanes{}, pos_hi - neg_lo) + slack * m;
+  const Lanes hi = pos_hi + spread * max(Lanes{}, pos_hi - neg_lo) + slack * m + kAbsoluteMargin;
   const Lanes sum = (v0 + v1) + (v2 + v3);
-  return !AnyLane(~((hi <= limit) & (sum - sum == Lanes{})));
+  return !AnyLane(~((hi <= limit) & (sum - sum == Lanes{}) & (m <= Lanes{} + kLargestFinite)));
 }
 
 // f(at) for the starts of 8 values covering [0, n), n >= 8: 0, 8, 16, ... and n - 8 last, which
@@ -1075,10 +1084,10 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::SignedBounds(const float* const* image,
   float* sum_lo = tile_hi + row_size;
   float* sum_hi = sum_lo + summed;
   float* magnitude = sum_hi + summed;
-  // Tile row i's intervals of one scale (tile_lo, tile_hi) into the bounds: with one scale
-  // intersected with those already there (both hold; from fresh_begin on, there are none);
-  // with several, summed over the scales as
-  // the merge sums them, with the magnitudes for its rounding, and merged after the last.
+  // Tile row i's intervals of scale s (tile_lo, tile_hi) into the bounds: summed over the
+  // scales as the merge sums them, with the magnitudes for its rounding (several scales), then
+  // after the last scale merged and intersected with the bounds already there (both hold; from
+  // fresh_begin on, there are none).
   auto finish_row = [&](int s, int i) {
     if (num_scales > 1) {
       const int64_t at = static_cast<int64_t>(i - row_begin) * row_size;

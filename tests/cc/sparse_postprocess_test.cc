@@ -111,6 +111,10 @@ std::vector<std::vector<float>> MakeSources(const ResizePlan& plan, int style, s
             if (r < 0.01f) e = r < 0.005f ? 1e30f : -1e30f;
             else if (r < 0.03f) e = 1e-40f * (r - 0.02f);
           }
+          if (style == 6) {  // finite values whose interpolation overflows to inf or NaN
+            const float r = u(*rng);
+            if (r < 0.3f) e = (x + y + c) % 2 ? 1.2e38f : -1.2e38f;
+          }
           if (style == 2) {
             const float r = u(*rng);
             if (r < 0.01f) e = NAN;
@@ -132,7 +136,7 @@ bool Same(float a, float b) {
   return std::memcmp(&a, &b, sizeof a) == 0 || (std::isnan(a) && std::isnan(b));
 }
 
-constexpr int kStyles = 6;
+constexpr int kStyles = 7;
 
 std::vector<Case> Cases() {
   std::vector<Case> cases;
@@ -208,6 +212,8 @@ TEST(SparsePostprocessTest, BoundsHoldEveryValue) {
                   << i << "," << j;
             } else if (std::isnan(most)) {
               ASSERT_TRUE(maps.TileExceeds(rows, i, j, INFINITY)) << i << "," << j;
+            } else if (most == INFINITY) {
+              ASSERT_TRUE(maps.TileExceeds(rows, i, j, FLT_MAX)) << i << "," << j;
             }
           }
         }
