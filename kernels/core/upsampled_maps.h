@@ -27,7 +27,8 @@
 // passed about 3x the tiles that hold a value above the threshold, and cost more than the
 // values).
 // A NaN or inf anywhere in the neighbourhood makes the bounds [-inf, inf]: such a tile is never
-// skipped.
+// skipped. So does a value past 1e35 in magnitude, whose interpolation's float sums may
+// overflow.
 #ifndef OPENPOSE_TF_KERNELS_CORE_UPSAMPLED_MAPS_H_
 #define OPENPOSE_TF_KERNELS_CORE_UPSAMPLED_MAPS_H_
 
