@@ -315,7 +315,8 @@ OPENPOSE_SIMD_CLONES void ProbePairs(const float* bounds, int64_t plane, int nt,
 void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const float* bounds,
                      const float* peaks, const int32_t* counts, int max_peaks, int64_t k,
                      const int32_t* pairs, const int32_t* paf_channels,
-                     const PafScoreParams& params, int l, float* pair_scores) {
+                     const PafScoreParams& params, int l, float* pair_scores,
+                     SparseWorkspace* workspace, int64_t rows_from) {
   std::fill(pair_scores, pair_scores + k * k, -1.f);
   const int part_a = pairs[2 * l];
   const int part_b = pairs[2 * l + 1];
@@ -325,12 +326,33 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
   const int channels = maps.plan().channels;
   const float threshold = params.inter_threshold;
   const int64_t plane = maps.bounds_plane();
+  // Many pairs (noise): the two channels' horizontal rows first, then each sample from them.
+  const bool from_rows = maps.plan().scales.size() == 1 &&
+                         int64_t{counts[part_a]} * counts[part_b] >= rows_from;
+  UpsampledMaps::ChannelRows* rows = workspace->limb_rows;
+  if (from_rows) {
+    for (int e = 0; e < 2; ++e) {
+      maps.StartChannel(image, e == 0 ? cx : cy, &rows[e]);
+      maps.AllRows(&rows[e]);
+    }
+  }
+  auto values_at = [&](const int32_t* ys, const int32_t* xs, int n, float* v0, float* v1) {
+    if (from_rows) {
+      maps.RowValuesAt(rows[0], rows[1], ys, xs, n, v0, v1);
+    } else {
+      maps.ValuesAt(image, cx, cy, ys, xs, n, v0, v1);
+    }
+  };
   auto sample = [&](int py, int px, float ux, float uy) {
     const float* b = bounds + (static_cast<int64_t>(maps.grid_y().Of(py)) * nt +
                                maps.grid_x().Of(px)) * channels;
     if (PafBoundFails(b, plane, cx, cy, ux, uy, threshold)) return -INFINITY;
     float paf_x = 0.f, paf_y = 0.f;
-    maps.Values(image, cx, cy, py, px, &paf_x, &paf_y);
+    if (from_rows) {
+      maps.RowValuesAt(rows[0], rows[1], &py, &px, 1, &paf_x, &paf_y);
+    } else {
+      maps.Values(image, cx, cy, py, px, &paf_x, &paf_y);
+    }
     return ux * paf_x + uy * paf_y;
   };
   const int h = maps.height(), w = maps.width();
@@ -373,7 +395,7 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
           open_x[open] = q.px[probe][i];
           open += asked & (q.bound_fails[probe][i] ^ 1);
         }
-        maps.ValuesAt(image, cx, cy, open_y, open_x, open, paf_x, paf_y);
+        values_at(open_y, open_x, open, paf_x, paf_y);
         for (int o = 0; o < open; ++o) {
           const int i = open_at[o];
           value[probe][i] = q.ux[i] * paf_x[o] + q.uy[i] * paf_y[o];
@@ -448,11 +470,11 @@ bool SparsePeaksAndPafScores(const UpsampledMaps& maps, const float* const* imag
   pair_scores->resize(static_cast<size_t>(limbs.num_pairs * kk * kk));
   float* scores = pair_scores->data();
   return parallel_for(limbs.num_pairs, 300 * kk * kk + 100,
-                      [&](int64_t begin, int64_t end, SparseWorkspace*) {
+                      [&](int64_t begin, int64_t end, SparseWorkspace* ws) {
                         for (int64_t l = begin; l < end; ++l) {
                           SparseScoreLimb(maps, image, bounds, peaks, counts, nms.max_peaks, kk,
                                           limbs.pairs, limbs.paf_channels, limbs.params,
-                                          static_cast<int>(l), scores + l * kk * kk);
+                                          static_cast<int>(l), scores + l * kk * kk, ws);
                         }
                       });
 }

@@ -684,6 +684,32 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::Rect(ChannelRows* cache, int y0, int y1
   }
 }
 
+void UpsampledMaps::RowValuesAt(const ChannelRows& rows0, const ChannelRows& rows1,
+                                const int32_t* ys, const int32_t* xs, int n, float* v0,
+                                float* v1) const {
+  // Rect's single-scale arithmetic (its scalar path) at each point.
+  const Axis& ay = y_[0];
+  const bool gpu = plan_.build == OpenPoseBuild::kGpu;
+  const int64_t tw = plan_.target_width;
+  const float* a = rows0.rows.data();
+  const float* b = rows1.rows.data();
+  for (int i = 0; i < n; ++i) {
+    const int32_t* idx = &ay.index[4 * static_cast<size_t>(ys[i])];
+    const int64_t x = xs[i];
+    const int64_t r0 = idx[0] * tw + x, r1 = idx[1] * tw + x, r2 = idx[2] * tw + x,
+                  r3 = idx[3] * tw + x;
+    if (gpu) {
+      const float t = ay.weight[ys[i]];
+      v0[i] = CatmullRom(a[r0], a[r1], a[r2], a[r3], t);
+      v1[i] = CatmullRom(b[r0], b[r1], b[r2], b[r3], t);
+    } else {
+      const float* w = &ay.weight[4 * static_cast<size_t>(ys[i])];
+      v0[i] = KeysSum(a[r0], a[r1], a[r2], a[r3], w);
+      v1[i] = KeysSum(b[r0], b[r1], b[r2], b[r3], w);
+    }
+  }
+}
+
 float UpsampledMaps::Value(const float* const* image, int c, int y, int x) const {
   float v0 = 0.f, v1 = 0.f;
   Values(image, c, c, y, x, &v0, &v1);

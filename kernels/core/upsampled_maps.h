@@ -113,6 +113,11 @@ class UpsampledMaps {
   // Values at n points (ys[i], xs[i]) into v0[i], v1[i]: one call for many (a limb's probes).
   void ValuesAt(const float* const* image, int c0, int c1, const int32_t* ys, const int32_t* xs,
                 int n, float* v0, float* v1) const;
+  // The same from two started channels' horizontal rows, all there (AllRows; one scale only):
+  // the vertical pass alone, 8 source values a point instead of 32 (a limb with thousands of
+  // candidate pairs).
+  void RowValuesAt(const ChannelRows& rows0, const ChannelRows& rows1, const int32_t* ys,
+                   const int32_t* xs, int n, float* v0, float* v1) const;
 
   // Bounds of tile rows [row_begin, row_end) for every channel, in two planes of
   // bounds_plane() floats: bounds[(i * tile_cols() + j) * C + c] >= every value of channel c in

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <random>
 #include <utility>
 #include <vector>
@@ -423,8 +424,9 @@ TEST(SparsePostprocessTest, RectEqualsTheFullMaps) {
 
 TEST(SparsePostprocessTest, ValuesAtEqualsTheFullMaps) {
   // ValuesAt reads a limb's two adjacent channels two points at once (its own copy of Values'
-  // arithmetic in 8-lane vectors), other channel pairs one at a time: every point of odd and
-  // even counts, with NaN / inf specks (style 2) and +-1e30 / subnormals (style 5).
+  // arithmetic in 8-lane vectors), other channel pairs one at a time; RowValuesAt from the
+  // channels' horizontal rows: every point of odd and even counts, with NaN / inf specks
+  // (style 2) and +-1e30 / subnormals (style 5).
   std::mt19937 rng(11);
   for (const Case& c : Cases()) {
     const ResizePlan plan = MakePlan(c);
@@ -435,6 +437,7 @@ TEST(SparsePostprocessTest, ValuesAtEqualsTheFullMaps) {
       std::vector<const float*> image;
       for (const auto& s : src) image.push_back(s.data());
       std::uniform_int_distribution<int> ry(0, c.target_h - 1), rx(0, c.target_w - 1);
+      UpsampledMaps::ChannelRows limb_rows[2];
       for (int n = 1; n <= 9; ++n) {
         for (int c0 = 0; c0 < c.channels; ++c0) {
           const int c1 = (c0 + 1 + n % 2) % c.channels;  // adjacent or not (or the same)
@@ -449,6 +452,21 @@ TEST(SparsePostprocessTest, ValuesAtEqualsTheFullMaps) {
             const size_t at = (static_cast<size_t>(ys[k]) * c.target_w + xs[k]) * c.channels;
             ASSERT_TRUE(Same(v0[k], full[at + c0])) << "n " << n << " point " << k;
             ASSERT_TRUE(Same(v1[k], full[at + c1])) << "n " << n << " point " << k;
+          }
+          if (plan.scales.size() != 1) continue;
+          // RowValuesAt: the same from the two channels' horizontal rows.
+          for (int e = 0; e < 2; ++e) {
+            maps.StartChannel(image.data(), e == 0 ? c0 : c1, &limb_rows[e]);
+            maps.AllRows(&limb_rows[e]);
+          }
+          std::fill(v0.begin(), v0.end(), 7.f);
+          std::fill(v1.begin(), v1.end(), 7.f);
+          maps.RowValuesAt(limb_rows[0], limb_rows[1], ys.data(), xs.data(), n, v0.data(),
+                           v1.data());
+          for (int k = 0; k < n; ++k) {
+            const size_t at = (static_cast<size_t>(ys[k]) * c.target_w + xs[k]) * c.channels;
+            ASSERT_TRUE(Same(v0[k], full[at + c0])) << "rows, n " << n << " point " << k;
+            ASSERT_TRUE(Same(v1[k], full[at + c1])) << "rows, n " << n << " point " << k;
           }
         }
       }
@@ -562,13 +580,17 @@ TEST(SparsePostprocessTest, NmsAndPafScoresEqualTheDenseOps) {
             ScorePairs(full.data(), NhwcLayout(c.target_h, c.target_w, c.channels), want.data(),
                        want_n.data(), max_peaks, k, pairs.data(), paf.data(), pp, 0, num_pairs,
                        dense.data());
-            for (int l = 0; l < num_pairs; ++l) {
-              SparseScoreLimb(maps, image.data(), bounds.data(), want.data(), want_n.data(),
-                              max_peaks, k, pairs.data(), paf.data(), pp, l,
-                              sparse.data() + l * k * k);
+            // Samples from the net output, and from the limbs' horizontal rows (one scale).
+            for (int64_t rows_from : {std::numeric_limits<int64_t>::max(), int64_t{0}}) {
+              for (int l = 0; l < num_pairs; ++l) {
+                SparseScoreLimb(maps, image.data(), bounds.data(), want.data(), want_n.data(),
+                                max_peaks, k, pairs.data(), paf.data(), pp, l,
+                                sparse.data() + l * k * k, &ws, rows_from);
+              }
+              ASSERT_EQ(std::memcmp(sparse.data(), dense.data(), sizeof(float) * dense.size()),
+                        0)
+                  << "inter_threshold " << inter << " rows_from " << rows_from;
             }
-            ASSERT_EQ(std::memcmp(sparse.data(), dense.data(), sizeof(float) * dense.size()), 0)
-                << "inter_threshold " << inter;
           }
         }
       }
