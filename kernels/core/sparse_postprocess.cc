@@ -312,12 +312,15 @@ OPENPOSE_SIMD_CLONES void ProbePairs(const float* bounds, int64_t plane, int nt,
 
 }  // namespace
 
-void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const float* bounds,
-                     const float* peaks, const int32_t* counts, int max_peaks, int64_t k,
-                     const int32_t* pairs, const int32_t* paf_channels,
-                     const PafScoreParams& params, int l, float* pair_scores,
-                     SparseWorkspace* workspace, int64_t rows_from) {
-  std::fill(pair_scores, pair_scores + k * k, -1.f);
+namespace {
+
+// SparseScoreLimb with its samples from the net output, or from the limb's two channels'
+// horizontal rows (kFromRows: `rows`, all there).
+template <bool kFromRows>
+void ScoreLimb(const UpsampledMaps& maps, const float* const* image, const float* bounds,
+               const float* peaks, const int32_t* counts, int max_peaks, int64_t k,
+               const int32_t* pairs, const int32_t* paf_channels, const PafScoreParams& params,
+               int l, float* pair_scores, const UpsampledMaps::ChannelRows* rows) {
   const int part_a = pairs[2 * l];
   const int part_b = pairs[2 * l + 1];
   const int cx = paf_channels[2 * l];
@@ -326,18 +329,8 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
   const int channels = maps.plan().channels;
   const float threshold = params.inter_threshold;
   const int64_t plane = maps.bounds_plane();
-  // Many pairs (noise): the two channels' horizontal rows first, then each sample from them.
-  const bool from_rows = maps.plan().scales.size() == 1 &&
-                         int64_t{counts[part_a]} * counts[part_b] >= rows_from;
-  UpsampledMaps::ChannelRows* rows = workspace->limb_rows;
-  if (from_rows) {
-    for (int e = 0; e < 2; ++e) {
-      maps.StartChannel(image, e == 0 ? cx : cy, &rows[e]);
-      maps.AllRows(&rows[e]);
-    }
-  }
   auto values_at = [&](const int32_t* ys, const int32_t* xs, int n, float* v0, float* v1) {
-    if (from_rows) {
+    if constexpr (kFromRows) {
       maps.RowValuesAt(rows[0], rows[1], ys, xs, n, v0, v1);
     } else {
       maps.ValuesAt(image, cx, cy, ys, xs, n, v0, v1);
@@ -348,7 +341,7 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
                                maps.grid_x().Of(px)) * channels;
     if (PafBoundFails(b, plane, cx, cy, ux, uy, threshold)) return -INFINITY;
     float paf_x = 0.f, paf_y = 0.f;
-    if (from_rows) {
+    if constexpr (kFromRows) {
       maps.RowValuesAt(rows[0], rows[1], &py, &px, 1, &paf_x, &paf_y);
     } else {
       maps.Values(image, cx, cy, py, px, &paf_x, &paf_y);
@@ -429,6 +422,30 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
         row[i] = PafScoreWith(read, h, w, ax, ay, xs[i], ys[i], params);
       }
     }
+  }
+}
+
+}  // namespace
+
+void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const float* bounds,
+                     const float* peaks, const int32_t* counts, int max_peaks, int64_t k,
+                     const int32_t* pairs, const int32_t* paf_channels,
+                     const PafScoreParams& params, int l, float* pair_scores,
+                     SparseWorkspace* workspace, int64_t rows_from) {
+  std::fill(pair_scores, pair_scores + k * k, -1.f);
+  // Many pairs (noise): the two channels' horizontal rows first, then each sample from them.
+  const int64_t candidates = int64_t{counts[pairs[2 * l]]} * counts[pairs[2 * l + 1]];
+  if (maps.plan().scales.size() == 1 && candidates >= rows_from) {
+    UpsampledMaps::ChannelRows* rows = workspace->limb_rows;
+    for (int e = 0; e < 2; ++e) {
+      maps.StartChannel(image, paf_channels[2 * l + e], &rows[e]);
+      maps.AllRows(&rows[e]);
+    }
+    ScoreLimb<true>(maps, image, bounds, peaks, counts, max_peaks, k, pairs, paf_channels,
+                    params, l, pair_scores, rows);
+  } else {
+    ScoreLimb<false>(maps, image, bounds, peaks, counts, max_peaks, k, pairs, paf_channels,
+                     params, l, pair_scores, nullptr);
   }
 }
 
