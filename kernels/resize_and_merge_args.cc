@@ -16,7 +16,8 @@ constexpr int64_t kMaxElements = std::numeric_limits<int32_t>::max();
 
 // How far past a map's last pixel (in that map's pixels) the GPU build may read: OpenPose's own
 // scales (net inputs floored to multiples of 16 pixels, 2 map pixels) stay within
-// 2.4 (checked over 20,000 random flows).
+// 2.4 (checked over 20,000 random flows). The tile bounds' kLargestFinite
+// (kernels/core/upsampled_maps.cc) assumes at most 3: change both together.
 constexpr float kPlacementTolerance = 3.f;
 
 absl::Status ReadTargetSize(const tensorflow::Tensor& t, int* h, int* w) {

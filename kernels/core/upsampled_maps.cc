@@ -49,8 +49,12 @@ void TapMagnitudes(OpenPoseBuild build, const float* weight, double* out /* 4 */
 }
 
 // Source values larger than this in magnitude count as not finite: the interpolation's float
-// sums (up to about 6 times their largest term in each pass, then the scales' sum) can overflow
-// to inf or NaN from finite values near the float maximum, which no finite bound would hold.
+// terms can overflow to inf or NaN from finite values near the float maximum, which no finite
+// bound would hold. Its terms reach about 350 times the largest source over both passes at the
+// farthest the GPU build may read past a map's edge (t up to 3: kPlacementTolerance, in
+// kernels/resize_and_merge_args.cc; a larger tolerance needs a smaller cap), 1e35 keeps them
+// 10x below the float maximum. (The scales' sum may still overflow: the bounds' sums then do
+// too, rounding being monotone.)
 constexpr float kLargestFinite = 1e35f;
 
 // |v|, with NaN (and values past kLargestFinite) as inf (a NaN must make its tiles' bounds

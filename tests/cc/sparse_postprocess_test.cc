@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -89,7 +90,8 @@ struct SparseImage {
 // itself), 2 blobs with NaN / inf / negative specks, 3 faint blobs whose peaks lie near the
 // threshold (where a bound that is too tight would drop peaks), 4 blobs over a background of
 // Gaussian noise (standard deviation 0.02: a network's; values near the threshold everywhere),
-// 5 the same noise with values of +-1e30 and subnormals sprinkled in.
+// 5 the same noise with values of +-1e30 and subnormals sprinkled in, 6 blobs with values of
+// +-1.2e38 (finite, but their interpolation overflows to inf or NaN).
 std::vector<std::vector<float>> MakeSources(const ResizePlan& plan, int style, std::mt19937* rng) {
   std::vector<std::vector<float>> out;
   std::uniform_real_distribution<float> u(0.f, 1.f);
