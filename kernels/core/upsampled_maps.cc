@@ -1014,10 +1014,7 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::MagnitudeBounds(const float* const* ima
     // The sums of the source rows a tile row reads, kept in a ring while the tile rows move
     // down (tile_first and tile_last never decrease): working memory that stays in the cache,
     // each source row's |v| and sums computed once.
-    int ring = 1;
-    for (int i = row_begin; i < row_end; ++i) {
-      ring = std::max(ring, ay.tile_last[i] - ay.tile_first[i] + 1);
-    }
+    const int ring = ay.MostSources(row_begin, row_end);
     const size_t needed = static_cast<size_t>(ring + 1) * row_size +
                           static_cast<size_t>(width) * channels;
     if (scratch->size() < needed) scratch->resize(needed);
@@ -1025,9 +1022,7 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::MagnitudeBounds(const float* const* ima
     float* magnitudes = sums + static_cast<size_t>(ring) * row_size;  // one source row's |v|
     const int64_t row_stride = static_cast<int64_t>(width) * channels;
     // The rows WeightedSum adds: as many as a tile's sources along either axis.
-    int most = ring;
-    for (int j = 0; j < nt; ++j) most = std::max(most, ax.tile_last[j] - ax.tile_first[j] + 1);
-    std::vector<const float*> columns(most);
+    std::vector<const float*> columns(std::max(ring, ax.MostSources(0, nt)));
     int next = ay.tile_first[row_begin];  // the next source row to sum
     for (int i = row_begin; i < row_end; ++i) {
       for (; next <= ay.tile_last[i]; ++next) {
@@ -1090,9 +1085,7 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::SignedBounds(const float* const* image,
   int ring = 1;
   size_t classes_needed = 0, width_needed = 0;
   for (int s = 0; s < num_scales; ++s) {
-    for (int i = row_begin; i < row_end; ++i) {
-      ring = std::max(ring, y_[s].tile_last[i] - y_[s].tile_first[i] + 1);
-    }
+    ring = std::max(ring, y_[s].MostSources(row_begin, row_end));
     classes_needed = std::max(classes_needed, x_[s].classes.size());
     width_needed = std::max<size_t>(width_needed, plan_.scales[s].width);
   }
@@ -1252,8 +1245,7 @@ OPENPOSE_SIMD_CLONES bool UpsampledMaps::TileExceeds(ChannelRows* rows, int i, i
   // Rect's arithmetic (its single-scale paths: the same operations, so the same values; change
   // one, change both), compared as they are made instead of stored: a lane is set where a
   // value is > threshold or NaN.
-  typedef int32_t Flags __attribute__((vector_size(32)));
-  Flags above = {};
+  LaneFlags above = {};
   const Lanes limit = Lanes{} + threshold;
   const int tw = plan_.target_width;
   const float* base = rows->rows.data() + row_offset_[0] + x0;
@@ -1289,9 +1281,7 @@ OPENPOSE_SIMD_CLONES bool UpsampledMaps::TileExceeds(ChannelRows* rows, int i, i
       }
     });
   }
-  int any = 0;
-  for (int k = 0; k < kLanes; ++k) any |= above[k];
-  return any != 0;
+  return AnyLane(above);
 }
 
 }  // namespace openpose_tf

@@ -160,6 +160,12 @@ class UpsampledMaps {
     std::vector<float> weight;   // GPU build: t (1 per coordinate); CPU build: 4 Keys weights
     std::vector<float> planar;   // CPU build: weight k of coordinate d at [k * length + d]
     std::vector<int32_t> tile_first, tile_last;  // source range [first, last] per tile
+    // The most sources along this axis that one of tiles [begin, end) reads (at least 1).
+    int MostSources(int begin, int end) const {
+      int most = 1;
+      for (int j = begin; j < end; ++j) most = std::max(most, tile_last[j] - tile_first[j] + 1);
+      return most;
+    }
     std::vector<int64_t> tile_weights;  // where a tile's |value| weights start in weight_bound
     std::vector<float> weight_bound;    // per tile, W of its sources (|value| bound)
     std::vector<TapClass> classes;               // in order of their coordinates
