@@ -264,15 +264,33 @@ inline bool PafBoundFails(const float* b, int64_t plane, int cx, int cy, float u
   return tx + ty + margin <= threshold;
 }
 
-// PafScoreWith's first two probes (PafProbe 0 and 1) of the pairs (A, B_b), b < nb, with its
-// arithmetic: for each pair its unit vector, length, probe pixels, whether the tile bounds prove
-// that a probe cannot count, and whether one / two failures reject it. Loops without branches,
-// so that they run as vectors over the pairs.
+// PafScoreWith's first probe (PafProbe 0) of the pairs (A, B_b), b < nb, with its arithmetic:
+// for each pair its unit vector, length, steps, sample count, the probe's pixel and whether
+// the tile bounds prove that it cannot count, and whether one / two failures reject the pair.
+// Loops without branches, so that they run as vectors over the pairs. (ScoreLimb adds sample
+// 0, `first`, and the second probe of the pairs still open, [1].)
 struct PairProbes {
-  float ux[kPairBlock], uy[kPairBlock], norm[kPairBlock];
-  int32_t px[2][kPairBlock], py[2][kPairBlock], bound_fails[2][kPairBlock];
-  int32_t finite[kPairBlock], one_rejects[kPairBlock], two_reject[kPairBlock];
+  float ux[kPairBlock], uy[kPairBlock], norm[kPairBlock], step_x[kPairBlock],
+      step_y[kPairBlock], first[kPairBlock];
+  int32_t n[kPairBlock], px[2][kPairBlock], py[2][kPairBlock], bound_fails[2][kPairBlock];
+  int32_t finite[kPairBlock], first_fails[kPairBlock], one_rejects[kPairBlock],
+      two_reject[kPairBlock];
 };
+
+// Probe `probe`'s pixel of pair b and whether the tile bounds prove that it cannot count.
+inline void PlaceProbe(const float* bounds, int64_t plane, int nt, int channels,
+                       const UpsampledMaps::TileGrid& gx, const UpsampledMaps::TileGrid& gy,
+                       int cx, int cy, int h, int w, float ax, float ay, float threshold,
+                       int probe, int b, PairProbes* out) {
+  const int m = PafProbe(out->n[b], probe);
+  const int px = RoundClamp(ax + m * out->step_x[b], w - 1);
+  const int py = RoundClamp(ay + m * out->step_y[b], h - 1);
+  const int at = (gy.Of(py) * nt + gx.Of(px)) * channels;
+  out->px[probe][b] = px;
+  out->py[probe][b] = py;
+  out->bound_fails[probe][b] =
+      PafBoundFails(bounds + at, plane, cx, cy, out->ux[b], out->uy[b], threshold);
+}
 
 OPENPOSE_SIMD_CLONES void ProbePairs(const float* bounds, int64_t plane, int nt, int channels,
                                      const UpsampledMaps::TileGrid& gx,
@@ -280,33 +298,24 @@ OPENPOSE_SIMD_CLONES void ProbePairs(const float* bounds, int64_t plane, int nt,
                                      int h, int w, float ax, float ay, const float* xs,
                                      const float* ys, int nb, const PafScoreParams& p,
                                      PairProbes* out) {
-  float step_x[kPairBlock], step_y[kPairBlock];
-  int32_t n[kPairBlock];
   for (int b = 0; b < nb; ++b) {
     const float dx = xs[b] - ax;
     const float dy = ys[b] - ay;
-    n[b] = PafSampleCount(dx, dy);
+    const int n = PafSampleCount(dx, dy);
+    out->n[b] = n;
     out->norm[b] = std::sqrt(dx * dx + dy * dy);
     out->ux[b] = dx / out->norm[b];
     out->uy[b] = dy / out->norm[b];
-    step_x[b] = dx / n[b];
-    step_y[b] = dy / n[b];
+    out->step_x[b] = dx / n;
+    out->step_y[b] = dy / n;
     out->finite[b] = (dx - dx == 0.f) & (dy - dy == 0.f) & (ax - ax == 0.f) &
                      (ay - ay == 0.f) & (out->norm[b] > 1e-6);
+    out->one_rejects[b] = PafRejects(n, 1, p);
+    out->two_reject[b] = PafRejects(n, 2, p);
   }
   for (int b = 0; b < nb; ++b) {
-    for (int probe = 0; probe < 2; ++probe) {
-      const int m = PafProbe(n[b], probe);
-      const int px = RoundClamp(ax + m * step_x[b], w - 1);
-      const int py = RoundClamp(ay + m * step_y[b], h - 1);
-      const int at = (gy.Of(py) * nt + gx.Of(px)) * channels;
-      out->px[probe][b] = px;
-      out->py[probe][b] = py;
-      out->bound_fails[probe][b] =
-          PafBoundFails(bounds + at, plane, cx, cy, out->ux[b], out->uy[b], p.inter_threshold);
-    }
-    out->one_rejects[b] = PafRejects(n[b], 1, p);
-    out->two_reject[b] = PafRejects(n[b], 2, p);
+    PlaceProbe(bounds, plane, nt, channels, gx, gy, cx, cy, h, w, ax, ay, p.inter_threshold, 0,
+               b, out);
   }
 }
 
@@ -365,53 +374,105 @@ void ScoreLimb(const UpsampledMaps& maps, const float* const* image, const float
       const float ax = peaks_a[3 * a], ay = peaks_a[3 * a + 1];
       ProbePairs(bounds, plane, nt, channels, maps.grid_x(), maps.grid_y(), cx, cy, h, w, ax, ay,
                  xs, ys, nb, params, &q);
-      // PafScoreWith's own first steps: a pair that fails its first probe, or its first two,
-      // when that rejects it, gets the rejected score without its loop (most pairs of a crowd,
-      // many by the bounds alone). The probes the bounds leave open are read together (one
-      // ValuesAt a probe), the same samples the pairs' PafScoreWith would read first.
-      int32_t fails[2][kPairBlock], known[2][kPairBlock];
-      float value[2][kPairBlock];
-      for (int probe = 0; probe < 2; ++probe) {
-        int open = 0;
+      // Sample 0 of every pair of the row lies at A's own pixel (A + 0 * step): its two PAF
+      // values, read once, decide it for all of them. A wrong pair from a part found in the
+      // noise fails it (the PAF there is noise), and then one more failure may reject it. Read
+      // where the bounds leave two first probes open or more (else it saves nothing: clean maps).
+      int32_t a0y = RoundClamp(ay, h - 1), a0x = RoundClamp(ax, w - 1);
+      int open_first = 0;
+      for (int i = 0; i < nb; ++i) open_first += q.finite[i] & (q.bound_fails[0][i] ^ 1);
+      const bool first_known = open_first >= 2;
+      if (first_known) {
+        float a0_paf_x = 0.f, a0_paf_y = 0.f;
+        values_at(&a0y, &a0x, 1, &a0_paf_x, &a0_paf_y);
         for (int i = 0; i < nb; ++i) {
-          // Probe 1 is read only where probe 0 failed and one failure does not reject.
-          const int32_t asked =
-              q.finite[i] & (probe == 0 ? 1 : fails[0][i] & (q.one_rejects[i] ^ 1) &
-                                                  q.two_reject[i]);
-          fails[probe][i] = q.bound_fails[probe][i];
-          known[probe][i] = asked;
-          value[probe][i] = -INFINITY;  // the sample's, where the bounds rule it out
-          // Without branches (whether a probe is open is as good as random): every pair is
-          // written, the open ones kept.
-          open_at[open] = i;
-          open_y[open] = q.py[probe][i];
-          open_x[open] = q.px[probe][i];
-          open += asked & (q.bound_fails[probe][i] ^ 1);
+          // PafSample's arithmetic (a NaN value: not counting, as there).
+          q.first[i] = q.ux[i] * a0_paf_x + q.uy[i] * a0_paf_y;
+          q.first_fails[i] = !(q.first[i] > threshold);
         }
-        values_at(open_y, open_x, open, paf_x, paf_y);
-        for (int o = 0; o < open; ++o) {
-          const int i = open_at[o];
-          value[probe][i] = q.ux[i] * paf_x[o] + q.uy[i] * paf_y[o];
-          fails[probe][i] = !(value[probe][i] > threshold);
-        }
+      } else {
+        std::fill(q.first_fails, q.first_fails + nb, 0);
+      }
+      // PafScoreWith's own first steps, in another order: a pair whose known failures (sample
+      // 0, then its first probe, then its second) reject it gets the rejected score without
+      // its loop (most pairs of a crowd, many by the bounds alone). The probes the bounds leave
+      // open are read together (one values_at a probe), samples that the pair's PafScoreWith
+      // would read anyway before deciding (which samples fail decides it, in any order).
+      int32_t fails[kPairBlock], known[2][kPairBlock], failures[kPairBlock];
+      float value[2][kPairBlock];
+      for (int i = 0; i < nb; ++i) failures[i] = q.first_fails[i];
+      // Whether a pair with `f` known failures is rejected.
+      auto rejected = [&](int i, int32_t f) {
+        return q.finite[i] & (((f >= 1) & q.one_rejects[i]) | ((f >= 2) & q.two_reject[i]));
+      };
+      // The first probe, then the second of the pairs still open: each read where the
+      // failures so far do not reject the pair.
+      int open = 0;
+      for (int i = 0; i < nb; ++i) {
+        const int32_t asked = q.finite[i] & (rejected(i, failures[i]) ^ 1);
+        fails[i] = q.bound_fails[0][i];
+        known[0][i] = asked;
+        known[1][i] = 0;
+        value[0][i] = -INFINITY;  // the sample's, where the bounds rule it out
+        // Without branches (whether a probe is open is as good as random): every pair is
+        // written, the open ones kept.
+        open_at[open] = i;
+        open_y[open] = q.py[0][i];
+        open_x[open] = q.px[0][i];
+        open += asked & (q.bound_fails[0][i] ^ 1);
+      }
+      values_at(open_y, open_x, open, paf_x, paf_y);
+      for (int o = 0; o < open; ++o) {
+        const int i = open_at[o];
+        value[0][i] = q.ux[i] * paf_x[o] + q.uy[i] * paf_y[o];
+        fails[i] = !(value[0][i] > threshold);
+      }
+      // A failure the bounds prove is one too, read or not (the probes are distinct samples
+      // of the pair, and of sample 0). `left`: the pairs not rejected (non-finite ones too:
+      // PafScoreWith scores them 0).
+      int left[kPairBlock];
+      int still = 0;
+      for (int i = 0; i < nb; ++i) {
+        failures[i] += fails[i];
+        left[still] = i;
+        still += rejected(i, failures[i]) ^ 1;
+      }
+      // The second probe of those (few: most pairs of noise are rejected by now).
+      open = 0;
+      for (int o = 0; o < still; ++o) {
+        const int i = left[o];
+        PlaceProbe(bounds, plane, nt, channels, maps.grid_x(), maps.grid_y(), cx, cy, h, w, ax,
+                   ay, threshold, 1, i, &q);
+        known[1][i] = q.finite[i];
+        value[1][i] = -INFINITY;
+        open_at[open] = i;
+        open_y[open] = q.py[1][i];
+        open_x[open] = q.px[1][i];
+        open += q.finite[i] & (q.bound_fails[1][i] ^ 1);
+        failures[i] += q.bound_fails[1][i];
+      }
+      values_at(open_y, open_x, open, paf_x, paf_y);
+      for (int o = 0; o < open; ++o) {
+        const int i = open_at[o];
+        value[1][i] = q.ux[i] * paf_x[o] + q.uy[i] * paf_y[o];
+        failures[i] += !(value[1][i] > threshold);
       }
       // Every pair gets the rejected score; the ones the probes leave open are overwritten.
       float* row = pair_scores + a * k + b0;
-      int left[kPairBlock];
-      int open = 0;
-      for (int i = 0; i < nb; ++i) {
-        const int32_t rejected = q.finite[i] & fails[0][i] &
-                                 (q.one_rejects[i] | (q.two_reject[i] & fails[1][i]));
-        row[i] = PafRejectedScore(q.norm[i], h, w, params);
+      for (int i = 0; i < nb; ++i) row[i] = PafRejectedScore(q.norm[i], h, w, params);
+      open = 0;
+      for (int o = 0; o < still; ++o) {
+        const int i = left[o];
         left[open] = i;
-        open += rejected ^ 1;
+        open += rejected(i, failures[i]) ^ 1;
       }
       for (int o = 0; o < open; ++o) {
         const int i = left[o];
-        // PafScoreWith reads the probes first: those read above are not read again. (Their
-        // values used q.ux / q.uy, which equal the ux / uy PafScoreWith passes bit for bit:
-        // the same dx, sqrt and division; the rejections above rely on that too.)
+        // PafScoreWith reads the probes first: those read above are not read again, nor sample
+        // 0. (Their values used q.ux / q.uy, which equal the ux / uy PafScoreWith passes bit
+        // for bit: the same dx, sqrt and division; the rejections above rely on that too.)
         auto read = [&](int py, int px, float ux, float uy) {
+          if (first_known && py == a0y && px == a0x) return q.first[i];
           for (int probe = 0; probe < 2; ++probe) {
             if (known[probe][i] && q.py[probe][i] == py && q.px[probe][i] == px) {
               return value[probe][i];

@@ -9,10 +9,11 @@
 //   as the dense NMS.
 // - PAF scores: PafScoreWith with a sample that reads the two exact PAF values at the sample
 //   pixel, unless the tile bounds prove u . PAF <= inter_threshold there (a sample that cannot
-//   count), in which case it reads nothing. PafScoreWith's first one or two samples of a row of
-//   pairs are placed (and bound-tested) first in vectors, with its arithmetic; the pairs those
-//   samples reject (most wrong pairs of a crowd) get its rejected score without its loop, and
-//   only the others go through it.
+//   count), in which case it reads nothing. A row of pairs (one A) first reads sample 0, at A's
+//   own pixel for every B (once), then each pair's first probe and, where the pair is still
+//   open, its second, placed (and bound-tested) in vectors with PafScoreWith's arithmetic; the
+//   pairs whose failures reject them (most wrong pairs of a crowd or of noise) get its rejected
+//   score without its loop, and only the others go through it.
 #ifndef OPENPOSE_TF_KERNELS_CORE_SPARSE_POSTPROCESS_H_
 #define OPENPOSE_TF_KERNELS_CORE_SPARSE_POSTPROCESS_H_
 
