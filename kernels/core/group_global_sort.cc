@@ -89,14 +89,16 @@ std::vector<Person> GroupGlobalSort(const Topology& t, const PeakSet& peaks,
         disjoint = !(first.slot[part] > 0 && second.slot[part] > 0);
       }
       if (!disjoint) continue;
+      // The peaks p2 holds are exactly its slots (a peak is assigned to a person when, and only
+      // when, it fills that person's slot): those, not the whole table, change owner.
       for (int part = 0; part < t.num_parts; ++part) {
+        if (second.slot[part] > 0) {
+          assigned[static_cast<size_t>(part) * m + second.slot[part] - 1] = p1;
+        }
         if (first.slot[part] == 0) first.slot[part] = second.slot[part];
       }
       first.count += second.count;
       first.score += second.score + c.paf;
-      for (int& owner : assigned) {
-        if (owner == p2) owner = p1;
-      }
       deleted[p2] = 1;
     }
   }
