@@ -26,14 +26,12 @@ std::vector<Candidate> SortedCandidates(const Topology& t, const PeakSet& peaks,
     const int part_a = t.pairs[2 * l];
     const int part_b = t.pairs[2 * l + 1];
     for (int a = 0; a < peaks.counts[part_a]; ++a) {
-      for (int b = 0; b < peaks.counts[part_b]; ++b) {
-        const float paf = scores.at(l, a, b);
-        if (!(paf > 1e-6)) continue;
+      scores.ForEachCandidate(l, a, peaks.counts[part_b], [&](int b, float paf) {
         float total = paf + 0.1f * peaks.score(part_a, a + 1) + 0.1f * peaks.score(part_b, b + 1);
         // A NaN peak score (NaN maps) sorts last: std::sort needs a strict weak order.
         if (total != total) total = -std::numeric_limits<float>::infinity();
         candidates.push_back({total, paf, l, a + 1, b + 1});
-      }
+      });
     }
   }
   // std::greater on the whole tuple: ties broken by paf, then larger limb, a, b.

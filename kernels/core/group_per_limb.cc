@@ -39,10 +39,8 @@ struct Connection {
 std::vector<Connection> MatchLimb(const PairScores& scores, int limb, int count_a, int count_b) {
   std::vector<std::tuple<double, int, int>> all;
   for (int a = 1; a <= count_a; ++a) {
-    for (int b = 1; b <= count_b; ++b) {
-      const float s = scores.at(limb, a - 1, b - 1);
-      if (s > 1e-6) all.emplace_back(s, a, b);
-    }
+    scores.ForEachCandidate(limb, a - 1, count_b,
+                            [&](int b, float s) { all.emplace_back(s, a, b + 1); });
   }
   std::sort(all.begin(), all.end(), std::greater<std::tuple<double, int, int>>());
   std::vector<Connection> connections;

@@ -53,6 +53,23 @@ struct PairScores {
     return (static_cast<int64_t>(limb) * k + a) * k + b;
   }
   float at(int limb, int a, int b) const { return data[index(limb, a, b)]; }
+  // f(b, score) for each b < count_b with score(limb, a, b) > 1e-6 (OpenPose's test, in
+  // double; no float lies between 1e-6f and 1e-6, so the float test is the same), in order.
+  // Most scores are not (noisy maps: thousands of rejected pairs), so 8 at a time are skipped
+  // by one test.
+  template <class F>
+  void ForEachCandidate(int limb, int a, int count_b, F f) const {
+    const float* row = data + index(limb, a, 0);
+    for (int b0 = 0; b0 < count_b; b0 += 8) {
+      const int end = b0 + 8 < count_b ? b0 + 8 : count_b;
+      bool any = false;
+      for (int b = b0; b < end; ++b) any |= row[b] > 1e-6f;
+      if (!any) continue;
+      for (int b = b0; b < end; ++b) {
+        if (row[b] > 1e-6f) f(b, row[b]);
+      }
+    }
+  }
 };
 
 // The pose model's rules for OpenPose's CPU-build grouping, as data (pose_models.py says which
