@@ -45,11 +45,18 @@ OPENPOSE_HOST_DEVICE inline bool PafRejects(int n, int failures, const PafScoreP
   return !(static_cast<float>(n - failures) / static_cast<float>(n) >
            p.inter_min_above_threshold);
 }
-// The score of a rejected limb of length `norm` in an h x w map: the close-pair rescue or 0.
+// The score of a rejected limb of length `norm` in an h x w map: the close-pair rescue (peaks
+// closer than PafCloseDistance) or 0.
+OPENPOSE_HOST_DEVICE inline float PafCloseDistance(int h, int w) {
+  return sqrtf(static_cast<float>(static_cast<int64_t>(w) * h)) / 150;
+}
+OPENPOSE_HOST_DEVICE inline float PafRejectedScoreWithin(float norm, float close,
+                                                         const PafScoreParams& p) {
+  return norm < close ? static_cast<float>(p.nms_threshold + 1e-6) : 0.f;
+}
 OPENPOSE_HOST_DEVICE inline float PafRejectedScore(float norm, int h, int w,
                                                    const PafScoreParams& p) {
-  const float close = sqrtf(static_cast<float>(static_cast<int64_t>(w) * h)) / 150;
-  return norm < close ? static_cast<float>(p.nms_threshold + 1e-6) : 0.f;
+  return PafRejectedScoreWithin(norm, PafCloseDistance(h, w), p);
 }
 
 // Score of the limb from (ax, ay) to (bx, by), peak positions in map pixels with the NMS offset,

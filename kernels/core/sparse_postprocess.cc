@@ -265,17 +265,31 @@ inline bool PafBoundFails(const float* b, int64_t plane, int cx, int cy, float u
 }
 
 // PafScoreWith's first probe (PafProbe 0) of the pairs (A, B_b), b < nb, with its arithmetic:
-// for each pair its unit vector, length, steps, sample count, the probe's pixel and whether
-// the tile bounds prove that it cannot count, and whether one / two failures reject the pair.
-// Loops without branches, so that they run as vectors over the pairs. (ScoreLimb adds sample
-// 0, `first`, and the second probe of the pairs still open, [1].)
+// for each pair its unit vector, steps, sample count, the probe's pixel and whether the tile
+// bounds prove that it cannot count; how many known failures reject the pair, and its score
+// then. Loops without branches, so that they run as vectors over the pairs. (ScoreLimb adds
+// sample 0, `first`, and the second probe of the pairs still open, [1].)
 struct PairProbes {
-  float ux[kPairBlock], uy[kPairBlock], norm[kPairBlock], step_x[kPairBlock],
-      step_y[kPairBlock], first[kPairBlock];
+  float ux[kPairBlock], uy[kPairBlock], step_x[kPairBlock], step_y[kPairBlock],
+      first[kPairBlock];
   int32_t n[kPairBlock], px[2][kPairBlock], py[2][kPairBlock], bound_fails[2][kPairBlock];
-  int32_t finite[kPairBlock], first_fails[kPairBlock], one_rejects[kPairBlock],
-      two_reject[kPairBlock];
+  // How many failures reject the pair (PafRejects): 1 to 3, 4 where the three samples read
+  // here never do; 0: a pair that PafScoreWith scores 0 at once (a non-finite peak, or
+  // coincident ones).
+  int32_t reject_at[kPairBlock];
+  float rejected[kPairBlock];  // PafScoreWith's score of the pair when rejected
 };
+
+// The largest sample count of 5..25 that `failures` failures reject (4: none). PafRejects holds
+// for every count up to it, and for more failures: (n - failures) / n grows with n and falls
+// with failures, and float rounding keeps that order.
+int RejectedUpTo(int failures, const PafScoreParams& p) {
+  int upto = 4;
+  for (int n = 5; n <= 25; ++n) {
+    if (PafRejects(n, failures, p)) upto = n;
+  }
+  return upto;
+}
 
 // Probe `probe`'s pixel of pair b and whether the tile bounds prove that it cannot count.
 inline void PlaceProbe(const float* bounds, int64_t plane, int nt, int channels,
@@ -292,31 +306,39 @@ inline void PlaceProbe(const float* bounds, int64_t plane, int nt, int channels,
       PafBoundFails(bounds + at, plane, cx, cy, out->ux[b], out->uy[b], threshold);
 }
 
-OPENPOSE_SIMD_CLONES void ProbePairs(const float* bounds, int64_t plane, int nt, int channels,
-                                     const UpsampledMaps::TileGrid& gx,
-                                     const UpsampledMaps::TileGrid& gy, int cx, int cy,
-                                     int h, int w, float ax, float ay, const float* xs,
-                                     const float* ys, int nb, const PafScoreParams& p,
-                                     PairProbes* out) {
+// Returns how many pairs the first probe may count for (not proved to fail; finite).
+// upto[f - 1]: RejectedUpTo(f), f = 1..3.
+OPENPOSE_SIMD_CLONES int ProbePairs(const float* bounds, int64_t plane, int nt, int channels,
+                                    const UpsampledMaps::TileGrid& gx,
+                                    const UpsampledMaps::TileGrid& gy, int cx, int cy, int h,
+                                    int w, float ax, float ay, const float* xs, const float* ys,
+                                    int nb, const PafScoreParams& p, const int* upto,
+                                    PairProbes* out) {
+  const float close = PafCloseDistance(h, w);
+  const float rescued = PafRejectedScoreWithin(0.f, close, p);
+  const int upto1 = upto[0], upto2 = upto[1], upto3 = upto[2];  // (locals: no aliasing)
   for (int b = 0; b < nb; ++b) {
     const float dx = xs[b] - ax;
     const float dy = ys[b] - ay;
     const int n = PafSampleCount(dx, dy);
+    const float norm = std::sqrt(dx * dx + dy * dy);
     out->n[b] = n;
-    out->norm[b] = std::sqrt(dx * dx + dy * dy);
-    out->ux[b] = dx / out->norm[b];
-    out->uy[b] = dy / out->norm[b];
+    out->ux[b] = dx / norm;
+    out->uy[b] = dy / norm;
     out->step_x[b] = dx / n;
     out->step_y[b] = dy / n;
-    out->finite[b] = (dx - dx == 0.f) & (dy - dy == 0.f) & (ax - ax == 0.f) &
-                     (ay - ay == 0.f) & (out->norm[b] > 1e-6);
-    out->one_rejects[b] = PafRejects(n, 1, p);
-    out->two_reject[b] = PafRejects(n, 2, p);
+    const bool finite = (dx - dx == 0.f) & (dy - dy == 0.f) & (ax - ax == 0.f) &
+                        (ay - ay == 0.f) & (norm > 1e-6);
+    out->reject_at[b] = finite ? 1 + (n > upto1) + (n > upto2) + (n > upto3) : 0;
+    out->rejected[b] = finite & (norm < close) ? rescued : 0.f;  // PafRejectedScore
   }
   for (int b = 0; b < nb; ++b) {
     PlaceProbe(bounds, plane, nt, channels, gx, gy, cx, cy, h, w, ax, ay, p.inter_threshold, 0,
                b, out);
   }
+  int open = 0;
+  for (int b = 0; b < nb; ++b) open += (out->reject_at[b] != 0) & (out->bound_fails[0][b] ^ 1);
+  return open;
 }
 
 }  // namespace
@@ -362,6 +384,8 @@ void ScoreLimb(const UpsampledMaps& maps, const float* const* image, const float
   const float* peaks_b = peaks + static_cast<int64_t>(part_b) * max_peaks * 3;
   float xs[kPairBlock], ys[kPairBlock];
   PairProbes q;
+  const int upto[3] = {RejectedUpTo(1, params), RejectedUpTo(2, params),
+                       RejectedUpTo(3, params)};
   int32_t open_at[kPairBlock], open_y[kPairBlock], open_x[kPairBlock];
   float paf_x[kPairBlock], paf_y[kPairBlock];
   for (int b0 = 0; b0 < counts[part_b]; b0 += kPairBlock) {
@@ -372,83 +396,73 @@ void ScoreLimb(const UpsampledMaps& maps, const float* const* image, const float
     }
     for (int64_t a = 0; a < counts[part_a]; ++a) {
       const float ax = peaks_a[3 * a], ay = peaks_a[3 * a + 1];
-      ProbePairs(bounds, plane, nt, channels, maps.grid_x(), maps.grid_y(), cx, cy, h, w, ax, ay,
-                 xs, ys, nb, params, &q);
+      const int open_first =
+          ProbePairs(bounds, plane, nt, channels, maps.grid_x(), maps.grid_y(), cx, cy, h, w, ax,
+                     ay, xs, ys, nb, params, upto, &q);
+      // PafScoreWith's own first steps, in another order: a pair whose known failures (sample
+      // 0, then its first probe, then its second) reject it gets the rejected score without
+      // its loop (most pairs of a crowd or of noise, many by the bounds alone). The samples
+      // the bounds leave open are read together (one values_at each), samples that the pair's
+      // PafScoreWith would read anyway before deciding (which fail decides it, in any order).
       // Sample 0 of every pair of the row lies at A's own pixel (A + 0 * step): its two PAF
       // values, read once, decide it for all of them. A wrong pair from a part found in the
       // noise fails it (the PAF there is noise), and then one more failure may reject it. Read
       // where the bounds leave two first probes open or more (else it saves nothing: clean maps).
       int32_t a0y = RoundClamp(ay, h - 1), a0x = RoundClamp(ax, w - 1);
-      int open_first = 0;
-      for (int i = 0; i < nb; ++i) open_first += q.finite[i] & (q.bound_fails[0][i] ^ 1);
       const bool first_known = open_first >= 2;
+      int32_t failures[kPairBlock];
       if (first_known) {
         float a0_paf_x = 0.f, a0_paf_y = 0.f;
         values_at(&a0y, &a0x, 1, &a0_paf_x, &a0_paf_y);
         for (int i = 0; i < nb; ++i) {
           // PafSample's arithmetic (a NaN value: not counting, as there).
           q.first[i] = q.ux[i] * a0_paf_x + q.uy[i] * a0_paf_y;
-          q.first_fails[i] = !(q.first[i] > threshold);
+          failures[i] = !(q.first[i] > threshold);
         }
       } else {
-        std::fill(q.first_fails, q.first_fails + nb, 0);
+        std::fill(failures, failures + nb, 0);
       }
-      // PafScoreWith's own first steps, in another order: a pair whose known failures (sample
-      // 0, then its first probe, then its second) reject it gets the rejected score without
-      // its loop (most pairs of a crowd, many by the bounds alone). The probes the bounds leave
-      // open are read together (one values_at a probe), samples that the pair's PafScoreWith
-      // would read anyway before deciding (which samples fail decides it, in any order).
-      int32_t fails[kPairBlock], known[2][kPairBlock], failures[kPairBlock];
+      // The first probe, read where the failures so far do not reject the pair. (A failure the
+      // bounds prove is one too; the probes are distinct samples of the pair, and of sample 0.)
       float value[2][kPairBlock];
-      for (int i = 0; i < nb; ++i) failures[i] = q.first_fails[i];
-      // Whether a pair with `f` known failures is rejected.
-      auto rejected = [&](int i, int32_t f) {
-        return q.finite[i] & (((f >= 1) & q.one_rejects[i]) | ((f >= 2) & q.two_reject[i]));
-      };
-      // The first probe, then the second of the pairs still open: each read where the
-      // failures so far do not reject the pair.
+      int32_t asked[kPairBlock];
+      for (int i = 0; i < nb; ++i) {
+        asked[i] = (failures[i] < q.reject_at[i]) & (q.bound_fails[0][i] ^ 1);
+        value[0][i] = -INFINITY;  // the sample's, where the bounds rule it out
+        failures[i] += q.bound_fails[0][i];
+      }
+      // Without branches (whether a probe is open is as good as random): every pair is
+      // written, the open ones kept.
       int open = 0;
       for (int i = 0; i < nb; ++i) {
-        const int32_t asked = q.finite[i] & (rejected(i, failures[i]) ^ 1);
-        fails[i] = q.bound_fails[0][i];
-        known[0][i] = asked;
-        known[1][i] = 0;
-        value[0][i] = -INFINITY;  // the sample's, where the bounds rule it out
-        // Without branches (whether a probe is open is as good as random): every pair is
-        // written, the open ones kept.
         open_at[open] = i;
         open_y[open] = q.py[0][i];
         open_x[open] = q.px[0][i];
-        open += asked & (q.bound_fails[0][i] ^ 1);
+        open += asked[i];
       }
       values_at(open_y, open_x, open, paf_x, paf_y);
       for (int o = 0; o < open; ++o) {
         const int i = open_at[o];
         value[0][i] = q.ux[i] * paf_x[o] + q.uy[i] * paf_y[o];
-        fails[i] = !(value[0][i] > threshold);
+        failures[i] += !(value[0][i] > threshold);
       }
-      // A failure the bounds prove is one too, read or not (the probes are distinct samples
-      // of the pair, and of sample 0). `left`: the pairs not rejected (non-finite ones too:
-      // PafScoreWith scores them 0).
+      // The pairs still open (few in noise), and their second probe.
       int left[kPairBlock];
       int still = 0;
       for (int i = 0; i < nb; ++i) {
-        failures[i] += fails[i];
         left[still] = i;
-        still += rejected(i, failures[i]) ^ 1;
+        still += failures[i] < q.reject_at[i];
       }
-      // The second probe of those (few: most pairs of noise are rejected by now).
       open = 0;
       for (int o = 0; o < still; ++o) {
         const int i = left[o];
         PlaceProbe(bounds, plane, nt, channels, maps.grid_x(), maps.grid_y(), cx, cy, h, w, ax,
                    ay, threshold, 1, i, &q);
-        known[1][i] = q.finite[i];
         value[1][i] = -INFINITY;
         open_at[open] = i;
         open_y[open] = q.py[1][i];
         open_x[open] = q.px[1][i];
-        open += q.finite[i] & (q.bound_fails[1][i] ^ 1);
+        open += q.bound_fails[1][i] ^ 1;
         failures[i] += q.bound_fails[1][i];
       }
       values_at(open_y, open_x, open, paf_x, paf_y);
@@ -457,26 +471,25 @@ void ScoreLimb(const UpsampledMaps& maps, const float* const* image, const float
         value[1][i] = q.ux[i] * paf_x[o] + q.uy[i] * paf_y[o];
         failures[i] += !(value[1][i] > threshold);
       }
-      // Every pair gets the rejected score; the ones the probes leave open are overwritten.
+      // Every pair gets its rejected score; the ones still open are overwritten.
       float* row = pair_scores + a * k + b0;
-      for (int i = 0; i < nb; ++i) row[i] = PafRejectedScore(q.norm[i], h, w, params);
+      std::copy(q.rejected, q.rejected + nb, row);
       open = 0;
       for (int o = 0; o < still; ++o) {
         const int i = left[o];
         left[open] = i;
-        open += rejected(i, failures[i]) ^ 1;
+        open += failures[i] < q.reject_at[i];
       }
       for (int o = 0; o < open; ++o) {
         const int i = left[o];
-        // PafScoreWith reads the probes first: those read above are not read again, nor sample
-        // 0. (Their values used q.ux / q.uy, which equal the ux / uy PafScoreWith passes bit
-        // for bit: the same dx, sqrt and division; the rejections above rely on that too.)
+        // PafScoreWith reads the probes first: they are not read again (both were placed for
+        // every pair still open), nor sample 0. (Their values used q.ux / q.uy, which equal the
+        // ux / uy PafScoreWith passes bit for bit: the same dx, sqrt and division; the
+        // rejections above rely on that too.)
         auto read = [&](int py, int px, float ux, float uy) {
           if (first_known && py == a0y && px == a0x) return q.first[i];
           for (int probe = 0; probe < 2; ++probe) {
-            if (known[probe][i] && q.py[probe][i] == py && q.px[probe][i] == px) {
-              return value[probe][i];
-            }
+            if (q.py[probe][i] == py && q.px[probe][i] == px) return value[probe][i];
           }
           return sample(py, px, ux, uy);
         };
