@@ -175,14 +175,21 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
     if (open * kAllRowsBelow > sampled) maps.AllRows(rows);
   }
   float window[kWindow * kWindow];
-  // Refines the peak at (x, y) into the next row; false once M peaks are found.
-  auto add_peak = [&](int x, int y) {
-    // Its window, computed on its own (it reaches 3 pixels out of the band).
+  // Refines the peak at (x, y) into the next row; false once M peaks are found. `band` holds
+  // rows [ya, yb) x columns [xa, xb) (the peak's run of tiles and their ring).
+  auto add_peak = [&](int x, int y, int ya, int yb, int xa, int xb) {
     const int wy0 = std::max(0, y - 3), wy1 = std::min(h, y + 4);
     const int wx0 = std::max(0, x - 3), wx1 = std::min(w, x + 4);
-    maps.Rect(rows, wy0, wy1, wx0, wx1, window, kWindow);
-    RefinePeakAt(BufferMap{window, wy0, wx0, kWindow}, h, w, x, y, params.offset_x,
-                 params.offset_y, peaks + 3 * static_cast<int64_t>(*count));
+    float* out = peaks + 3 * static_cast<int64_t>(*count);
+    if (ya <= wy0 && wy1 <= yb && xa <= wx0 && wx1 <= xb) {
+      // Its window is in the band (most peaks: 3 pixels from a band's edge or more).
+      RefinePeakAt(BufferMap{band, ya, 0, w}, h, w, x, y, params.offset_x, params.offset_y, out);
+    } else {
+      // Computed on its own (the same values: Rect's).
+      maps.Rect(rows, wy0, wy1, wx0, wx1, window, kWindow);
+      RefinePeakAt(BufferMap{window, wy0, wx0, kWindow}, h, w, x, y, params.offset_x,
+                   params.offset_y, out);
+    }
     return ++*count < params.max_peaks;
   };
   for (int i = 0; i < maps.tile_rows(); ++i) {
@@ -226,20 +233,22 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
       for (size_t r = 0; r < runs.size(); r += 2) {
         const int x_begin = gx.Begin(runs[r]);
         const int x_end = gx.End(runs[r + 1] - 1);
+        const int xa = std::max(0, x_begin - 1), xb = std::min(w, x_end + 1);
+        auto add = [&](int x) { return add_peak(x, y, ya, yb, xa, xb); };
         const int in_begin = inner_row ? std::min(x_end, std::max(x_begin, 2)) : x_end;
         const int in_end = inner_row ? std::max(in_begin, std::min(x_end, w - 2)) : x_end;
         for (int x = x_begin; x < in_begin; ++x) {
-          if (IsPeakAt(map, h, w, x, y, params.threshold, params.build) && !add_peak(x, y)) return;
+          if (IsPeakAt(map, h, w, x, y, params.threshold, params.build) && !add(x)) return;
         }
         const int found = in_begin < in_end
                               ? RowPeaks(row - w, row, row + w, in_begin, in_end, span_end,
                                          params.threshold, columns)
                               : 0;
         for (int k = 0; k < found; ++k) {
-          if (!add_peak(columns[k], y)) return;
+          if (!add(columns[k])) return;
         }
         for (int x = in_end; x < x_end; ++x) {
-          if (IsPeakAt(map, h, w, x, y, params.threshold, params.build) && !add_peak(x, y)) return;
+          if (IsPeakAt(map, h, w, x, y, params.threshold, params.build) && !add(x)) return;
         }
       }
     }
