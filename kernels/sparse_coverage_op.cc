@@ -1,5 +1,6 @@
 // Kernel of OpenPose>SparseCoverage (CPU): per image, the tile bounds and SparseTileStage of
-// every tile of the asked channels, counted (kernels/core/sparse_postprocess.h).
+// every tile of the asked channels, counted: the tiles past the bound, the pixels peak-tested
+// (kernels/core/sparse_postprocess.h).
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -65,13 +66,17 @@ class SparseCoverageOp : public OpKernel {
                          maps.StartChannel(image.data(), c, &workspace.rows);
                          for (int i = 0; i < maps.tile_rows(); ++i) {
                            for (int j = 0; j < maps.tile_cols(); ++j) {
-                             const SparseStage stage = SparseTileStage(
-                                 maps, &workspace.rows, bounds.data(), c, i, j, threshold);
+                             UpsampledMaps::Box box;
+                             const SparseStage stage =
+                                 SparseTileStage(maps, &workspace.rows, bounds.data(), c, i, j,
+                                                 threshold, &box);
                              const int64_t area =
                                  int64_t{maps.grid_y().End(i) - maps.grid_y().Begin(i)} *
                                  (maps.grid_x().End(j) - maps.grid_x().Begin(j));
                              passed[0] += stage != SparseStage::kBound ? area : 0;
-                             passed[1] += stage == SparseStage::kComputed ? area : 0;
+                             if (stage == SparseStage::kComputed) {
+                               passed[1] += int64_t{box.y1 - box.y0} * (box.x1 - box.x0);
+                             }
                            }
                          }
                        }

@@ -132,15 +132,22 @@ std::vector<float> SparseDecidedBelow(int channels, int num_parts, const NmsPara
 }
 
 SparseStage SparseTileStage(const UpsampledMaps& maps, UpsampledMaps::ChannelRows* rows,
-                            const float* bounds, int c, int i, int j, float threshold) {
+                            const float* bounds, int c, int i, int j, float threshold,
+                            UpsampledMaps::Box* box) {
   const float bound =
       bounds[(static_cast<int64_t>(i) * maps.tile_cols() + j) * maps.plan().channels + c];
   if (bound <= threshold) return SparseStage::kBound;
   // A bound far above the threshold comes from values there (a person): computed. One near it
   // mostly comes from noise: the tile's own values (a fraction of the band's work, which adds a
-  // ring and the peak tests) show whether one passes it.
+  // ring and the peak tests) show whether one passes it, and where.
   const float near = threshold > 0.f ? UpsampledMaps::kNearThreshold * threshold : threshold;
-  if (bound <= near && !maps.TileExceeds(rows, i, j, threshold)) return SparseStage::kValues;
+  UpsampledMaps::Box found{maps.grid_y().Begin(i), maps.grid_y().End(i), maps.grid_x().Begin(j),
+                           maps.grid_x().End(j)};
+  if (bound <= near) {
+    found = maps.ExceedingBox(rows, i, j, threshold);
+    if (found.empty()) return SparseStage::kValues;
+  }
+  if (box != nullptr) *box = found;
   return SparseStage::kComputed;
 }
 
@@ -159,7 +166,8 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
   workspace->columns.resize(w);
   float* band = workspace->band.data();
   int32_t* columns = workspace->columns.data();
-  std::vector<int32_t>& runs = workspace->runs;
+  std::vector<UpsampledMaps::Box>& runs = workspace->runs;
+  std::vector<UpsampledMaps::Box>& computed = workspace->computed;
   UpsampledMaps::ChannelRows* rows = &workspace->rows;
   maps.StartChannel(image, c, rows);
   // Noise: most tiles pass their bound, and most of the channel's horizontal rows are needed.
@@ -176,14 +184,17 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
   }
   float window[kWindow * kWindow];
   // Refines the peak at (x, y) into the next row; false once M peaks are found. `band` holds
-  // rows [ya, yb) x columns [xa, xb) (the peak's run of tiles and their ring).
-  auto add_peak = [&](int x, int y, int ya, int yb, int xa, int xb) {
+  // the values of `in` (the peak's run and its ring), its first row that of the tile row's
+  // band, max(0, y0 - 1).
+  auto add_peak = [&](int x, int y, const UpsampledMaps::Box& in) {
     const int wy0 = std::max(0, y - 3), wy1 = std::min(h, y + 4);
     const int wx0 = std::max(0, x - 3), wx1 = std::min(w, x + 4);
     float* out = peaks + 3 * static_cast<int64_t>(*count);
-    if (ya <= wy0 && wy1 <= yb && xa <= wx0 && wx1 <= xb) {
-      // Its window is in the band (most peaks: 3 pixels from a band's edge or more).
-      RefinePeakAt(BufferMap{band, ya, 0, w}, h, w, x, y, params.offset_x, params.offset_y, out);
+    if (in.y0 <= wy0 && wy1 <= in.y1 && in.x0 <= wx0 && wx1 <= in.x1) {
+      // Its window is in the band (most peaks of a person: 3 pixels from its edge or more).
+      const int band_y0 = std::max(0, maps.grid_y().Begin(maps.grid_y().Of(y)) - 1);
+      RefinePeakAt(BufferMap{band, band_y0, 0, w}, h, w, x, y, params.offset_x, params.offset_y,
+                   out);
     } else {
       // Computed on its own (the same values: Rect's).
       maps.Rect(rows, wy0, wy1, wx0, wx1, window, kWindow);
@@ -193,48 +204,59 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
     return ++*count < params.max_peaks;
   };
   for (int i = 0; i < maps.tile_rows(); ++i) {
-    // Runs of tiles that may hold a value above the threshold (NaN bounds included): past the
-    // bound, then past their own values (whose horizontal rows Rect reuses).
+    // Runs of pixels that may be above the threshold (NaN bounds included), in boxes: a tile
+    // past its bound and past its own values (whose horizontal rows Rect reuses) gives the box
+    // of its values above it (noise: a few pixels) or, far above it, the whole tile; boxes
+    // that meet at the edge between two tiles join into one (a person's tiles).
     runs.clear();
     const float* tile_bounds = bounds + static_cast<int64_t>(i) * nt * channels + c;
     for (int j = 0; j < nt; ++j) {
       // (SparseTileStage's first test, inline: it skips almost every tile of most maps.)
       if (tile_bounds[static_cast<int64_t>(j) * channels] <= params.threshold) continue;
-      if (SparseTileStage(maps, rows, bounds, c, i, j, params.threshold) !=
+      UpsampledMaps::Box box;
+      if (SparseTileStage(maps, rows, bounds, c, i, j, params.threshold, &box) !=
           SparseStage::kComputed) {
         continue;
       }
-      if (!runs.empty() && runs.back() == j) {
-        runs.back() = j + 1;
+      if (!runs.empty() && runs.back().x1 == box.x0 && box.x0 == gx.Begin(j)) {
+        UpsampledMaps::Box& run = runs.back();
+        run.x1 = box.x1;
+        run.y0 = std::min(run.y0, box.y0);
+        run.y1 = std::max(run.y1, box.y1);
       } else {
-        runs.push_back(j);
-        runs.push_back(j + 1);
+        runs.push_back(box);
       }
     }
     if (runs.empty()) continue;
     const int y0 = maps.grid_y().Begin(i);
     const int y1 = maps.grid_y().End(i);
-    const int ya = std::max(0, y0 - 1);
-    const int yb = std::min(h, y1 + 1);
-    for (size_t r = 0; r < runs.size(); r += 2) {
-      const int xa = std::max(0, gx.Begin(runs[r]) - 1);
-      const int xb = std::min(w, gx.End(runs[r + 1] - 1) + 1);
-      maps.Rect(rows, ya, yb, xa, xb, band + xa, w);
+    const int ya = std::max(0, y0 - 1);  // the band's first row
+    // Each run's values and their 1-pixel ring (`computed`), into the band.
+    int y_first = y1, y_end = y0;
+    computed.clear();
+    for (const UpsampledMaps::Box& run : runs) {
+      const UpsampledMaps::Box ring{std::max(0, run.y0 - 1), std::min(h, run.y1 + 1),
+                                    std::max(0, run.x0 - 1), std::min(w, run.x1 + 1)};
+      maps.Rect(rows, ring.y0, ring.y1, ring.x0, ring.x1,
+                band + static_cast<int64_t>(ring.y0 - ya) * w + ring.x0, w);
+      computed.push_back(ring);
+      y_first = std::min(y_first, run.y0);
+      y_end = std::max(y_end, run.y1);
     }
     const BufferMap map{band, ya, 0, w};
     // Interior columns (2 .. w-3: strict in both builds) of the runs' span. RowPeaks reads
     // whole vectors past a run's end while they end inside the span (the band holds stale
     // values there, whose lanes it drops).
-    const int span_begin = std::max(gx.Begin(runs.front()), 2);
-    const int span_end = std::min(gx.End(runs.back() - 1), w - 2);
-    for (int y = y0; y < y1; ++y) {
+    const int span_begin = std::max(runs.front().x0, 2);
+    const int span_end = std::min(runs.back().x1, w - 2);
+    for (int y = y_first; y < y_end; ++y) {
       const bool inner_row = 2 <= y && y < h - 2 && span_begin < span_end;
       const float* row = band + static_cast<int64_t>(y - ya) * w;
-      for (size_t r = 0; r < runs.size(); r += 2) {
-        const int x_begin = gx.Begin(runs[r]);
-        const int x_end = gx.End(runs[r + 1] - 1);
-        const int xa = std::max(0, x_begin - 1), xb = std::min(w, x_end + 1);
-        auto add = [&](int x) { return add_peak(x, y, ya, yb, xa, xb); };
+      for (size_t r = 0; r < runs.size(); ++r) {
+        const UpsampledMaps::Box& run = runs[r];
+        if (y < run.y0 || y >= run.y1) continue;
+        const int x_begin = run.x0, x_end = run.x1;
+        auto add = [&](int x) { return add_peak(x, y, computed[r]); };
         const int in_begin = inner_row ? std::min(x_end, std::max(x_begin, 2)) : x_end;
         const int in_end = inner_row ? std::max(in_begin, std::min(x_end, w - 2)) : x_end;
         for (int x = x_begin; x < in_begin; ++x) {

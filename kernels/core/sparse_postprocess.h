@@ -33,7 +33,8 @@ struct SparseWorkspace {
   UpsampledMaps::ChannelRows limb_rows[2];  // a limb's two PAF channels' (SparseScoreLimb)
   std::vector<float> band;          // (kTile + 2) rows of the target width
   std::vector<int32_t> columns;     // a row's peaks (RowPeaks)
-  std::vector<int32_t> runs;        // active tile columns of a band: [begin, end) pairs
+  std::vector<UpsampledMaps::Box> runs;      // a band's pixels to peak-test, in order
+  std::vector<UpsampledMaps::Box> computed;  // and the values computed for them (+ a ring)
   std::vector<float> scratch;       // TileBounds'
 };
 
@@ -57,11 +58,13 @@ int RowPeaksSse2(const float* up, const float* row, const float* down, int x0, i
 std::vector<float> SparseDecidedBelow(int channels, int num_parts, const NmsParams& nms);
 
 // How the sparse NMS decides a tile (i, j) of channel c (started in `rows`): skipped because
-// its bound or its own values show that no value exceeds `threshold`, or computed with a ring
+// its bound or its own values show that no value exceeds `threshold`, or computed (`box`, where
+// given: the whole tile, or where its own values show the ones above the threshold) with a ring
 // and peak-tested.
 enum class SparseStage { kBound, kValues, kComputed };
 SparseStage SparseTileStage(const UpsampledMaps& maps, UpsampledMaps::ChannelRows* rows,
-                            const float* bounds, int c, int i, int j, float threshold);
+                            const float* bounds, int c, int i, int j, float threshold,
+                            UpsampledMaps::Box* box = nullptr);
 
 // NmsImage(ResizeAndMerge(image)) for channel c of the net output (its peaks land at index c
 // there): peaks M x 3 of that channel (rows past the count zeroed) and its count.

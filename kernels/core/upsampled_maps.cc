@@ -1221,19 +1221,29 @@ OPENPOSE_SIMD_CLONES void UpsampledMaps::SignedBounds(const float* const* image,
   }
 }
 
-OPENPOSE_SIMD_CLONES bool UpsampledMaps::TileExceeds(ChannelRows* rows, int i, int j,
-                                                    float threshold) const {
+OPENPOSE_SIMD_CLONES UpsampledMaps::Box UpsampledMaps::ExceedingBox(ChannelRows* rows, int i,
+                                                                    int j,
+                                                                    float threshold) const {
   const int y0 = grid_y_.Begin(i), y1 = grid_y_.End(i);
   const int x0 = grid_x_.Begin(j), nx = grid_x_.End(j) - x0;
+  // The box grows over the values found above the threshold (or NaN); empty: none.
+  Box box{y1, y0, x0 + nx, x0};
+  auto add = [&box](int y, int x_first, int x_last) {
+    box.y0 = std::min(box.y0, y);
+    box.y1 = std::max(box.y1, y + 1);
+    box.x0 = std::min(box.x0, x_first);
+    box.x1 = std::max(box.x1, x_last + 1);
+  };
   if (plan_.scales.size() != 1 || nx < kLanes) {
     // Several scales to merge, or a border tile narrower than a vector: Rect's values.
     float tile[kTile * kTile];
     Rect(rows, y0, y1, x0, x0 + nx, tile, kTile);
-    int above = 0;
     for (int y = 0; y < y1 - y0; ++y) {
-      for (int x = 0; x < nx; ++x) above |= !(tile[y * kTile + x] <= threshold);
+      for (int x = 0; x < nx; ++x) {
+        if (!(tile[y * kTile + x] <= threshold)) add(y0 + y, x0 + x, x0 + x);
+      }
     }
-    return above != 0;
+    return box.y0 < box.y1 ? box : Box{};
   }
   const Axis& ay = y_[0];
   // (One tile column: MissingRows' run search cost noisy maps 2-3% here, on every open tile.)
@@ -1245,7 +1255,6 @@ OPENPOSE_SIMD_CLONES bool UpsampledMaps::TileExceeds(ChannelRows* rows, int i, i
   // Rect's arithmetic (its single-scale paths: the same operations, so the same values; change
   // one, change both), compared as they are made instead of stored: a lane is set where a
   // value is > threshold or NaN.
-  LaneFlags above = {};
   const Lanes limit = Lanes{} + threshold;
   const int tw = plan_.target_width;
   const float* base = rows->rows.data() + row_offset_[0] + x0;
@@ -1263,15 +1272,17 @@ OPENPOSE_SIMD_CLONES bool UpsampledMaps::TileExceeds(ChannelRows* rows, int i, i
     // upper end along y, standard classes): 8 columns none of whose values can pass skip the
     // rows' values (noise: most of a tile's).
     const bool bounded = k.standard;
-    OverLanes(nx, [&](int at) {
+    // (Inlined: a lambda is not cloned for AVX2 with the function around it.)
+    OverLanes(nx, [&](int at) __attribute__((always_inline)) {
       const Lanes v0 = LoadLanes(h0 + at), v1 = LoadLanes(h1 + at);
       const Lanes v2 = LoadLanes(h2 + at), v3 = LoadLanes(h3 + at);
       if (bounded && AtMost(v0, v1, v2, v3, k.spread, k.slack, limit)) return;
+      LaneFlags above = {};
       if (gpu) {
         const CatmullRomTerms<Lanes> terms = CatmullRomTermsOf(v0, v1, v2, v3);
         for (int r = y; r < end; ++r) {
-          above |= ~(CatmullRomAt(terms.cubic, terms.square, terms.linear, v1, ay.weight[r]) <=
-                     limit);
+          above |=
+              ~(CatmullRomAt(terms.cubic, terms.square, terms.linear, v1, ay.weight[r]) <= limit);
         }
       } else {
         for (int r = y; r < end; ++r) {
@@ -1279,9 +1290,15 @@ OPENPOSE_SIMD_CLONES bool UpsampledMaps::TileExceeds(ChannelRows* rows, int i, i
           above |= ~(KeysSumOf(v0, v1, v2, v3, w[0], w[1], w[2], w[3]) <= limit);
         }
       }
+      // The block (the class's rows, these 8 columns) where a value passed: one test a block,
+      // not a row, nor a lane (each cost more than the values it saved computing).
+      if (AnyLane(above)) {
+        add(y, x0 + at, x0 + at + kLanes - 1);
+        add(end - 1, x0 + at, x0 + at + kLanes - 1);
+      }
     });
   }
-  return AnyLane(above);
+  return box.y0 < box.y1 ? box : Box{};
 }
 
 }  // namespace openpose_tf

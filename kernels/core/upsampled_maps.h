@@ -135,9 +135,18 @@ class UpsampledMaps {
     return static_cast<int64_t>(grid_y_.count) * grid_x_.count * plan_.channels;
   }
 
-  // Whether some value of tile (i, j) of the started channel is > threshold or NaN: its exact
-  // values, compared as they are computed (computes the horizontal rows it reads, as Rect).
-  bool TileExceeds(ChannelRows* rows, int i, int j, float threshold) const;
+  // Target pixels [y0, y1) x [x0, x1); empty where y0 >= y1.
+  struct Box {
+    int y0 = 0, y1 = 0, x0 = 0, x1 = 0;
+    bool empty() const { return y0 >= y1; }
+  };
+  // The smallest box that holds every value of tile (i, j) of the started channel that is
+  // > threshold or NaN (empty: none): its exact values, compared as they are computed (computes
+  // the horizontal rows it reads, as Rect). TileExceeds: whether there is one.
+  Box ExceedingBox(ChannelRows* rows, int i, int j, float threshold) const;
+  bool TileExceeds(ChannelRows* rows, int i, int j, float threshold) const {
+    return !ExceedingBox(rows, i, j, threshold).empty();
+  }
 
   // Every horizontal row of the started channel at once (where most tiles need theirs).
   void AllRows(ChannelRows* rows) const;

@@ -532,8 +532,10 @@ def sparse_coverage(net_outputs, pose_model="BODY_25", target_size=None, scale_r
 
     Its sparse NMS skips a tile (16x16 pixels) of a part channel when a bound on the tile's
     values, or where that bound passes `threshold` only just, the tile's own values show that
-    none exceeds it; the rest are computed with a one-pixel ring and peak-tested. Its time
-    follows these fractions: maps whose background is near zero cost little, noisy ones more.
+    none exceeds it; in the rest it computes with a one-pixel ring and peak-tests the whole
+    tile (bound far above the threshold) or the box of the 8x8 blocks whose values exceed it
+    (near it: noise). Its time follows these fractions: maps whose background is near zero
+    cost little, noisy ones more.
 
     Args:
       net_outputs, pose_model, target_size, scale_ratios, variant, threshold: as
@@ -541,7 +543,7 @@ def sparse_coverage(net_outputs, pose_model="BODY_25", target_size=None, scale_r
 
     Returns:
       float32 `[N, 2]`: per image, the fractions of the part channels' area (their tiles'
-      pixels) that pass the bound, and their own values too (those are computed).
+      pixels) that pass the bound, and that are peak-tested (the tiles' or boxes' pixels).
     """
     model, _, threshold = _sparse_args(pose_model, variant, threshold)
     lib = load_library()

@@ -208,6 +208,23 @@ TEST(SparsePostprocessTest, BoundsHoldEveryValue) {
             for (float t : {0.05f, -0.5f}) {
               ASSERT_EQ(maps.TileExceeds(rows, i, j, t), std::isnan(most) || most > t)
                   << "style " << style << " tile " << i << "," << j << " threshold " << t;
+              // ExceedingBox: inside the tile, and every value above t (or NaN) inside it.
+              const UpsampledMaps::Box box = maps.ExceedingBox(rows, i, j, t);
+              if (box.empty()) continue;
+              ASSERT_GE(box.y0, maps.grid_y().Begin(i));
+              ASSERT_LE(box.y1, maps.grid_y().End(i));
+              ASSERT_GE(box.x0, maps.grid_x().Begin(j));
+              ASSERT_LE(box.x1, maps.grid_x().End(j));
+              for (int y = maps.grid_y().Begin(i); y < maps.grid_y().End(i); ++y) {
+                for (int x = maps.grid_x().Begin(j); x < maps.grid_x().End(j); ++x) {
+                  const float v =
+                      full[(static_cast<size_t>(y) * c.target_w + x) * c.channels + ch];
+                  if (!(v <= t)) {
+                    ASSERT_TRUE(box.y0 <= y && y < box.y1 && box.x0 <= x && x < box.x1)
+                        << "style " << style << " at " << y << "," << x << " threshold " << t;
+                  }
+                }
+              }
             }
             if (std::isfinite(most)) {
               ASSERT_FALSE(maps.TileExceeds(rows, i, j, most)) << i << "," << j;
