@@ -542,10 +542,8 @@ void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const
   const int64_t candidates = int64_t{counts[pairs[2 * l]]} * counts[pairs[2 * l + 1]];
   if (maps.plan().scales.size() == 1 && candidates >= rows_from) {
     UpsampledMaps::ChannelRows* rows = workspace->limb_rows;
-    for (int e = 0; e < 2; ++e) {
-      maps.StartChannel(image, paf_channels[2 * l + e], &rows[e]);
-      maps.AllRows(&rows[e]);
-    }
+    for (int e = 0; e < 2; ++e) maps.StartChannel(image, paf_channels[2 * l + e], &rows[e]);
+    maps.AllRows(&rows[0], &rows[1]);
     ScoreLimb<true>(maps, image, bounds, peaks, counts, max_peaks, k, pairs, paf_channels,
                     params, l, pair_scores, rows);
   } else {

@@ -148,8 +148,11 @@ class UpsampledMaps {
     return !ExceedingBox(rows, i, j, threshold).empty();
   }
 
-  // Every horizontal row of the started channel at once (where most tiles need theirs).
+  // Every horizontal row of the started channel at once (where most tiles need theirs); of two
+  // started channels (a limb's PAFs; adjacent channels, none of their rows computed yet: both
+  // in one pass over the source).
   void AllRows(ChannelRows* rows) const;
+  void AllRows(ChannelRows* rows0, ChannelRows* rows1) const;
 
  private:
   // Coordinates of one tile with the same taps and weight signs (Bounds above).
@@ -218,9 +221,11 @@ class UpsampledMaps {
 #endif
   void ValuesOf(const float* const* image, int c0, int c1, int y, int x, float* v0,
                 float* v1) const;
-  // Row r of scale s, tile columns [j, j_end), into the channel's horizontal rows; MissingRows:
-  // those of [j_begin, j_end) not computed yet.
-  void Horizontal(ChannelRows* rows, int s, int r, int j, int j_end) const;
+  // Row r of scale s, tile columns [j, j_end), into the channel's horizontal rows (line_there:
+  // its source row already in rows->line, where it is used); MissingRows: those of
+  // [j_begin, j_end) not computed yet.
+  void Horizontal(ChannelRows* rows, int s, int r, int j, int j_end,
+                  bool line_there = false) const;
   void MissingRows(ChannelRows* rows, int s, int r, int j_begin, int j_end) const;
 
   ResizePlan plan_;
