@@ -299,14 +299,14 @@ inline bool PafBoundFails(const float* b, int64_t plane, int cx, int cy, float u
 // for each pair its unit vector, steps, sample count, the probe's pixel and whether the tile
 // bounds prove that it cannot count; how many known failures reject the pair, and its score
 // then. Loops without branches, so that they run as vectors over the pairs. (ScoreLimb adds
-// sample 0, `first`, and the second probe of the pairs still open, [1].)
+// sample 0, `first`, and the second and third probes of the pairs still open, [1] and [2].)
 struct PairProbes {
   float ux[kPairBlock], uy[kPairBlock], step_x[kPairBlock], step_y[kPairBlock],
       first[kPairBlock];
-  int32_t n[kPairBlock], px[2][kPairBlock], py[2][kPairBlock], bound_fails[2][kPairBlock];
-  // How many failures reject the pair (PafRejects): 1 to 3, 4 where the three samples read
-  // here never do; 0: a pair that PafScoreWith scores 0 at once (a non-finite peak, or
-  // coincident ones).
+  int32_t n[kPairBlock], px[3][kPairBlock], py[3][kPairBlock], bound_fails[3][kPairBlock];
+  // How many failures reject the pair (PafRejects): 1 to 4, 5 where the four samples read
+  // here (sample 0 and three probes) never do; 0: a pair that PafScoreWith scores 0 at once (a
+  // non-finite peak, or coincident ones).
   int32_t reject_at[kPairBlock];
   float rejected[kPairBlock];  // PafScoreWith's score of the pair when rejected
 };
@@ -338,7 +338,7 @@ inline void PlaceProbe(const float* bounds, int64_t plane, int nt, int channels,
 }
 
 // Returns how many pairs the first probe may count for (not proved to fail; finite).
-// upto[f - 1]: RejectedUpTo(f), f = 1..3.
+// upto[f - 1]: RejectedUpTo(f), f = 1..4.
 OPENPOSE_SIMD_CLONES int ProbePairs(const float* bounds, int64_t plane, int nt, int channels,
                                     const UpsampledMaps::TileGrid& gx,
                                     const UpsampledMaps::TileGrid& gy, int cx, int cy, int h,
@@ -347,7 +347,8 @@ OPENPOSE_SIMD_CLONES int ProbePairs(const float* bounds, int64_t plane, int nt, 
                                     PairProbes* out) {
   const float close = PafCloseDistance(h, w);
   const float rescued = PafRejectedScoreWithin(0.f, close, p);
-  const int upto1 = upto[0], upto2 = upto[1], upto3 = upto[2];  // (locals: no aliasing)
+  // (Locals: no aliasing.)
+  const int upto1 = upto[0], upto2 = upto[1], upto3 = upto[2], upto4 = upto[3];
   for (int b = 0; b < nb; ++b) {
     const float dx = xs[b] - ax;
     const float dy = ys[b] - ay;
@@ -360,7 +361,8 @@ OPENPOSE_SIMD_CLONES int ProbePairs(const float* bounds, int64_t plane, int nt, 
     out->step_y[b] = dy / n;
     const bool finite = (dx - dx == 0.f) & (dy - dy == 0.f) & (ax - ax == 0.f) &
                         (ay - ay == 0.f) & (norm > 1e-6);
-    out->reject_at[b] = finite ? 1 + (n > upto1) + (n > upto2) + (n > upto3) : 0;
+    out->reject_at[b] =
+        finite ? 1 + (n > upto1) + (n > upto2) + (n > upto3) + (n > upto4) : 0;
     out->rejected[b] = finite & (norm < close) ? rescued : 0.f;  // PafRejectedScore
   }
   for (int b = 0; b < nb; ++b) {
@@ -415,8 +417,8 @@ void ScoreLimb(const UpsampledMaps& maps, const float* const* image, const float
   const float* peaks_b = peaks + static_cast<int64_t>(part_b) * max_peaks * 3;
   float xs[kPairBlock], ys[kPairBlock];
   PairProbes q;
-  const int upto[3] = {RejectedUpTo(1, params), RejectedUpTo(2, params),
-                       RejectedUpTo(3, params)};
+  const int upto[4] = {RejectedUpTo(1, params), RejectedUpTo(2, params),
+                       RejectedUpTo(3, params), RejectedUpTo(4, params)};
   int32_t open_at[kPairBlock], open_y[kPairBlock], open_x[kPairBlock];
   float paf_x[kPairBlock], paf_y[kPairBlock];
   for (int b0 = 0; b0 < counts[part_b]; b0 += kPairBlock) {
@@ -455,7 +457,7 @@ void ScoreLimb(const UpsampledMaps& maps, const float* const* image, const float
       }
       // The first probe, read where the failures so far do not reject the pair. (A failure the
       // bounds prove is one too; the probes are distinct samples of the pair, and of sample 0.)
-      float value[2][kPairBlock];
+      float value[3][kPairBlock];
       int32_t asked[kPairBlock];
       for (int i = 0; i < nb; ++i) {
         asked[i] = (failures[i] < q.reject_at[i]) & (q.bound_fails[0][i] ^ 1);
@@ -477,49 +479,53 @@ void ScoreLimb(const UpsampledMaps& maps, const float* const* image, const float
         value[0][i] = q.ux[i] * paf_x[o] + q.uy[i] * paf_y[o];
         failures[i] += !(value[0][i] > threshold);
       }
-      // The pairs still open (few in noise), and their second probe.
+      // The pairs still open (few in noise), and their second and third probes (each rejects
+      // most of the wrong pairs that reach it: in a batch, not in PafScoreWith's loop).
       int left[kPairBlock];
       int still = 0;
       for (int i = 0; i < nb; ++i) {
         left[still] = i;
         still += failures[i] < q.reject_at[i];
       }
-      open = 0;
-      for (int o = 0; o < still; ++o) {
-        const int i = left[o];
-        PlaceProbe(bounds, plane, nt, channels, maps.grid_x(), maps.grid_y(), cx, cy, h, w, ax,
-                   ay, threshold, 1, i, &q);
-        value[1][i] = -INFINITY;
-        open_at[open] = i;
-        open_y[open] = q.py[1][i];
-        open_x[open] = q.px[1][i];
-        open += q.bound_fails[1][i] ^ 1;
-        failures[i] += q.bound_fails[1][i];
-      }
-      values_at(open_y, open_x, open, paf_x, paf_y);
-      for (int o = 0; o < open; ++o) {
-        const int i = open_at[o];
-        value[1][i] = q.ux[i] * paf_x[o] + q.uy[i] * paf_y[o];
-        failures[i] += !(value[1][i] > threshold);
+      for (int probe = 1; probe < 3; ++probe) {
+        open = 0;
+        for (int o = 0; o < still; ++o) {
+          const int i = left[o];
+          PlaceProbe(bounds, plane, nt, channels, maps.grid_x(), maps.grid_y(), cx, cy, h, w,
+                     ax, ay, threshold, probe, i, &q);
+          value[probe][i] = -INFINITY;
+          open_at[open] = i;
+          open_y[open] = q.py[probe][i];
+          open_x[open] = q.px[probe][i];
+          open += q.bound_fails[probe][i] ^ 1;
+          failures[i] += q.bound_fails[probe][i];
+        }
+        values_at(open_y, open_x, open, paf_x, paf_y);
+        for (int o = 0; o < open; ++o) {
+          const int i = open_at[o];
+          value[probe][i] = q.ux[i] * paf_x[o] + q.uy[i] * paf_y[o];
+          failures[i] += !(value[probe][i] > threshold);
+        }
+        int kept = 0;
+        for (int o = 0; o < still; ++o) {
+          const int i = left[o];
+          left[kept] = i;
+          kept += failures[i] < q.reject_at[i];
+        }
+        still = kept;
       }
       // Every pair gets its rejected score; the ones still open are overwritten.
       float* row = pair_scores + a * k + b0;
       std::copy(q.rejected, q.rejected + nb, row);
-      open = 0;
       for (int o = 0; o < still; ++o) {
         const int i = left[o];
-        left[open] = i;
-        open += failures[i] < q.reject_at[i];
-      }
-      for (int o = 0; o < open; ++o) {
-        const int i = left[o];
-        // PafScoreWith reads the probes first: they are not read again (both were placed for
-        // every pair still open), nor sample 0. (Their values used q.ux / q.uy, which equal the
+        // PafScoreWith reads the probes first: they are not read again (all three were placed
+        // for every pair still open), nor sample 0. (Their values used q.ux / q.uy, which equal the
         // ux / uy PafScoreWith passes bit for bit: the same dx, sqrt and division; the
         // rejections above rely on that too.)
         auto read = [&](int py, int px, float ux, float uy) {
           if (first_known && py == a0y && px == a0x) return q.first[i];
-          for (int probe = 0; probe < 2; ++probe) {
+          for (int probe = 0; probe < 3; ++probe) {
             if (q.py[probe][i] == py && q.px[probe][i] == px) return value[probe][i];
           }
           return sample(py, px, ux, uy);
