@@ -1282,7 +1282,7 @@ OPENPOSE_SIMD_CLONES UpsampledMaps::Box UpsampledMaps::ExceedingBox(ChannelRows*
   }
   const Axis& ay = y_[0];
   // (One tile column: MissingRows' run search cost noisy maps 2-3% here, on every open tile.)
-  for (int r = ay.tile_first[i]; r <= ay.tile_last[i]; ++r) {
+  for (int r = ay.tile_first[i]; r <= ay.tile_last[i] && !rows->all_done; ++r) {
     if (!rows->done[done_offset_[0] + static_cast<int64_t>(r) * grid_x_.count + j]) {
       Horizontal(rows, 0, r, j, j + 1);
     }
