@@ -322,7 +322,8 @@ int RejectedUpTo(int failures, const PafScoreParams& p) {
   return upto;
 }
 
-// Probe `probe`'s pixel of pair b and whether the tile bounds prove that it cannot count.
+// Probe `probe`'s pixel of pair b and whether the tile bounds prove that it cannot count
+// (bounds: null, not tested).
 inline void PlaceProbe(const float* bounds, int64_t plane, int nt, int channels,
                        const UpsampledMaps::TileGrid& gx, const UpsampledMaps::TileGrid& gy,
                        int cx, int cy, int h, int w, float ax, float ay, float threshold,
@@ -330,9 +331,13 @@ inline void PlaceProbe(const float* bounds, int64_t plane, int nt, int channels,
   const int m = PafProbe(out->n[b], probe);
   const int px = RoundClamp(ax + m * out->step_x[b], w - 1);
   const int py = RoundClamp(ay + m * out->step_y[b], h - 1);
-  const int at = (gy.Of(py) * nt + gx.Of(px)) * channels;
   out->px[probe][b] = px;
   out->py[probe][b] = py;
+  if (bounds == nullptr) {
+    out->bound_fails[probe][b] = 0;
+    return;
+  }
+  const int at = (gy.Of(py) * nt + gx.Of(px)) * channels;
   out->bound_fails[probe][b] =
       PafBoundFails(bounds + at, plane, cx, cy, out->ux[b], out->uy[b], threshold);
 }
@@ -365,9 +370,16 @@ OPENPOSE_SIMD_CLONES int ProbePairs(const float* bounds, int64_t plane, int nt, 
         finite ? 1 + (n > upto1) + (n > upto2) + (n > upto3) + (n > upto4) : 0;
     out->rejected[b] = finite & (norm < close) ? rescued : 0.f;  // PafRejectedScore
   }
-  for (int b = 0; b < nb; ++b) {
-    PlaceProbe(bounds, plane, nt, channels, gx, gy, cx, cy, h, w, ax, ay, p.inter_threshold, 0,
-               b, out);
+  if (bounds == nullptr) {
+    for (int b = 0; b < nb; ++b) {
+      PlaceProbe(nullptr, plane, nt, channels, gx, gy, cx, cy, h, w, ax, ay, p.inter_threshold,
+                 0, b, out);
+    }
+  } else {
+    for (int b = 0; b < nb; ++b) {
+      PlaceProbe(bounds, plane, nt, channels, gx, gy, cx, cy, h, w, ax, ay, p.inter_threshold,
+                 0, b, out);
+    }
   }
   int open = 0;
   for (int b = 0; b < nb; ++b) open += (out->reject_at[b] != 0) & (out->bound_fails[0][b] ^ 1);
@@ -400,10 +412,14 @@ void ScoreLimb(const UpsampledMaps& maps, const float* const* image, const float
       maps.ValuesAt(image, cx, cy, ys, xs, n, v0, v1);
     }
   };
+  // The rows' samples cost about what the bounds' test does (noise: most pass it): no test.
+  const float* probe_bounds = kFromRows ? nullptr : bounds;
   auto sample = [&](int py, int px, float ux, float uy) {
-    const float* b = bounds + (static_cast<int64_t>(maps.grid_y().Of(py)) * nt +
-                               maps.grid_x().Of(px)) * channels;
-    if (PafBoundFails(b, plane, cx, cy, ux, uy, threshold)) return -INFINITY;
+    if constexpr (!kFromRows) {
+      const float* b = bounds + (static_cast<int64_t>(maps.grid_y().Of(py)) * nt +
+                                 maps.grid_x().Of(px)) * channels;
+      if (PafBoundFails(b, plane, cx, cy, ux, uy, threshold)) return -INFINITY;
+    }
     float paf_x = 0.f, paf_y = 0.f;
     if constexpr (kFromRows) {
       maps.RowValuesAt(rows[0], rows[1], &py, &px, 1, &paf_x, &paf_y);
@@ -430,8 +446,8 @@ void ScoreLimb(const UpsampledMaps& maps, const float* const* image, const float
     for (int64_t a = 0; a < counts[part_a]; ++a) {
       const float ax = peaks_a[3 * a], ay = peaks_a[3 * a + 1];
       const int open_first =
-          ProbePairs(bounds, plane, nt, channels, maps.grid_x(), maps.grid_y(), cx, cy, h, w, ax,
-                     ay, xs, ys, nb, params, upto, &q);
+          ProbePairs(probe_bounds, plane, nt, channels, maps.grid_x(), maps.grid_y(), cx, cy, h,
+                     w, ax, ay, xs, ys, nb, params, upto, &q);
       // PafScoreWith's own first steps, in another order: a pair whose known failures (sample
       // 0, then its first probe, then its second) reject it gets the rejected score without
       // its loop (most pairs of a crowd or of noise, many by the bounds alone). The samples
@@ -491,8 +507,8 @@ void ScoreLimb(const UpsampledMaps& maps, const float* const* image, const float
         open = 0;
         for (int o = 0; o < still; ++o) {
           const int i = left[o];
-          PlaceProbe(bounds, plane, nt, channels, maps.grid_x(), maps.grid_y(), cx, cy, h, w,
-                     ax, ay, threshold, probe, i, &q);
+          PlaceProbe(probe_bounds, plane, nt, channels, maps.grid_x(), maps.grid_y(), cx, cy, h,
+                     w, ax, ay, threshold, probe, i, &q);
           value[probe][i] = -INFINITY;
           open_at[open] = i;
           open_y[open] = q.py[probe][i];

@@ -78,8 +78,10 @@ void SparseNmsChannel(const UpsampledMaps& maps, const float* const* image, cons
 // counts, max_peaks, k, pairs as ScorePairs. A limb with `rows_from` candidate pairs or more
 // (noise: thousands of samples) reads its samples from its two channels' horizontal rows,
 // computed first into `workspace` (one scale only): the vertical pass alone, 8 source values a
-// sample instead of 32, after about 20 us a limb for the rows. Default: kLimbRowsPairs (30 noisy
-// BODY_25 people 4-7% faster; 10 people about the break-even).
+// sample instead of 32, after about 20 us a limb for the rows; and it reads them without the
+// tile bounds' test (about the cost of such a sample, and noise leaves most samples open).
+// Default: kLimbRowsPairs (30 noisy BODY_25 people 10-15% faster; 10 people about the
+// break-even).
 constexpr int64_t kLimbRowsPairs = 2000;
 void SparseScoreLimb(const UpsampledMaps& maps, const float* const* image, const float* bounds,
                      const float* peaks, const int32_t* counts, int max_peaks, int64_t k,
