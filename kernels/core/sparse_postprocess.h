@@ -2,18 +2,19 @@
 // the same results as NmsImage / ScorePairs on ResizeAndMerge's output, bit for bit, reading
 // exact upsampled values (UpsampledMaps) only where they can matter:
 // - NMS: a tile whose upper bound is <= the threshold holds no peak (a peak is > threshold);
-//   where the bound (TileBounds) passes it only just, the tile's exact values (TileExceeds) may
-//   show none above it, so only the other tiles (and a 1-pixel ring around them, for the
-//   neighbour test) are computed and peak-tested, band by band of tile rows in raster order;
-//   each peak's 7x7 refinement window is computed on its own. The same IsPeakAt / RefinePeakAt
-//   as the dense NMS.
+//   where the bound (TileBounds) passes it only just, the tile's exact values (ExceedingBox)
+//   show which of its 8x8 blocks hold a value above it (noise: none, or a few), so only the
+//   other tiles, or those blocks' box (and a 1-pixel ring around them, for the neighbour test)
+//   are computed and peak-tested, band by band of tile rows in raster order; each peak's 7x7
+//   refinement window comes from that band where it lies inside, else is computed on its own.
+//   The same IsPeakAt / RefinePeakAt as the dense NMS.
 // - PAF scores: PafScoreWith with a sample that reads the two exact PAF values at the sample
 //   pixel, unless the tile bounds prove u . PAF <= inter_threshold there (a sample that cannot
 //   count), in which case it reads nothing. A row of pairs (one A) first reads sample 0, at A's
 //   own pixel for every B (once), then each pair's first probe and, where the pair is still
-//   open, its second, placed (and bound-tested) in vectors with PafScoreWith's arithmetic; the
-//   pairs whose failures reject them (most wrong pairs of a crowd or of noise) get its rejected
-//   score without its loop, and only the others go through it.
+//   open, its second and third, placed (and bound-tested) in vectors with PafScoreWith's
+//   arithmetic; the pairs whose failures reject them (most wrong pairs of a crowd or of noise)
+//   get its rejected score without its loop, and only the others go through it.
 #ifndef OPENPOSE_TF_KERNELS_CORE_SPARSE_POSTPROCESS_H_
 #define OPENPOSE_TF_KERNELS_CORE_SPARSE_POSTPROCESS_H_
 

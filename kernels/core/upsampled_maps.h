@@ -22,10 +22,9 @@
 // VerticalPass merges. Where a bound on |value| (sum_r sum_c W_y(r) W_x(c) |source(r, c)|, W the
 // largest weight a coordinate of the tile gives a source; cheaper still) already decides a tile,
 // which is so on most tiles of maps whose background is near zero, that one is kept. Where the
-// bound passes the threshold but only just (noise), the sparse NMS asks TileExceeds: the tile's
-// exact values, compared as they are made (a second bound from the tile's exact horizontal rows
-// passed about 3x the tiles that hold a value above the threshold, and cost more than the
-// values).
+// bound passes the threshold but only just (noise), the sparse NMS asks ExceedingBox: the box of
+// the tile's 8x8 blocks whose exact values, compared as they are made, pass it (a second bound
+// from the tile's exact horizontal rows first skips most blocks' values).
 // A NaN or inf anywhere in the neighbourhood makes the bounds [-inf, inf]: such a tile is never
 // skipped. So does a value past 1e35 in magnitude, whose interpolation's float sums may
 // overflow.
@@ -70,7 +69,7 @@ class UpsampledMaps {
   };
   // A tile whose bound exceeds this many times a (positive) threshold holds values there (a
   // person): a tighter bound would not skip it, so neither TileBounds' signed bounds nor the
-  // sparse NMS's TileExceeds are spent on it.
+  // sparse NMS's ExceedingBox are spent on it.
   static constexpr float kNearThreshold = 4.f;
 
   // plan: ResizeAndMerge's plan, already validated (ReadResizeAndMerge).
