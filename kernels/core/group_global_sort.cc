@@ -50,6 +50,10 @@ std::vector<Person> GroupGlobalSort(const Topology& t, const PeakSet& peaks,
   std::vector<char> deleted;
   // assigned[part * K + peak - 1]: the person holding that peak, or -1.
   std::vector<int> assigned(static_cast<size_t>(t.num_parts) * m, -1);
+  // A limb from a part to itself (any topology is accepted) makes a new person of two peaks of
+  // one part, of which its slot keeps the second: the merge below then scans the whole table.
+  bool self_limb = false;
+  for (int l = 0; l < t.num_pairs; ++l) self_limb |= t.pairs[2 * l] == t.pairs[2 * l + 1];
   for (const Candidate& c : SortedCandidates(t, peaks, scores)) {
     const int part_a = t.pairs[2 * c.limb];
     const int part_b = t.pairs[2 * c.limb + 1];
@@ -88,12 +92,18 @@ std::vector<Person> GroupGlobalSort(const Topology& t, const PeakSet& peaks,
       }
       if (!disjoint) continue;
       // The peaks p2 holds are exactly its slots (a peak is assigned to a person when, and only
-      // when, it fills that person's slot): those, not the whole table, change owner.
+      // when, it fills that person's slot; not so with a self limb): those, not the whole
+      // table, change owner.
       for (int part = 0; part < t.num_parts; ++part) {
-        if (second.slot[part] > 0) {
+        if (second.slot[part] > 0 && !self_limb) {
           assigned[static_cast<size_t>(part) * m + second.slot[part] - 1] = p1;
         }
         if (first.slot[part] == 0) first.slot[part] = second.slot[part];
+      }
+      if (self_limb) {
+        for (int& owner : assigned) {
+          if (owner == p2) owner = p1;
+        }
       }
       first.count += second.count;
       first.score += second.score + c.paf;

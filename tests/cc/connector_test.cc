@@ -99,6 +99,28 @@ TEST(GroupTest, GpuMergesDisjointPeopleAndSkipsConflicts) {
   EXPECT_FLOAT_EQ(people[0].score, 1.f + 1.f + 0.9f + (1.f + 0.5f));
 }
 
+TEST(GroupTest, GpuMergeWithASelfLimbKeepsBothPeaksOwned) {
+  // Limbs (0,0), (1,2), (0,1), (0,2), two peaks a part: the self limb makes a person of peaks
+  // 1 and 2 of part 0 whose slot keeps peak 2; after that person merges into another, peak 1
+  // must still belong to the merged one, so (0,2)'s candidate from peak 1 joins no one and the
+  // second (1,2) candidate starts a second person.
+  std::vector<int32_t> pairs{0, 0, 1, 2, 0, 1, 0, 2};
+  std::vector<float> peaks(3 * 2 * 3, 1.f);
+  std::vector<int32_t> counts{2, 2, 2};
+  std::vector<float> scores(4 * 2 * 2, -1.f);
+  auto set = [&](int limb, int a, int b, float s) { scores[(limb * 2 + a) * 2 + b] = s; };
+  set(1, 0, 0, 0.9f);
+  set(0, 0, 1, 0.8f);
+  set(2, 1, 0, 0.7f);
+  set(3, 0, 1, 0.6f);
+  set(1, 1, 1, 0.5f);
+  std::vector<Person> people =
+      GroupGlobalSort({3, 4, pairs.data()}, {peaks.data(), counts.data(), 2}, {scores.data(), 2});
+  ASSERT_EQ(people.size(), 2u);
+  EXPECT_EQ(people[0].slot, (std::vector<int32_t>{2, 1, 1}));
+  EXPECT_EQ(people[1].slot, (std::vector<int32_t>{0, 2, 2}));
+}
+
 TEST(GroupTest, GpuNeverMakesSingleKeypointPeople) {
   Chain c(2, {2, 0, 1});
   EXPECT_TRUE(GroupGlobalSort(c.topology(), c.set(), c.pair_scores()).empty());

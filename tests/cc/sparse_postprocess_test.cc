@@ -590,10 +590,14 @@ TEST(SparsePostprocessTest, NmsAndPafScoresEqualTheDenseOps) {
           const int num_pairs = static_cast<int>(pairs.size() / 2);
           int64_t k = 1;
           for (int n : want_n) k = std::max<int64_t>(k, n);
-          for (float inter : {0.05f, -0.5f, 0.3f}) {
+          // (inter_threshold, inter_min_above_threshold): OpenPose's, below 0, and the failure
+          // counts that reject a pair at 1 to never (the fraction's ends 0 and 1 included).
+          const std::pair<float, float> thresholds[] = {
+              {0.05f, 0.95f}, {-0.5f, 0.95f}, {0.3f, 0.5f}, {0.05f, 0.f}, {0.05f, 1.f}};
+          for (const auto& [inter, inter_min] : thresholds) {
             PafScoreParams pp;
             pp.inter_threshold = inter;
-            pp.inter_min_above_threshold = inter > 0.2f ? 0.5f : 0.95f;
+            pp.inter_min_above_threshold = inter_min;
             pp.nms_threshold = threshold;
             std::vector<float> dense(num_pairs * k * k), sparse(dense.size(), 7.f);
             ScorePairs(full.data(), NhwcLayout(c.target_h, c.target_w, c.channels), want.data(),
