@@ -370,6 +370,7 @@ OPENPOSE_SIMD_CLONES int ProbePairs(const float* bounds, int64_t plane, int nt, 
         finite ? 1 + (n > upto1) + (n > upto2) + (n > upto3) + (n > upto4) : 0;
     out->rejected[b] = finite & (norm < close) ? rescued : 0.f;  // PafRejectedScore
   }
+  // (Two loops, so that each is compiled for its case: the test or none.)
   if (bounds == nullptr) {
     for (int b = 0; b < nb; ++b) {
       PlaceProbe(nullptr, plane, nt, channels, gx, gy, cx, cy, h, w, ax, ay, p.inter_threshold,
