@@ -450,9 +450,9 @@ void ScoreLimb(const UpsampledMaps& maps, const float* const* image, const float
           ProbePairs(probe_bounds, plane, nt, channels, maps.grid_x(), maps.grid_y(), cx, cy, h,
                      w, ax, ay, xs, ys, nb, params, upto, &q);
       // PafScoreWith's own first steps, in another order: a pair whose known failures (sample
-      // 0, then its first probe, then its second) reject it gets the rejected score without
-      // its loop (most pairs of a crowd or of noise, many by the bounds alone). The samples
-      // the bounds leave open are read together (one values_at each), samples that the pair's
+      // 0, then its probes one by one) reject it gets the rejected score without its loop (most
+      // pairs of a crowd or of noise, many by the bounds alone). The samples the bounds leave
+      // open are read together (one values_at each), samples that the pair's
       // PafScoreWith would read anyway before deciding (which fail decides it, in any order).
       // Sample 0 of every pair of the row lies at A's own pixel (A + 0 * step): its two PAF
       // values, read once, decide it for all of them. A wrong pair from a part found in the
@@ -475,6 +475,16 @@ void ScoreLimb(const UpsampledMaps& maps, const float* const* image, const float
       // The first probe, read where the failures so far do not reject the pair. (A failure the
       // bounds prove is one too; the probes are distinct samples of the pair, and of sample 0.)
       float value[3][kPairBlock];
+      // Reads the `open` samples of probe `probe` listed in open_at / open_y / open_x, and
+      // counts their failures.
+      auto read_open = [&](int probe, int open) {
+        values_at(open_y, open_x, open, paf_x, paf_y);
+        for (int o = 0; o < open; ++o) {
+          const int i = open_at[o];
+          value[probe][i] = q.ux[i] * paf_x[o] + q.uy[i] * paf_y[o];
+          failures[i] += !(value[probe][i] > threshold);
+        }
+      };
       int32_t asked[kPairBlock];
       for (int i = 0; i < nb; ++i) {
         asked[i] = (failures[i] < q.reject_at[i]) & (q.bound_fails[0][i] ^ 1);
@@ -490,12 +500,7 @@ void ScoreLimb(const UpsampledMaps& maps, const float* const* image, const float
         open_x[open] = q.px[0][i];
         open += asked[i];
       }
-      values_at(open_y, open_x, open, paf_x, paf_y);
-      for (int o = 0; o < open; ++o) {
-        const int i = open_at[o];
-        value[0][i] = q.ux[i] * paf_x[o] + q.uy[i] * paf_y[o];
-        failures[i] += !(value[0][i] > threshold);
-      }
+      read_open(0, open);
       // The pairs still open (few in noise), and their second and third probes (each rejects
       // most of the wrong pairs that reach it: in a batch, not in PafScoreWith's loop).
       int left[kPairBlock];
@@ -517,12 +522,7 @@ void ScoreLimb(const UpsampledMaps& maps, const float* const* image, const float
           open += q.bound_fails[probe][i] ^ 1;
           failures[i] += q.bound_fails[probe][i];
         }
-        values_at(open_y, open_x, open, paf_x, paf_y);
-        for (int o = 0; o < open; ++o) {
-          const int i = open_at[o];
-          value[probe][i] = q.ux[i] * paf_x[o] + q.uy[i] * paf_y[o];
-          failures[i] += !(value[probe][i] > threshold);
-        }
+        read_open(probe, open);
         int kept = 0;
         for (int o = 0; o < still; ++o) {
           const int i = left[o];
